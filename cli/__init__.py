@@ -1,0 +1,1 @@
+"""The ``rollupkit`` command line: a thin typer layer over the ``rollupkit`` SDK."""

@@ -1,0 +1,132 @@
+"""py-evm configured for rollupkit: the newest fork py-evm has, over a rollupkit state view.
+
+Three small adaptations, each a subclass overriding only what changes (py-evm's own pattern):
+
+* :class:`ViewDB` puts py-evm's state database on a :class:`NodeStoreView`'s node store, so the
+  view's recording (builder) or witness (EXECUTE) store sees every trie read;
+* :class:`SplitCodeAccountDB` keeps contract code in the view's separate code store, so a
+  witness can list codes apart from trie nodes;
+* :class:`RollupEVM` builds its state on that database and answers BLOCKHASH from rollupkit's
+  ancestor hashes instead of a chain database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping
+
+from eth.abc import BlockHeaderAPI, ChainDatabaseAPI, StateAPI
+from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
+from eth.db.account import AccountDB
+from eth.db.atomic import AtomicDB
+from eth.db.backends.base import BaseDB
+from eth.validation import validate_canonical_address, validate_is_bytes
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.blocks import PragueBlockHeader
+from eth.vm.forks.prague.state import PragueState
+from eth.vm.interrupt import MissingBytecode
+from eth_hash.auto import keccak
+from eth_typing import Address, Hash32
+
+from rollupkit.interfaces import AncestorHashes, NodeStoreView
+
+#: The fork rollupkit's EVM runs: the newest one the installed py-evm supports.
+BASE_VM = PragueVM
+HEADER_CLASS = PragueBlockHeader
+FORK_NAME = BASE_VM.fork
+
+
+class _NoDeleteDB(BaseDB):
+    """A py-evm database over a plain mapping that never deletes.
+
+    Trie nodes are content-addressed and may be shared; py-evm only deletes to prune, and a
+    pruned node may still be needed by a later read in the same trace. Keeping it is safe.
+    """
+
+    def __init__(self, mapping: MutableMapping[bytes, bytes]) -> None:
+        self._mapping = mapping
+
+    def __getitem__(self, key: bytes) -> bytes:
+        return self._mapping[key]
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self._mapping[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        pass
+
+    def _exists(self, key: bytes) -> bool:
+        return key in self._mapping
+
+
+class ViewDB(AtomicDB):
+    """py-evm's atomic database over a view's node store, carrying the view's code store."""
+
+    def __init__(self, view: NodeStoreView) -> None:
+        super().__init__(_NoDeleteDB(view.node_store))
+        self.code_store = view.code_store
+
+
+class SplitCodeAccountDB(AccountDB):
+    """py-evm's account database with contract code kept in a separate code store."""
+
+    def __init__(self, db: ViewDB, state_root: Hash32 = BLANK_ROOT_HASH) -> None:
+        super().__init__(db, state_root)
+        self._codes: MutableMapping[bytes, bytes] = db.code_store
+
+    def get_code(self, address: Address) -> bytes:
+        validate_canonical_address(address, title="Storage Address")
+        code_hash = self.get_code_hash(address)
+        if code_hash == EMPTY_SHA3:
+            return b""
+        try:
+            return self._codes[code_hash]
+        except KeyError:
+            raise MissingBytecode(code_hash) from None
+
+    def set_code(self, address: Address, code: bytes) -> None:
+        validate_canonical_address(address, title="Storage Address")
+        validate_is_bytes(code, title="Code")
+        account = self._get_account(address)
+        code_hash = keccak(code)
+        # Not journaled: a reverted CREATE leaves an unreferenced, harmless preimage behind.
+        self._codes[code_hash] = code
+        self._set_account(address, account.copy(code_hash=code_hash))
+
+
+class RollupState(PragueState):
+    """Prague state over :class:`SplitCodeAccountDB`."""
+
+    account_db_class = SplitCodeAccountDB
+
+
+class RollupEVM(BASE_VM):
+    """The fork's VM, with state on a rollupkit view and BLOCKHASH from rollupkit."""
+
+    _state_class = RollupState
+
+    def __init__(
+        self,
+        header: BlockHeaderAPI,
+        chaindb: ChainDatabaseAPI,
+        chain_context: object,
+        consensus_context: object,
+        *,
+        state_db: ViewDB,
+        ancestors: AncestorHashes,
+    ) -> None:
+        super().__init__(header, chaindb, chain_context, consensus_context)  # type: ignore[arg-type]
+        self._state_db = state_db
+        self._ancestors = ancestors
+
+    @property
+    def previous_hashes(self) -> Iterable[Hash32]:
+        number = self.get_header().block_number
+        return self._ancestors.hashes_back_from(number - 1)  # type: ignore[return-value]
+
+    @property
+    def state(self) -> StateAPI:
+        if self._state is None:
+            self._state = self.build_state(
+                self._state_db, self.get_header(), self.chain_context, self.previous_hashes
+            )
+        return self._state

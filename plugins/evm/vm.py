@@ -1,0 +1,306 @@
+"""The ``evm`` VM plugin: Ethereum blocks executed by py-evm over a rollupkit state view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import rlp
+from eth.abc import ComputationAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
+from eth.chains.base import ChainContext
+from eth.consensus.context import ConsensusContext
+from eth.db.atomic import AtomicDB
+from eth.db.chain import ChainDB
+from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth.vm.interrupt import EVMMissingData
+from eth.vm.message import Message
+from eth_utils import ValidationError
+from trie.exceptions import MissingTrieNode
+
+from rollupkit.errors import (
+    InvalidBlockError,
+    InvalidTransactionError,
+    MissingWitnessError,
+    TraceError,
+)
+from rollupkit.interfaces import VM, AncestorHashes, NextBlock, NodeStoreView, StateModel, StateView
+from rollupkit.system import SYSTEM_ADDRESS
+from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
+from rollupkit.withdrawals import withdrawals_from_logs
+from rollupkit_evm.engine import FORK_NAME, HEADER_CLASS, RollupEVM, ViewDB
+
+TransactionBuilder = RollupEVM.get_transaction_builder()
+
+#: EIP-4844 blob transactions carry data the L2 never sees; the L2 refuses them.
+BLOB_TX_TYPE = 3
+
+_MISSING_DATA = (EVMMissingData, MissingTrieNode, MissingWitnessError)
+
+
+def decode_transaction(raw: bytes) -> SignedTransactionAPI:
+    """Decode a signed transaction in its network encoding, or raise
+    :class:`InvalidTransactionError`."""
+    if raw[:1] == bytes([BLOB_TX_TYPE]):
+        raise InvalidTransactionError("blob transactions are not accepted on the L2")
+    try:
+        tx = TransactionBuilder.decode(raw)
+        tx.check_signature_validity()
+        _ = tx.sender  # recover now so a bad signature is an invalid transaction here
+    except _MISSING_DATA:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoding failure means "invalid"
+        raise InvalidTransactionError(f"undecodable transaction: {type(exc).__name__}: {exc}") from exc
+    return tx
+
+
+def encode_transaction(tx: SignedTransactionAPI) -> bytes:
+    """The network encoding of ``tx``."""
+    return tx.encode() if hasattr(tx, "encode") else rlp.encode(tx)
+
+
+def encode_receipt(receipt: ReceiptAPI) -> bytes:
+    """The consensus encoding of ``receipt`` (typed receipts carry their type byte)."""
+    return receipt.encode() if hasattr(receipt, "encode") else rlp.encode(receipt)
+
+
+def _missing(exc: BaseException) -> MissingWitnessError:
+    if isinstance(exc, MissingWitnessError):
+        return exc
+    return MissingWitnessError(f"{type(exc).__name__}: {exc}")
+
+
+class EvmVM(VM):
+    """Ethereum's EVM (py-evm), executing standard signed transactions."""
+
+    description = f"Ethereum EVM on py-evm ({FORK_NAME} rules)"
+    fork = FORK_NAME
+
+    def supports_state_model(self, model: StateModel) -> bool:
+        # py-evm brings its own hexary-trie state code; it runs over any model whose views
+        # expose a hash-keyed node store (the Ethereum trie), i.e. ``mpt``.
+        from rollupkit_mpt.model import MptStateModel
+
+        return isinstance(model, MptStateModel)
+
+    # --- headers --------------------------------------------------------------------------
+
+    def genesis_header(
+        self, *, chain_id: int, state_root: bytes, timestamp: int, gas_limit: int, base_fee: int
+    ) -> bytes:
+        header = RollupEVM.create_genesis_header(
+            state_root=state_root,
+            timestamp=timestamp,
+            gas_limit=gas_limit,
+            base_fee_per_gas=base_fee,
+            difficulty=0,
+            nonce=b"\x00" * 8,
+        )
+        return rlp.encode(header)
+
+    def _header(self, raw: bytes):  # type: ignore[no-untyped-def]
+        try:
+            return rlp.decode(raw, sedes=HEADER_CLASS)
+        except Exception as exc:  # noqa: BLE001 - any decoding failure is a bad header
+            raise TraceError(f"not a {FORK_NAME} block header: {exc}") from exc
+
+    def decode_header(self, raw: bytes) -> HeaderInfo:
+        header = self._header(raw)
+        return HeaderInfo(
+            number=header.block_number,
+            hash=header.hash,
+            parent_hash=header.parent_hash,
+            state_root=header.state_root,
+            timestamp=header.timestamp,
+            gas_limit=header.gas_limit,
+        )
+
+    def next_block(self, parent_header: bytes) -> NextBlock:
+        parent = self._header(parent_header)
+        return NextBlock(
+            number=parent.block_number + 1,
+            parent_hash=parent.hash,
+            base_fee=calculate_expected_base_fee_per_gas(parent),
+        )
+
+    # --- execution ------------------------------------------------------------------------
+
+    def execute_block(
+        self,
+        state: StateView,
+        *,
+        chain_id: int,
+        parent_header: bytes,
+        block: BlockInput,
+        ancestors: AncestorHashes,
+        system_storage: Callable[[tuple[int, ...]], Mapping[int, int]],
+        drop_invalid: bool = False,
+    ) -> tuple[BlockResult, tuple[int, ...]]:
+        if not isinstance(state, NodeStoreView):
+            raise TypeError("the evm VM needs a state view with a node store (state model mpt)")
+        parent = self._header(parent_header)
+        try:
+            header = RollupEVM.create_header_from_parent(
+                parent,
+                coinbase=block.coinbase,
+                timestamp=block.timestamp,
+                gas_limit=block.gas_limit,
+                mix_hash=block.prev_randao,
+                extra_data=block.extra_data,
+                parent_beacon_block_root=block.l1_anchor,
+            )
+            RollupEVM.validate_header(header, parent)
+        except ValidationError as exc:
+            raise InvalidBlockError(f"block {block.number}: {exc}") from exc
+        if header.base_fee_per_gas != block.base_fee:
+            raise InvalidBlockError(
+                f"block {block.number}: base fee {block.base_fee}, expected {header.base_fee_per_gas}"
+            )
+
+        chaindb = ChainDB(AtomicDB())
+        vm = RollupEVM(
+            header,
+            chaindb,
+            ChainContext(chain_id),
+            ConsensusContext(chaindb.db),
+            state_db=ViewDB(state),
+            ancestors=ancestors,
+        )
+        try:
+            return self._run(vm, block, system_storage, drop_invalid, state)
+        except _MISSING_DATA as exc:
+            raise _missing(exc) from exc
+
+    def _run(
+        self,
+        vm: RollupEVM,
+        block: BlockInput,
+        system_storage: Callable[[tuple[int, ...]], Mapping[int, int]],
+        drop_invalid: bool,
+        view: NodeStoreView,
+    ) -> tuple[BlockResult, tuple[int, ...]]:
+        empty_block = vm.get_block()
+        # EIP-4788 / EIP-2935 system contracts, if the genesis deployed them (the L1 anchor
+        # lands in the beacon-roots contract, as in the native-rollup specs).
+        vm.block_preprocessing(empty_block)
+        evm_state = vm.state
+
+        logs: list[tuple[bytes, list[bytes], bytes]] = []
+        message_gas = 0
+        candidates: list[tuple[SignedTransactionAPI | None, bytes, bool]] = []
+        for message in block.l1_messages:
+            if message.kind == MessageKind.DEPOSIT:
+                gas, computation = _apply_deposit(evm_state, message, block.gas_limit)
+                message_gas += gas
+                if computation is not None and computation.is_success:
+                    logs.extend(_computation_logs(computation))
+            else:
+                try:
+                    candidates.append((decode_transaction(message.data), message.data, True))
+                except InvalidTransactionError:
+                    continue  # a forced transaction that does not decode is consumed as a no-op
+        for raw in block.transactions:
+            try:
+                candidates.append((decode_transaction(raw), raw, False))
+            except InvalidTransactionError as exc:
+                if not drop_invalid:
+                    raise InvalidTransactionError(
+                        f"block {block.number}, transaction {len(candidates)}: {exc}"
+                    ) from exc
+                candidates.append((None, raw, False))
+
+        running_header = vm.get_header().copy(gas_used=0)
+        included: list[SignedTransactionAPI] = []
+        receipts: list[ReceiptAPI] = []
+        dropped: list[int] = []
+        sequencer_index = -1
+        for tx, _raw, forced in candidates:
+            if not forced:
+                sequencer_index += 1
+            if tx is None:
+                dropped.append(sequencer_index)
+                continue
+            try:
+                running_header, (receipt,), _ = vm.apply_all_transactions([tx], running_header)
+            except ValidationError as exc:
+                if forced:
+                    continue  # consumed as a no-op: forcing garbage cannot stall the chain
+                if drop_invalid:
+                    dropped.append(sequencer_index)
+                    continue
+                raise InvalidTransactionError(
+                    f"block {block.number}, transaction 0x{tx.hash.hex()}: {exc}"
+                ) from exc
+            included.append(tx)
+            receipts.append(receipt)
+            logs.extend(
+                (log.address, [t.to_bytes(32, "big") for t in log.topics], log.data)
+                for log in receipt.logs
+            )
+
+        for slot, value in system_storage(tuple(dropped)).items():
+            evm_state.set_storage(SYSTEM_ADDRESS, slot, value)
+        if evm_state.get_nonce(SYSTEM_ADDRESS) == 0:
+            evm_state.set_nonce(SYSTEM_ADDRESS, 1)  # never "empty", so never cleaned up
+        evm_state.lock_changes()
+
+        filled = vm.set_block_transactions_and_withdrawals(
+            vm.get_block(), running_header, included, receipts
+        )
+        sealed = vm.finalize_block(vm.pack_block(filled)).block
+        view.reset_root(sealed.header.state_root)
+        header = sealed.header
+        result = BlockResult(
+            header=rlp.encode(header),
+            info=HeaderInfo(
+                number=header.block_number,
+                hash=header.hash,
+                parent_hash=header.parent_hash,
+                state_root=header.state_root,
+                timestamp=header.timestamp,
+                gas_limit=header.gas_limit,
+            ),
+            gas_used=header.gas_used + message_gas,
+            transactions_root=header.transaction_root,
+            receipts_root=header.receipt_root,
+            transactions=tuple(encode_transaction(tx) for tx in included),
+            receipts=tuple(encode_receipt(r) for r in receipts),
+            withdrawals=withdrawals_from_logs(logs),
+        )
+        return result, tuple(dropped)
+
+
+def _computation_logs(computation: ComputationAPI) -> list[tuple[bytes, list[bytes], bytes]]:
+    return [
+        (address, [t.to_bytes(32, "big") for t in topics], data)
+        for _, address, topics, data in computation.get_raw_log_entries()
+    ]
+
+
+def _apply_deposit(
+    state: StateAPI, message: L1Message, block_gas_limit: int
+) -> tuple[int, ComputationAPI | None]:
+    """Credit a deposit, then run its call if it has data. Returns (gas used, computation).
+
+    The call gets ``min(message.gas_limit, block gas limit)`` gas, at gas price 0 (the sender
+    paid on L1); a failed call keeps the credit. The gas it burns counts towards the block.
+    """
+    if message.value:
+        state.delta_balance(message.target, message.value)
+    computation = None
+    gas_used = 0
+    if message.data:
+        gas = min(message.gas_limit, block_gas_limit)
+        call = Message(
+            gas=gas,
+            to=message.target,
+            sender=message.sender,
+            value=0,
+            data=message.data,
+            code=state.get_code(message.target),
+            code_address=message.target,
+        )
+        context = state.get_transaction_context_class()(gas_price=0, origin=message.sender)
+        computation = state.computation_class.apply_message(state, call, context)
+        gas_used = gas - computation.get_gas_remaining()
+        state.clear_transient_storage()
+    state.lock_changes()
+    return gas_used, computation

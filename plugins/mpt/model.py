@@ -1,0 +1,254 @@
+"""The ``mpt`` state model: views, roots and proofs over Ethereum's hexary trie."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping, Sequence
+
+import rlp
+from eth_hash.auto import keccak
+from trie import HexaryTrie
+from trie.exceptions import BadTrieProof, MissingTrieNode
+
+from rollupkit.errors import MissingWitnessError
+from rollupkit.interfaces import NodeStoreView, StateModel, StateStore
+from rollupkit.types import (
+    EMPTY_CODE_HASH,
+    Account,
+    AccountProof,
+    StorageProof,
+    Witness,
+)
+from rollupkit_mpt.stores import RecordingStore, preimage_store
+
+#: Root of the empty hexary trie: keccak256(rlp(b"")).
+BLANK_ROOT = keccak(rlp.encode(b""))
+
+
+def account_key(address: bytes) -> bytes:
+    """The account trie is keyed by keccak256(address) ("secure trie")."""
+    return keccak(address)
+
+
+def slot_key(slot: int) -> bytes:
+    """A storage trie is keyed by keccak256 of the 32-byte big-endian slot."""
+    return keccak(slot.to_bytes(32, "big"))
+
+
+def encode_account(account: Account) -> bytes:
+    """RLP([nonce, balance, storage_root, code_hash]), as in Ethereum."""
+    return rlp.encode([account.nonce, account.balance, account.storage_root, account.code_hash])
+
+
+def decode_account(raw: bytes) -> Account:
+    """Inverse of :func:`encode_account`."""
+    nonce, balance, storage_root, code_hash = rlp.decode(raw)
+    return Account(
+        nonce=int.from_bytes(nonce, "big"),
+        balance=int.from_bytes(balance, "big"),
+        storage_root=storage_root,
+        code_hash=code_hash,
+    )
+
+
+class MptStateView(NodeStoreView):
+    """Accounts, storage and code over a node store and a code store."""
+
+    def __init__(
+        self,
+        nodes: MutableMapping[bytes, bytes],
+        codes: MutableMapping[bytes, bytes],
+        root: bytes,
+    ) -> None:
+        self._nodes = nodes
+        self._codes = codes
+        self._root = root
+        self._pending_accounts: dict[bytes, Account] = {}
+        self._pending_storage: dict[bytes, dict[int, int]] = {}
+
+    # --- NodeStoreView -----------------------------------------------------------------------
+
+    @property
+    def node_store(self) -> MutableMapping[bytes, bytes]:
+        return self._nodes
+
+    @property
+    def code_store(self) -> MutableMapping[bytes, bytes]:
+        return self._codes
+
+    def reset_root(self, root: bytes) -> None:
+        self._pending_accounts.clear()
+        self._pending_storage.clear()
+        self._root = root
+
+    # --- reads -------------------------------------------------------------------------------
+
+    @property
+    def root(self) -> bytes:
+        return self._root
+
+    def _trie_get(self, root: bytes, key: bytes) -> bytes:
+        try:
+            value: bytes = HexaryTrie(self._nodes, root).get(key)
+        except MissingTrieNode as exc:
+            raise MissingWitnessError(
+                f"missing trie node 0x{exc.missing_node_hash.hex()}"
+            ) from exc
+        return value
+
+    def _stored_account(self, address: bytes) -> Account | None:
+        raw = self._trie_get(self._root, account_key(address))
+        return decode_account(raw) if raw else None
+
+    def get_account(self, address: bytes) -> Account | None:
+        if address in self._pending_accounts:
+            return self._pending_accounts[address]
+        return self._stored_account(address)
+
+    def get_storage(self, address: bytes, slot: int) -> int:
+        pending = self._pending_storage.get(address, {})
+        if slot in pending:
+            return pending[slot]
+        account = self._stored_account(address)
+        if account is None or account.storage_root == BLANK_ROOT:
+            return 0
+        raw = self._trie_get(account.storage_root, slot_key(slot))
+        return int.from_bytes(rlp.decode(raw), "big") if raw else 0
+
+    def get_code(self, address: bytes) -> bytes:
+        account = self.get_account(address)
+        if account is None or account.code_hash == EMPTY_CODE_HASH:
+            return b""
+        try:
+            return self._codes[account.code_hash]
+        except KeyError:
+            raise MissingWitnessError(
+                f"missing code 0x{account.code_hash.hex()} of 0x{address.hex()}"
+            ) from None
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def _account_or_empty(self, address: bytes) -> Account:
+        return self.get_account(address) or Account(storage_root=BLANK_ROOT)
+
+    def set_account(self, address: bytes, *, nonce: int, balance: int) -> None:
+        account = self._account_or_empty(address)
+        self._pending_accounts[address] = Account(
+            nonce, balance, account.storage_root, account.code_hash
+        )
+
+    def set_storage(self, address: bytes, slot: int, value: int) -> None:
+        self._pending_accounts.setdefault(address, self._account_or_empty(address))
+        self._pending_storage.setdefault(address, {})[slot] = value
+
+    def set_code(self, address: bytes, code: bytes) -> None:
+        account = self._account_or_empty(address)
+        code_hash = keccak(code)
+        self._codes[code_hash] = code
+        self._pending_accounts[address] = Account(
+            account.nonce, account.balance, account.storage_root, code_hash
+        )
+
+    def commit(self) -> bytes:
+        try:
+            accounts = HexaryTrie(self._nodes, self._root)
+            with accounts.squash_changes() as batch:
+                for address, account in self._pending_accounts.items():
+                    storage_root = account.storage_root
+                    slots = self._pending_storage.get(address)
+                    if slots:
+                        storage = HexaryTrie(self._nodes, storage_root)
+                        with storage.squash_changes() as storage_batch:
+                            for slot, value in slots.items():
+                                if value:
+                                    storage_batch[slot_key(slot)] = rlp.encode(value)
+                                else:
+                                    storage_batch.delete(slot_key(slot))
+                        storage_root = storage.root_hash
+                    batch[account_key(address)] = encode_account(
+                        Account(account.nonce, account.balance, storage_root, account.code_hash)
+                    )
+        except MissingTrieNode as exc:
+            raise MissingWitnessError(
+                f"missing trie node 0x{exc.missing_node_hash.hex()}"
+            ) from exc
+        self.reset_root(accounts.root_hash)
+        return self._root
+
+    # --- recording -----------------------------------------------------------------------
+
+    def witness(self) -> Witness:
+        nodes = self._nodes.reads if isinstance(self._nodes, RecordingStore) else {}
+        codes = self._codes.reads if isinstance(self._codes, RecordingStore) else {}
+        return Witness(state_nodes=tuple(nodes.values()), codes=tuple(codes.values()))
+
+    def flush(self) -> None:
+        for store in (self._nodes, self._codes):
+            if isinstance(store, RecordingStore):
+                store.flush()
+
+
+class MptStateModel(StateModel):
+    """Ethereum's hexary Merkle-Patricia trie (byte-compatible state roots, EIP-1186 proofs)."""
+
+    description = "Ethereum hexary Merkle-Patricia trie (Ethereum state roots, eth_getProof)"
+
+    def empty_root(self) -> bytes:
+        return BLANK_ROOT
+
+    def open(self, store: StateStore, root: bytes, *, record: bool = False) -> MptStateView:
+        if record:
+            return MptStateView(RecordingStore(store.nodes), RecordingStore(store.codes), root)
+        return MptStateView(store.nodes, store.codes, root)
+
+    def open_witness(self, root: bytes, witness: Witness) -> MptStateView:
+        return MptStateView(
+            preimage_store(witness.state_nodes), preimage_store(witness.codes), root
+        )
+
+    def get_proof(
+        self, store: StateStore, root: bytes, address: bytes, slots: Sequence[int] = ()
+    ) -> AccountProof:
+        try:
+            trie = HexaryTrie(store.nodes, root)
+            raw = trie.get(account_key(address))
+            account_proof = tuple(rlp.encode(node) for node in trie.get_proof(account_key(address)))
+            account = decode_account(raw) if raw else None
+            storage_root = account.storage_root if account else BLANK_ROOT
+            storage_trie = HexaryTrie(store.nodes, storage_root)
+            storage = []
+            for slot in slots:
+                value_raw = storage_trie.get(slot_key(slot))
+                value = int.from_bytes(rlp.decode(value_raw), "big") if value_raw else 0
+                proof = tuple(rlp.encode(n) for n in storage_trie.get_proof(slot_key(slot)))
+                storage.append(StorageProof(slot, value, proof))
+        except MissingTrieNode as exc:
+            raise MissingWitnessError(
+                f"the store lacks trie node 0x{exc.missing_node_hash.hex()} at root "
+                f"0x{root.hex()}"
+            ) from exc
+        return AccountProof(address, account, account_proof, tuple(storage))
+
+    def verify_proof(self, root: bytes, proof: AccountProof) -> bool:
+        try:
+            raw = _proven_value(root, account_key(proof.address), proof.account_proof)
+            expected = encode_account(proof.account) if proof.account is not None else b""
+            if raw != expected:
+                return False
+            storage_root = proof.account.storage_root if proof.account else BLANK_ROOT
+            for item in proof.storage:
+                value_raw = _proven_value(storage_root, slot_key(item.key), item.proof)
+                value = int.from_bytes(rlp.decode(value_raw), "big") if value_raw else 0
+                if value != item.value:
+                    return False
+        except Exception:  # noqa: BLE001 - any malformed proof is simply not a proof
+            return False
+        return True
+
+
+def _proven_value(root: bytes, key: bytes, proof: Sequence[bytes]) -> bytes:
+    nodes = [rlp.decode(node) for node in proof]
+    try:
+        value: bytes = HexaryTrie.get_from_proof(root, key, nodes)
+    except BadTrieProof:
+        raise
+    return value

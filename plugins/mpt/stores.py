@@ -1,0 +1,65 @@
+"""Key-value stores of hash-addressed preimages: recording and witness-backed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, MutableMapping
+
+from eth_hash.auto import keccak
+
+
+class RecordingStore(MutableMapping[bytes, bytes]):
+    """An overlay over a base store that records every value read *from the base*.
+
+    Writes land in the overlay, so the base is the pre-state for as long as the view lives and
+    the recorded reads are exactly the pre-state preimages the work needed. Reads of values the
+    work wrote itself are not recorded: a re-executor recreates those.
+    """
+
+    def __init__(self, base: MutableMapping[bytes, bytes]) -> None:
+        self._base = base
+        self._overlay: dict[bytes, bytes] = {}
+        self.reads: dict[bytes, bytes] = {}
+
+    def __getitem__(self, key: bytes) -> bytes:
+        try:
+            return self._overlay[key]
+        except KeyError:
+            pass
+        value = self._base[key]
+        self.reads[key] = value
+        return value
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self._overlay[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        # Preimages are content-addressed: another trie may still point at this one, and the
+        # engine only deletes to prune. Keeping it is always safe.
+        pass
+
+    def __contains__(self, key: object) -> bool:
+        if key in self._overlay:
+            return True
+        if key in self._base:
+            assert isinstance(key, bytes)
+            self.reads[key] = self._base[key]
+            return True
+        return False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._overlay
+        yield from (k for k in self._base if k not in self._overlay)
+
+    def __len__(self) -> int:
+        return len(self._overlay) + sum(1 for k in self._base if k not in self._overlay)
+
+    def flush(self) -> None:
+        """Write the overlay into the base store."""
+        self._base.update(self._overlay)
+        self._overlay.clear()
+
+
+def preimage_store(preimages: Iterable[bytes]) -> dict[bytes, bytes]:
+    """A store holding each preimage under its keccak hash: nothing else can be found in it,
+    so a forged or mislabelled witness entry is simply unreachable."""
+    return {keccak(item): item for item in preimages}

@@ -1,0 +1,110 @@
+"""The trace builder: execute blocks on a full state and record the witness they need.
+
+The builder runs the very loop EXECUTE runs (:func:`rollupkit.execute.run_blocks`), over a
+*recording* view of the full state: every trie node and code read from the pre-state is kept,
+including the siblings touched when a deletion collapses a branch and the nodes read while
+computing the new root. That record, plus the ancestor headers BLOCKHASH reached, is the
+witness. Nodes the blocks create themselves are not recorded: a re-executor recreates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rollupkit.ancestors import RecordingAncestors
+from rollupkit.execute import public_outputs, run_blocks
+from rollupkit.interfaces import VM, StateModel, StateStore
+from rollupkit.trace import encode_trace
+from rollupkit.types import (
+    BlockInput,
+    BlockResult,
+    PublicOutputs,
+    QueuePosition,
+    Trace,
+    Witness,
+)
+
+
+@dataclass(frozen=True)
+class BuiltTrace:
+    """A trace and everything needed to settle it with EXECUTE."""
+
+    trace: Trace
+    encoded: bytes
+    pre_state_root: bytes
+    post_state_root: bytes
+    gas_used: int
+    outputs: PublicOutputs
+    results: tuple[BlockResult, ...]
+    dropped: tuple[tuple[int, ...], ...]  # per block: sequencer transactions left out
+
+    def execute_args(self) -> tuple[bytes, bytes, bytes, int]:
+        """``(pre_state_root, post_state_root, trace, gas_used)``, ready for EXECUTE."""
+        return self.pre_state_root, self.post_state_root, self.encoded, self.gas_used
+
+
+def build_trace(
+    vm: VM,
+    model: StateModel,
+    store: StateStore,
+    *,
+    chain_id: int,
+    parent_header: bytes,
+    header_by_number: Callable[[int], bytes],
+    queue_start: QueuePosition,
+    blocks: Sequence[BlockInput],
+    drop_invalid: bool = False,
+    commit: bool = True,
+) -> BuiltTrace:
+    """Execute ``blocks`` on top of ``parent_header`` and return their trace.
+
+    Block numbers, parent hashes and base fees are filled in from the parents. With
+    ``drop_invalid`` invalid transactions are left out (the sequencer's mode); otherwise one
+    raises :class:`rollupkit.errors.InvalidTransactionError`. With ``commit`` the new state is
+    written into ``store``.
+    """
+    parent = vm.decode_header(parent_header)
+    view = model.open(store, parent.state_root, record=True)
+    ancestors = RecordingAncestors(lambda n: vm.decode_header(header_by_number(n)).hash)
+    outcome = run_blocks(
+        vm,
+        view,
+        chain_id=chain_id,
+        parent_header=parent_header,
+        queue_start=queue_start,
+        blocks=blocks,
+        ancestors=ancestors,
+        fill_context=True,
+        drop_invalid=drop_invalid,
+    )
+    oldest = parent.number if ancestors.oldest_read is None else min(
+        ancestors.oldest_read, parent.number
+    )
+    recorded = view.witness()
+    witness = Witness(
+        state_nodes=recorded.state_nodes,
+        codes=recorded.codes,
+        headers=tuple(header_by_number(n) for n in range(oldest, parent.number + 1)),
+    )
+    if commit:
+        view.flush()
+    trace = Trace(chain_id=chain_id, queue_start=queue_start, blocks=tuple(outcome.blocks),
+                  witness=witness)
+    outputs = public_outputs(
+        chain_id=chain_id,
+        pre_state_root=parent.state_root,
+        parent_hash=parent.hash,
+        queue_start=queue_start,
+        outcome=outcome,
+    )
+    return BuiltTrace(
+        trace=trace,
+        encoded=encode_trace(trace),
+        pre_state_root=parent.state_root,
+        post_state_root=outputs.post_state_root,
+        gas_used=outputs.gas_used,
+        outputs=outputs,
+        results=tuple(outcome.results),
+        dropped=tuple(outcome.dropped),
+    )

@@ -1,0 +1,68 @@
+"""Every exception rollupkit raises on purpose, in one place.
+
+Library code raises these typed errors; the CLI turns them into one clear line.
+EXECUTE never lets any of them escape: it turns each into a False verdict with a reason.
+"""
+
+from __future__ import annotations
+
+
+class RollupkitError(Exception):
+    """Base class of every error raised on purpose by rollupkit."""
+
+
+# --- plugins -------------------------------------------------------------------------------
+
+
+class PluginError(RollupkitError):
+    """A plugin could not be loaded, registered or found."""
+
+
+class PluginRegistrationError(PluginError):
+    """A plugin registered something invalid (unknown hook, incomplete class, bad name)."""
+
+
+class UnknownPluginError(PluginError):
+    """No plugin of the requested kind has the requested name."""
+
+    def __init__(self, kind: str, name: str, available: list[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.available = available
+        choices = ", ".join(available) if available else "none installed"
+        super().__init__(f"no {kind} plugin named {name!r} (available: {choices})")
+
+
+class UnsupportedCombinationError(PluginError):
+    """Two plugins that cannot work together were combined (e.g. a VM and a state model)."""
+
+
+# --- traces and execution ------------------------------------------------------------------
+
+
+class TraceError(RollupkitError):
+    """A trace is malformed: it does not decode, or breaks a structural rule."""
+
+
+class MissingWitnessError(RollupkitError):
+    """Stateless execution needed a trie node, code or ancestor header the witness lacks."""
+
+
+class InvalidBlockError(RollupkitError):
+    """A block in a trace breaks a validity rule (header fields, gas limit, timestamps)."""
+
+
+class InvalidTransactionError(InvalidBlockError):
+    """A transaction in a block is invalid (signature, nonce, balance, chain id, gas)."""
+
+
+class InvalidMessageError(InvalidBlockError):
+    """The L1 messages consumed by a trace are not a contiguous run of the queue."""
+
+
+class ExecuteGasLimitExceeded(RollupkitError):
+    """An EXECUTE call would push an L1 block over the cumulative EXECUTE gas limit."""
+
+
+class ProofError(RollupkitError):
+    """A state or withdrawal proof does not verify."""

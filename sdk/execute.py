@@ -1,0 +1,327 @@
+"""EXECUTE: verify an L2 state transition by stateless re-execution.
+
+``execute(pre_state_root, post_state_root, trace, gas_used, *, vm="evm", state="mpt")`` is True
+if and only if ``trace`` is well formed, executing its blocks with VM plugin ``vm`` over state
+model ``state``, starting from ``pre_state_root`` and holding nothing but the trace's witness,
+ends at ``post_state_root`` and consumes exactly ``gas_used``. It never raises: anything
+malformed, truncated, oversized or adversarial is False. :func:`execute_detailed` says why,
+and returns the public outputs an L1 contract binds (queue consumption, withdrawals root,
+block hashes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rollupkit import messages as queue
+from rollupkit.ancestors import KnownAncestors, RecordingAncestors, verify_header_chain
+from rollupkit.errors import (
+    InvalidBlockError,
+    InvalidMessageError,
+    InvalidTransactionError,
+    MissingWitnessError,
+    PluginError,
+    TraceError,
+    UnknownPluginError,
+    UnsupportedCombinationError,
+)
+from rollupkit.interfaces import VM, StateModel, StateView
+from rollupkit.plugins import PluginRegistry, get_registry
+from rollupkit.system import QUEUE_HASH_SLOT, QUEUE_INDEX_SLOT, SYSTEM_ADDRESS, system_writes
+from rollupkit.trace import LIMITS, decode_trace
+from rollupkit.types import (
+    BlockInput,
+    BlockResult,
+    ExecuteResult,
+    PublicOutputs,
+    QueuePosition,
+    RejectReason,
+)
+from rollupkit.withdrawals import withdrawals_root
+
+
+@dataclass
+class RunOutcome:
+    """What running a sequence of blocks produced."""
+
+    blocks: list[BlockInput]  # as executed (context filled in, dropped transactions removed)
+    results: list[BlockResult]
+    dropped: list[tuple[int, ...]]  # per block, indices of transactions left out
+    queue_end: QueuePosition
+
+    @property
+    def gas_used(self) -> int:
+        """Gas of all blocks together."""
+        return sum(r.gas_used for r in self.results)
+
+
+def read_queue_position(view: StateView) -> QueuePosition:
+    """The L1 queue position recorded in the system account of ``view``'s state."""
+    index = view.get_storage(SYSTEM_ADDRESS, QUEUE_INDEX_SLOT)
+    rolling = view.get_storage(SYSTEM_ADDRESS, QUEUE_HASH_SLOT)
+    return QueuePosition(index, rolling.to_bytes(32, "big"))
+
+
+def run_blocks(
+    vm: VM,
+    view: StateView,
+    *,
+    chain_id: int,
+    parent_header: bytes,
+    queue_start: QueuePosition,
+    blocks: Sequence[BlockInput],
+    ancestors: KnownAncestors | RecordingAncestors,
+    fill_context: bool = False,
+    drop_invalid: bool = False,
+) -> RunOutcome:
+    """Execute ``blocks`` in order on ``view``: the one loop EXECUTE and the builder share.
+
+    With ``fill_context`` the number, parent hash and base fee of each block are taken from
+    its parent (the builder's mode); otherwise they must already agree with it.
+    """
+    recorded = read_queue_position(view)
+    if recorded != queue_start:
+        raise InvalidMessageError(
+            f"the trace starts the L1 queue at index {queue_start.index}, but the pre-state "
+            f"has consumed up to index {recorded.index}"
+            + ("" if recorded.index != queue_start.index else " (with a different rolling hash)")
+        )
+    outcome = RunOutcome([], [], [], queue_start)
+    position = queue_start
+    for block in blocks:
+        expected = vm.next_block(parent_header)
+        if fill_context:
+            block = dataclasses.replace(
+                block,
+                number=expected.number,
+                parent_hash=expected.parent_hash,
+                base_fee=expected.base_fee,
+            )
+        elif (block.number, block.parent_hash, block.base_fee) != (
+            expected.number, expected.parent_hash, expected.base_fee
+        ):
+            raise InvalidBlockError(
+                f"block {block.number} does not follow its parent (expected number "
+                f"{expected.number}, parent 0x{expected.parent_hash.hex()}, base fee "
+                f"{expected.base_fee})"
+            )
+        position_after = queue.consume(position, block.l1_messages)
+
+        def writes_for(
+            dropped: tuple[int, ...], block: BlockInput = block, after: QueuePosition = position_after
+        ) -> Mapping[int, int]:
+            return system_writes(chain_id, _without(block, dropped), after)
+
+        result, dropped = vm.execute_block(
+            view,
+            chain_id=chain_id,
+            parent_header=parent_header,
+            block=block,
+            ancestors=ancestors,
+            system_storage=writes_for,
+            drop_invalid=drop_invalid,
+        )
+        outcome.blocks.append(_without(block, dropped))
+        outcome.results.append(result)
+        outcome.dropped.append(dropped)
+        ancestors.push(result.info)
+        parent_header = result.header
+        position = position_after
+    outcome.queue_end = position
+    return outcome
+
+
+def _without(block: BlockInput, dropped: tuple[int, ...]) -> BlockInput:
+    if not dropped:
+        return block
+    gone = set(dropped)
+    kept = tuple(tx for i, tx in enumerate(block.transactions) if i not in gone)
+    return dataclasses.replace(block, transactions=kept)
+
+
+def public_outputs(
+    *,
+    chain_id: int,
+    pre_state_root: bytes,
+    parent_hash: bytes,
+    queue_start: QueuePosition,
+    outcome: RunOutcome,
+) -> PublicOutputs:
+    """The public outputs of a run (what the settlement contract binds)."""
+    last = outcome.results[-1]
+    withdrawals = [w for r in outcome.results for w in r.withdrawals]
+    return PublicOutputs(
+        chain_id=chain_id,
+        pre_state_root=pre_state_root,
+        post_state_root=last.info.state_root,
+        gas_used=outcome.gas_used,
+        parent_hash=parent_hash,
+        block_hash=last.info.hash,
+        block_number=last.info.number,
+        block_count=len(outcome.results),
+        receipts_root=last.receipts_root,
+        queue_start_index=queue_start.index,
+        queue_start_hash=queue_start.rolling_hash,
+        messages_consumed=outcome.queue_end.index - queue_start.index,
+        queue_end_hash=outcome.queue_end.rolling_hash,
+        withdrawals_root=withdrawals_root(withdrawals),
+        withdrawal_count=len(withdrawals),
+    )
+
+
+def _reject(reason: RejectReason, detail: str, outputs: PublicOutputs | None = None) -> ExecuteResult:
+    return ExecuteResult(False, reason, detail, outputs)
+
+
+def _is_root(value: object) -> bool:
+    return isinstance(value, bytes) and len(value) == 32
+
+
+def resolve_plugins(
+    vm: str, state: str, registry: PluginRegistry | None = None
+) -> tuple[VM, StateModel]:
+    """Instances of the named VM and state model, checked to work together."""
+    registry = registry or get_registry()
+    vm_plugin: VM = registry.create("vm", vm)
+    state_model: StateModel = registry.create("state", state)
+    if not vm_plugin.supports_state_model(state_model):
+        raise UnsupportedCombinationError(f"VM {vm!r} cannot execute over state model {state!r}")
+    return vm_plugin, state_model
+
+
+def execute_detailed(
+    pre_state_root: bytes,
+    post_state_root: bytes,
+    trace: bytes,
+    gas_used: int,
+    *,
+    vm: str = "evm",
+    state: str = "mpt",
+    registry: PluginRegistry | None = None,
+) -> ExecuteResult:
+    """EXECUTE with its reasons: an :class:`ExecuteResult` that is truthy iff the transition
+    holds. Never raises; a failure inside a plugin is reported as ``internal-error``."""
+    try:
+        return _execute(pre_state_root, post_state_root, trace, gas_used, vm, state, registry)
+    except RecursionError:
+        return _reject(RejectReason.MALFORMED_TRACE, "the trace nests too deeply")
+    except MemoryError:
+        return _reject(RejectReason.OVERSIZED, "the trace needs more memory than is available")
+    except Exception as exc:  # noqa: BLE001 - EXECUTE must never raise
+        return _reject(RejectReason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+
+
+def execute(
+    pre_state_root: bytes,
+    post_state_root: bytes,
+    trace: bytes,
+    gas_used: int,
+    *,
+    vm: str = "evm",
+    state: str = "mpt",
+    registry: PluginRegistry | None = None,
+) -> bool:
+    """True iff ``trace`` takes ``pre_state_root`` to ``post_state_root`` using exactly
+    ``gas_used`` gas (see the module docstring). Never raises."""
+    return execute_detailed(
+        pre_state_root, post_state_root, trace, gas_used, vm=vm, state=state, registry=registry
+    ).ok
+
+
+def _execute(
+    pre_state_root: bytes,
+    post_state_root: bytes,
+    trace_bytes: bytes,
+    gas_used: int,
+    vm_name: str,
+    state_name: str,
+    registry: PluginRegistry | None,
+) -> ExecuteResult:
+    if not _is_root(pre_state_root) or not _is_root(post_state_root):
+        return _reject(RejectReason.BAD_ARGUMENT, "state roots must be 32-byte strings")
+    if isinstance(gas_used, bool) or not isinstance(gas_used, int) or gas_used < 0:
+        return _reject(RejectReason.BAD_ARGUMENT, "gas_used must be a non-negative integer")
+    if isinstance(trace_bytes, bytes | bytearray) and len(trace_bytes) > LIMITS.max_bytes:
+        return _reject(
+            RejectReason.OVERSIZED, f"the trace is larger than {LIMITS.max_bytes} bytes"
+        )
+    try:
+        trace = decode_trace(trace_bytes)
+    except TraceError as exc:
+        reason = (
+            RejectReason.UNSUPPORTED_VERSION
+            if "unsupported trace version" in str(exc)
+            else RejectReason.MALFORMED_TRACE
+        )
+        return _reject(reason, str(exc))
+
+    try:
+        vm, model = resolve_plugins(vm_name, state_name, registry)
+    except UnknownPluginError as exc:
+        return _reject(RejectReason.UNKNOWN_PLUGIN, str(exc))
+    except UnsupportedCombinationError as exc:
+        return _reject(RejectReason.UNSUPPORTED_COMBINATION, str(exc))
+    except PluginError as exc:
+        return _reject(RejectReason.UNKNOWN_PLUGIN, str(exc))
+
+    try:
+        headers = verify_header_chain(vm, trace.witness.headers)
+    except TraceError as exc:
+        return _reject(RejectReason.BAD_ANCESTORS, str(exc))
+    parent = headers[-1]
+    if parent.state_root != pre_state_root:
+        return _reject(
+            RejectReason.PRE_STATE_MISMATCH,
+            f"the parent header's state root 0x{parent.state_root.hex()} is not the pre-state "
+            f"root 0x{pre_state_root.hex()}",
+        )
+
+    view = model.open_witness(pre_state_root, trace.witness)
+    try:
+        outcome = run_blocks(
+            vm,
+            view,
+            chain_id=trace.chain_id,
+            parent_header=trace.witness.headers[-1],
+            queue_start=trace.queue_start,
+            blocks=trace.blocks,
+            ancestors=KnownAncestors(headers),
+        )
+    except MissingWitnessError as exc:
+        return _reject(RejectReason.MISSING_WITNESS, str(exc))
+    except InvalidMessageError as exc:
+        return _reject(RejectReason.INVALID_MESSAGES, str(exc))
+    except InvalidTransactionError as exc:
+        return _reject(RejectReason.INVALID_TRANSACTION, str(exc))
+    except InvalidBlockError as exc:
+        return _reject(RejectReason.INVALID_BLOCK, str(exc))
+    except TraceError as exc:
+        return _reject(RejectReason.MALFORMED_TRACE, str(exc))
+
+    outputs = public_outputs(
+        chain_id=trace.chain_id,
+        pre_state_root=pre_state_root,
+        parent_hash=parent.hash,
+        queue_start=trace.queue_start,
+        outcome=outcome,
+    )
+    if outputs.post_state_root != post_state_root:
+        return _reject(
+            RejectReason.POST_STATE_MISMATCH,
+            f"execution ends at 0x{outputs.post_state_root.hex()}, not at the claimed "
+            f"0x{post_state_root.hex()}",
+            outputs,
+        )
+    if outputs.gas_used != gas_used:
+        return _reject(
+            RejectReason.GAS_MISMATCH,
+            f"execution used {outputs.gas_used} gas, not the claimed {gas_used}",
+            outputs,
+        )
+    return ExecuteResult(True, None, "", outputs)
+
+
+#: Signature of a function that checks a transition (``execute`` and its wrappers).
+Verifier = Callable[[bytes, bytes, bytes, int], bool]

@@ -1,0 +1,282 @@
+"""The contracts plugins implement: one abstract base class per plugin kind.
+
+Read this file top to bottom to learn what a plugin must do. A plugin registers *classes*
+(see ``rollupkit.hookspecs``); rollupkit instantiates them with no arguments. Registration
+fails loudly if a class leaves any abstract method here unimplemented.
+
+Four kinds:
+
+* :class:`VM` executes one L2 block against a :class:`StateView`.
+* :class:`StateModel` builds state views from a full store or from a witness, computes roots
+  and produces and checks eth_getProof-style proofs.
+* :class:`Derivation` turns L2 blocks into L1 data and back.
+* :class:`ProofBackend` produces and checks the evidence that settles a batch on L1.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from rollupkit.types import (
+    Account,
+    AccountProof,
+    BlockInput,
+    BlockResult,
+    HeaderInfo,
+    Witness,
+)
+
+#: A key-value store of hash-addressed preimages (trie nodes or codes).
+KeyValueStore = MutableMapping[bytes, bytes]
+
+
+@dataclass
+class StateStore:
+    """A full state database: trie nodes and contract codes, each keyed by their hash."""
+
+    nodes: KeyValueStore = field(default_factory=dict)
+    codes: KeyValueStore = field(default_factory=dict)
+
+
+class AncestorHashes(ABC):
+    """Answers BLOCKHASH for the block being executed."""
+
+    @abstractmethod
+    def hashes_back_from(self, number: int) -> Iterator[bytes]:
+        """Yield the hashes of block ``number``, ``number - 1``, ... down to genesis.
+
+        Raises :class:`rollupkit.errors.MissingWitnessError` when a hash is asked for that the
+        witness does not hold (never a silent zero).
+        """
+
+
+# --- state models ---------------------------------------------------------------------------
+
+
+class StateView(ABC):
+    """The state at some root, readable and writable, in Ethereum's account model.
+
+    A view over a witness raises :class:`rollupkit.errors.MissingWitnessError` on any read
+    the witness cannot answer. Writes stay in the view until :meth:`commit`.
+    """
+
+    @property
+    @abstractmethod
+    def root(self) -> bytes:
+        """The root as of the last :meth:`commit` (or the root the view was opened at)."""
+
+    @abstractmethod
+    def get_account(self, address: bytes) -> Account | None:
+        """The account at ``address``, or None if it does not exist."""
+
+    @abstractmethod
+    def get_storage(self, address: bytes, slot: int) -> int:
+        """Storage ``slot`` of ``address`` (0 if unset)."""
+
+    @abstractmethod
+    def get_code(self, address: bytes) -> bytes:
+        """The code of ``address`` (empty if none)."""
+
+    @abstractmethod
+    def set_account(self, address: bytes, *, nonce: int, balance: int) -> None:
+        """Create or update an account's nonce and balance, keeping its code and storage."""
+
+    @abstractmethod
+    def set_storage(self, address: bytes, slot: int, value: int) -> None:
+        """Write storage ``slot`` of ``address`` (0 deletes it)."""
+
+    @abstractmethod
+    def set_code(self, address: bytes, code: bytes) -> None:
+        """Set the code of ``address``."""
+
+    @abstractmethod
+    def commit(self) -> bytes:
+        """Apply pending writes and return the new root."""
+
+    @abstractmethod
+    def witness(self) -> Witness:
+        """For a recording view, the nodes and codes read from the underlying store so far
+        (exactly what stateless re-execution of the same work needs). Empty otherwise."""
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Write every node and code created through this view into the underlying store."""
+
+
+class NodeStoreView(StateView):
+    """A view whose state lives in a hash-keyed node store that an execution engine with its
+    own Ethereum trie code (py-evm) can read and write directly.
+
+    The engine writes nodes into :attr:`node_store` and codes into :attr:`code_store`, then
+    tells the view its new root with :meth:`reset_root`.
+    """
+
+    @property
+    @abstractmethod
+    def node_store(self) -> KeyValueStore:
+        """Trie nodes by keccak hash; reads of the underlying store are recorded."""
+
+    @property
+    @abstractmethod
+    def code_store(self) -> KeyValueStore:
+        """Contract codes by keccak hash; reads of the underlying store are recorded."""
+
+    @abstractmethod
+    def reset_root(self, root: bytes) -> None:
+        """Adopt ``root`` (written by an engine through :attr:`node_store`) as current."""
+
+
+class StateModel(ABC):
+    """A way of committing to state: the Ethereum hexary trie, a binary tree, ..."""
+
+    #: One line shown by ``rollupkit plugins list``.
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def empty_root(self) -> bytes:
+        """The root of the empty state."""
+
+    @abstractmethod
+    def open(self, store: StateStore, root: bytes, *, record: bool = False) -> StateView:
+        """A view of the full ``store`` at ``root``. With ``record=True`` the view remembers
+        every node and code it reads from ``store``, and keeps its own writes in an overlay
+        until :meth:`StateView.flush`."""
+
+    @abstractmethod
+    def open_witness(self, root: bytes, witness: Witness) -> StateView:
+        """A stateless view at ``root`` backed only by ``witness``. Never trusts the witness:
+        nodes are found by their hash, so a node that does not hash to what its parent names
+        is simply missing."""
+
+    @abstractmethod
+    def get_proof(
+        self, store: StateStore, root: bytes, address: bytes, slots: Sequence[int] = ()
+    ) -> AccountProof:
+        """An eth_getProof (EIP-1186) style proof of ``address`` and ``slots`` at ``root``."""
+
+    @abstractmethod
+    def verify_proof(self, root: bytes, proof: AccountProof) -> bool:
+        """True if every value in ``proof`` (account and slots) is proven against ``root``.
+        Never raises on a malformed proof."""
+
+
+# --- VMs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextBlock:
+    """The header fields of a child block that its parent fixes."""
+
+    number: int
+    parent_hash: bytes
+    base_fee: int
+
+
+class VM(ABC):
+    """An execution engine for L2 blocks.
+
+    A VM keeps Ethereum's account model and signed-transaction format, whatever code it runs.
+    It must be deterministic: the same state and block give the same result everywhere.
+    """
+
+    #: One line shown by ``rollupkit plugins list``.
+    description: ClassVar[str] = ""
+
+    def supports_state_model(self, model: StateModel) -> bool:
+        """Whether this VM can execute over ``model``'s state views (default: yes)."""
+        return True
+
+    @abstractmethod
+    def genesis_header(
+        self, *, chain_id: int, state_root: bytes, timestamp: int, gas_limit: int, base_fee: int
+    ) -> bytes:
+        """The RLP-encoded header of block 0 over ``state_root``."""
+
+    @abstractmethod
+    def decode_header(self, raw: bytes) -> HeaderInfo:
+        """Decode an RLP header this VM produced; raise
+        :class:`rollupkit.errors.TraceError` if it is malformed."""
+
+    @abstractmethod
+    def next_block(self, parent_header: bytes) -> NextBlock:
+        """Number, parent hash and base fee that a child of ``parent_header`` must carry."""
+
+    @abstractmethod
+    def execute_block(
+        self,
+        state: StateView,
+        *,
+        chain_id: int,
+        parent_header: bytes,
+        block: BlockInput,
+        ancestors: AncestorHashes,
+        system_storage: Callable[[tuple[int, ...]], Mapping[int, int]],
+        drop_invalid: bool = False,
+    ) -> tuple[BlockResult, tuple[int, ...]]:
+        """Execute ``block`` on ``state`` and seal it.
+
+        Order: L1 messages (deposits credit then call; forced transactions apply if valid, else
+        are skipped), then ``block.transactions``, then the storage writes that
+        ``system_storage(dropped_indices)`` returns, made to
+        :data:`rollupkit.system.SYSTEM_ADDRESS` at no gas (give the account nonce 1 so it is
+        never cleaned up as empty). Commit ``state`` and return the result.
+
+        Raises :class:`rollupkit.errors.InvalidBlockError` (or its subclass
+        :class:`~rollupkit.errors.InvalidTransactionError`) when the block is invalid, and
+        :class:`rollupkit.errors.MissingWitnessError` when ``state`` lacks data. With
+        ``drop_invalid=True`` an invalid transaction is left out instead; the second element
+        of the result lists the indices (into ``block.transactions``) that were left out.
+        """
+
+
+# --- derivation and proof backends ----------------------------------------------------------
+
+
+class Derivation(ABC):
+    """Turns L2 blocks into L1 data (the batcher's side) and L1 data back into blocks."""
+
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def encode_batch(self, chain_id: int, blocks: Sequence[BlockInput]) -> list[bytes]:
+        """Encode ``blocks`` into one or more L1 payloads (calldata or blob contents)."""
+
+    @abstractmethod
+    def decode_batch(self, chain_id: int, payloads: Sequence[bytes]) -> list[BlockInput]:
+        """The inverse of :meth:`encode_batch`; raise :class:`rollupkit.errors.TraceError`
+        on data it cannot decode."""
+
+
+class ProofBackend(ABC):
+    """Produces and checks the evidence that settles a batch on L1."""
+
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def prove(
+        self, pre_state_root: bytes, post_state_root: bytes, trace: bytes, gas_used: int
+    ) -> bytes:
+        """Evidence that the transition holds (may be empty when L1 re-executes)."""
+
+    @abstractmethod
+    def verify(
+        self,
+        pre_state_root: bytes,
+        post_state_root: bytes,
+        trace: bytes,
+        gas_used: int,
+        evidence: bytes,
+    ) -> bool:
+        """Check ``evidence`` off-chain the way the L1 verifier will; never raises."""
+
+
+#: Plugin kind name → (base class, registration hook name). The CLI and docs read this.
+PLUGIN_KINDS: dict[str, tuple[type, str]] = {
+    "vm": (VM, "rollupkit_register_vms"),
+    "state": (StateModel, "rollupkit_register_state_models"),
+    "derivation": (Derivation, "rollupkit_register_derivations"),
+    "proof": (ProofBackend, "rollupkit_register_proof_backends"),
+}

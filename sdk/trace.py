@@ -1,0 +1,225 @@
+"""The trace: EXECUTE's versioned binary input format, and its codec.
+
+A trace is one RLP list (all integers big-endian, minimal, no leading zeros; all hashes 32
+bytes; all addresses 20 bytes)::
+
+    trace    = [version, chain_id, queue, blocks, witness]         version = 1
+    queue    = [next_index, rolling_hash]        # where the blocks start consuming the L1 queue
+    blocks   = [block, ...]                      # at least one, consecutive
+    block    = [number, timestamp, coinbase, gas_limit, base_fee, prev_randao, parent_hash,
+                l1_anchor, extra_data, messages, transactions]
+    messages = [[kind, index, sender, target, value, gas_limit, data], ...]
+    transactions = [signed_tx, ...]              # each in its network encoding (EIP-2718)
+    witness  = [state_nodes, codes, headers]     # lists of byte strings; headers oldest first
+
+Decoding is strict: trailing bytes, a wrong shape, a non-canonical integer or a field of the
+wrong width are all a :class:`rollupkit.errors.TraceError`. Limits (:data:`LIMITS`) bound the
+work a hostile trace can cause before any execution starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import rlp
+from rlp.sedes import big_endian_int
+
+from rollupkit.errors import TraceError
+from rollupkit.types import (
+    BlockInput,
+    L1Message,
+    MessageKind,
+    QueuePosition,
+    Trace,
+    Witness,
+)
+
+TRACE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TraceLimits:
+    """Upper bounds checked while decoding, before any execution."""
+
+    max_bytes: int = 64 * 1024 * 1024
+    max_blocks: int = 1024
+    max_transactions_per_block: int = 65_536
+    max_messages_per_block: int = 4096
+    max_extra_data: int = 32
+    max_headers: int = 257  # the parent plus the 256 blocks BLOCKHASH can reach
+
+
+LIMITS = TraceLimits()
+
+
+# --- encoding --------------------------------------------------------------------------------
+
+
+def _message_fields(message: L1Message) -> list[Any]:
+    return [int(message.kind), message.index, message.sender, message.target, message.value,
+            message.gas_limit, message.data]
+
+
+def block_fields(block: BlockInput) -> list[Any]:
+    """The RLP structure of one block (used by the trace and by the block commitment)."""
+    return [
+        block.number, block.timestamp, block.coinbase, block.gas_limit, block.base_fee,
+        block.prev_randao, block.parent_hash, block.l1_anchor, block.extra_data,
+        [_message_fields(m) for m in block.l1_messages], list(block.transactions),
+    ]
+
+
+def encode_trace(trace: Trace) -> bytes:
+    """Serialise ``trace`` (see the module docstring for the layout)."""
+    return rlp.encode([
+        trace.version,
+        trace.chain_id,
+        [trace.queue_start.index, trace.queue_start.rolling_hash],
+        [block_fields(b) for b in trace.blocks],
+        [list(trace.witness.state_nodes), list(trace.witness.codes),
+         list(trace.witness.headers)],
+    ])
+
+
+# --- decoding --------------------------------------------------------------------------------
+
+
+def _list(value: object, what: str, length: int | None = None) -> list[Any]:
+    if not isinstance(value, list):
+        raise TraceError(f"{what} must be a list")
+    if length is not None and len(value) != length:
+        raise TraceError(f"{what} must have {length} items, has {len(value)}")
+    return value
+
+
+def _bytes(value: object, what: str, width: int | None = None, max_len: int | None = None) -> bytes:
+    if not isinstance(value, bytes):
+        raise TraceError(f"{what} must be a byte string")
+    if width is not None and len(value) != width:
+        raise TraceError(f"{what} must be {width} bytes, is {len(value)}")
+    if max_len is not None and len(value) > max_len:
+        raise TraceError(f"{what} is {len(value)} bytes, more than {max_len}")
+    return value
+
+
+def _int(value: object, what: str, bits: int = 256) -> int:
+    raw = _bytes(value, what)
+    try:
+        number: int = big_endian_int.deserialize(raw)
+    except rlp.DeserializationError as exc:
+        raise TraceError(f"{what} is not a canonical integer") from exc
+    if number >= 1 << bits:
+        raise TraceError(f"{what} does not fit in {bits} bits")
+    return number
+
+
+def _byte_list(value: object, what: str, max_items: int | None = None) -> tuple[bytes, ...]:
+    items = _list(value, what)
+    if max_items is not None and len(items) > max_items:
+        raise TraceError(f"{what} has {len(items)} items, more than {max_items}")
+    return tuple(_bytes(item, f"{what}[{i}]") for i, item in enumerate(items))
+
+
+def _decode_message(value: object, what: str) -> L1Message:
+    kind, index, sender, target, amount, gas_limit, data = _list(value, what, 7)
+    kind_number = _int(kind, f"{what}.kind", 8)
+    try:
+        message_kind = MessageKind(kind_number)
+    except ValueError as exc:
+        raise TraceError(f"{what}.kind {kind_number} is not a known message kind") from exc
+    return L1Message(
+        kind=message_kind,
+        index=_int(index, f"{what}.index", 64),
+        sender=_bytes(sender, f"{what}.sender", 20),
+        target=_bytes(target, f"{what}.target", 20),
+        value=_int(amount, f"{what}.value"),
+        gas_limit=_int(gas_limit, f"{what}.gas_limit", 64),
+        data=_bytes(data, f"{what}.data"),
+    )
+
+
+def _decode_block(value: object, what: str, limits: TraceLimits) -> BlockInput:
+    (number, timestamp, coinbase, gas_limit, base_fee, prev_randao, parent_hash, l1_anchor,
+     extra_data, messages, transactions) = _list(value, what, 11)
+    message_list = _list(messages, f"{what}.messages")
+    if len(message_list) > limits.max_messages_per_block:
+        raise TraceError(f"{what} has more than {limits.max_messages_per_block} L1 messages")
+    return BlockInput(
+        number=_int(number, f"{what}.number", 64),
+        timestamp=_int(timestamp, f"{what}.timestamp", 64),
+        coinbase=_bytes(coinbase, f"{what}.coinbase", 20),
+        gas_limit=_int(gas_limit, f"{what}.gas_limit", 64),
+        base_fee=_int(base_fee, f"{what}.base_fee"),
+        prev_randao=_bytes(prev_randao, f"{what}.prev_randao", 32),
+        parent_hash=_bytes(parent_hash, f"{what}.parent_hash", 32),
+        l1_anchor=_bytes(l1_anchor, f"{what}.l1_anchor", 32),
+        extra_data=_bytes(extra_data, f"{what}.extra_data", max_len=limits.max_extra_data),
+        l1_messages=tuple(
+            _decode_message(m, f"{what}.messages[{i}]") for i, m in enumerate(message_list)
+        ),
+        transactions=_byte_list(
+            transactions, f"{what}.transactions", limits.max_transactions_per_block
+        ),
+    )
+
+
+def decode_trace(data: bytes, limits: TraceLimits = LIMITS) -> Trace:
+    """Parse and structurally check a trace; raise :class:`TraceError` on any defect."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TraceError(f"a trace is bytes, not {type(data).__name__}")
+    data = bytes(data)
+    if not data:
+        raise TraceError("the trace is empty")
+    if len(data) > limits.max_bytes:
+        raise TraceError(f"the trace is {len(data)} bytes, more than {limits.max_bytes}")
+    try:
+        top = rlp.decode(data, strict=True)
+    except (rlp.DecodingError, rlp.DeserializationError) as exc:
+        raise TraceError(f"the trace is not valid RLP: {exc}") from exc
+    fields = _list(top, "trace")
+    if not fields:
+        raise TraceError("the trace is an empty list")
+    version = _int(fields[0], "version", 64)
+    if version != TRACE_VERSION:
+        raise TraceError(f"unsupported trace version {version} (this rollupkit reads {TRACE_VERSION})")
+    _, chain_id, queue, blocks, witness = _list(top, "trace", 5)
+    queue_index, queue_hash = _list(queue, "queue", 2)
+    block_list = _list(blocks, "blocks")
+    if not block_list:
+        raise TraceError("the trace has no blocks")
+    if len(block_list) > limits.max_blocks:
+        raise TraceError(f"the trace has more than {limits.max_blocks} blocks")
+    nodes, codes, headers = _list(witness, "witness", 3)
+    return Trace(
+        version=version,
+        chain_id=_int(chain_id, "chain_id", 64),
+        queue_start=QueuePosition(
+            _int(queue_index, "queue.next_index", 64), _bytes(queue_hash, "queue.rolling_hash", 32)
+        ),
+        blocks=tuple(_decode_block(b, f"blocks[{i}]", limits) for i, b in enumerate(block_list)),
+        witness=Witness(
+            state_nodes=_byte_list(nodes, "witness.state_nodes"),
+            codes=_byte_list(codes, "witness.codes"),
+            headers=_byte_list(headers, "witness.headers", limits.max_headers),
+        ),
+    )
+
+
+def trace_summary(trace: Trace) -> dict[str, int]:
+    """Counts and sizes, for people reading a trace."""
+    return {
+        "blocks": len(trace.blocks),
+        "transactions": sum(len(b.transactions) for b in trace.blocks),
+        "l1_messages": sum(len(b.l1_messages) for b in trace.blocks),
+        "state_nodes": len(trace.witness.state_nodes),
+        "codes": len(trace.witness.codes),
+        "headers": len(trace.witness.headers),
+        "witness_bytes": trace.witness.size(),
+    }
+
+
+def transactions_bytes(blocks: Sequence[BlockInput]) -> int:
+    """Total size of the signed transactions in ``blocks``."""
+    return sum(len(tx) for b in blocks for tx in b.transactions)

@@ -1,0 +1,258 @@
+"""The plain data that flows between rollupkit's core and its plugins.
+
+Every type here is a frozen dataclass of bytes and ints, so values can be hashed, compared and
+encoded without knowing which VM or state model produced them. Addresses are 20 raw bytes,
+hashes and roots 32 raw bytes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import rlp
+from eth_hash.auto import keccak
+
+ZERO_HASH = b"\x00" * 32
+ZERO_ADDRESS = b"\x00" * 20
+#: keccak256 of empty code: the code hash of an account without code.
+EMPTY_CODE_HASH = keccak(b"")
+
+
+class MessageKind(enum.IntEnum):
+    """What an L1 → L2 message asks the L2 to do."""
+
+    #: Credit ``value`` to ``target`` (minted on L2, locked on L1); if ``data`` is non-empty,
+    #: then call ``target`` with ``data`` from ``sender`` with ``gas_limit`` gas. A failing
+    #: call does not undo the credit: the deposit is always honoured.
+    DEPOSIT = 0
+    #: A signed L2 transaction (``data``) forced through L1. It is applied like any transaction
+    #: if valid; if invalid (bad nonce, no funds) it is consumed as a no-op, so nobody can stall
+    #: the chain by forcing garbage.
+    FORCED_TX = 1
+
+
+@dataclass(frozen=True)
+class L1Message:
+    """One entry of the L1 message queue, as consumed by an L2 block."""
+
+    kind: MessageKind
+    index: int  # position in the L1 queue, starting at 0
+    sender: bytes  # the L2-visible sender (the L1 bridge applies any aliasing)
+    target: bytes  # recipient of a deposit; ZERO_ADDRESS for a forced transaction
+    value: int
+    gas_limit: int
+    data: bytes
+
+    def encode(self) -> bytes:
+        """The canonical RLP encoding, hashed into the queue's rolling hash."""
+        return rlp.encode(
+            [int(self.kind), self.index, self.sender, self.target, self.value, self.gas_limit,
+             self.data]
+        )
+
+    def hash(self) -> bytes:
+        """keccak256 of :meth:`encode`."""
+        return keccak(self.encode())
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """Where a trace starts consuming the L1 queue: next index and the rolling hash so far."""
+
+    index: int = 0
+    rolling_hash: bytes = ZERO_HASH
+
+
+@dataclass(frozen=True)
+class BlockInput:
+    """One L2 block as the sequencer proposes it: context, L1 messages and transactions.
+
+    ``number``, ``parent_hash`` and ``base_fee`` are implied by the parent header; they are
+    carried so a trace is readable on its own, and EXECUTE rejects a trace where they disagree.
+    """
+
+    number: int
+    timestamp: int
+    coinbase: bytes
+    gas_limit: int
+    base_fee: int
+    prev_randao: bytes
+    parent_hash: bytes
+    l1_anchor: bytes  # an L1 block hash or any commitment the rollup chooses (EIP-4788 slot)
+    extra_data: bytes = b""
+    l1_messages: tuple[L1Message, ...] = ()
+    transactions: tuple[bytes, ...] = ()  # signed transactions, in their network encoding
+
+
+@dataclass(frozen=True)
+class Witness:
+    """What stateless execution needs besides the blocks.
+
+    ``state_nodes`` are state-trie node preimages, ``codes`` contract codes and ``headers``
+    ancestor block headers (oldest first, ending with the parent of the first block) so that
+    BLOCKHASH can be answered and the parent's state root checked.
+    """
+
+    state_nodes: tuple[bytes, ...] = ()
+    codes: tuple[bytes, ...] = ()
+    headers: tuple[bytes, ...] = ()
+
+    def size(self) -> int:
+        """Total bytes of node, code and header preimages."""
+        return sum(map(len, self.state_nodes)) + sum(map(len, self.codes)) + sum(
+            map(len, self.headers)
+        )
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The full input of EXECUTE besides the two roots and the gas: see ``rollupkit.trace``."""
+
+    chain_id: int
+    queue_start: QueuePosition
+    blocks: tuple[BlockInput, ...]
+    witness: Witness
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    """The fields of an L2 block header that the core needs, whatever VM made it."""
+
+    number: int
+    hash: bytes
+    parent_hash: bytes
+    state_root: bytes
+    timestamp: int
+    gas_limit: int
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account in the Ethereum account model that every built-in VM keeps."""
+
+    nonce: int = 0
+    balance: int = 0
+    storage_root: bytes = ZERO_HASH  # the state model's empty-storage root when empty
+    code_hash: bytes = EMPTY_CODE_HASH
+
+
+@dataclass(frozen=True)
+class GenesisAccount:
+    """An account in a genesis allocation."""
+
+    balance: int = 0
+    nonce: int = 0
+    code: bytes = b""
+    storage: Mapping[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """An L2 → L1 withdrawal, as emitted by the L2 bridge predeploy."""
+
+    nonce: int
+    sender: bytes
+    target: bytes
+    value: int
+    data: bytes
+
+    def leaf(self) -> bytes:
+        """The leaf hashed into the withdrawals root; L1 recomputes it when a claim arrives."""
+        from rollupkit.withdrawals import withdrawal_leaf
+
+        return withdrawal_leaf(self)
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """What a VM reports after executing one block."""
+
+    header: bytes  # the sealed header, RLP-encoded
+    info: HeaderInfo
+    gas_used: int  # everything the block consumed: transactions and L1-message calls
+    transactions_root: bytes
+    receipts_root: bytes
+    transactions: tuple[bytes, ...]  # as included (valid forced transactions first)
+    receipts: tuple[bytes, ...]  # encoded receipts, one per included transaction
+    withdrawals: tuple[Withdrawal, ...] = ()
+
+
+@dataclass(frozen=True)
+class StorageProof:
+    """One storage slot and its proof, in the eth_getProof (EIP-1186) shape."""
+
+    key: int
+    value: int
+    proof: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class AccountProof:
+    """An account, a few of its slots, and their proofs, in the eth_getProof shape."""
+
+    address: bytes
+    account: Account | None  # None: the proof shows the account does not exist
+    account_proof: tuple[bytes, ...]
+    storage: tuple[StorageProof, ...] = ()
+
+
+class RejectReason(str, enum.Enum):
+    """Why EXECUTE said False. The value is a stable, machine-readable code."""
+
+    OVERSIZED = "oversized"
+    MALFORMED_TRACE = "malformed-trace"
+    UNSUPPORTED_VERSION = "unsupported-version"
+    UNKNOWN_PLUGIN = "unknown-plugin"
+    UNSUPPORTED_COMBINATION = "unsupported-combination"
+    BAD_ARGUMENT = "bad-argument"
+    BAD_ANCESTORS = "bad-ancestors"
+    PRE_STATE_MISMATCH = "pre-state-mismatch"
+    MISSING_WITNESS = "missing-witness"
+    INVALID_MESSAGES = "invalid-messages"
+    INVALID_BLOCK = "invalid-block"
+    INVALID_TRANSACTION = "invalid-transaction"
+    POST_STATE_MISMATCH = "post-state-mismatch"
+    GAS_MISMATCH = "gas-mismatch"
+    INTERNAL_ERROR = "internal-error"
+
+
+@dataclass(frozen=True)
+class PublicOutputs:
+    """What a verdict commits to besides True/False; L1 contracts bind these.
+
+    The L1 settlement contract must check ``parent_hash`` against the last settled block hash,
+    ``queue_start_*`` and ``queue_end_hash`` against its message queue, and record
+    ``withdrawals_root`` so withdrawals can be claimed.
+    """
+
+    chain_id: int
+    pre_state_root: bytes
+    post_state_root: bytes
+    gas_used: int
+    parent_hash: bytes
+    block_hash: bytes
+    block_number: int
+    block_count: int
+    receipts_root: bytes  # of the last block
+    queue_start_index: int
+    queue_start_hash: bytes
+    messages_consumed: int
+    queue_end_hash: bytes
+    withdrawals_root: bytes
+    withdrawal_count: int
+
+
+@dataclass(frozen=True)
+class ExecuteResult:
+    """The detailed verdict of EXECUTE: ``ok``, a reason when not, and the public outputs."""
+
+    ok: bool
+    reason: RejectReason | None = None
+    detail: str = ""
+    outputs: PublicOutputs | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
