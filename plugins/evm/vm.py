@@ -36,9 +36,15 @@ BLOB_TX_TYPE = 3
 _MISSING_DATA = (EVMMissingData, MissingTrieNode, MissingWitnessError)
 
 
-def decode_transaction(raw: bytes) -> SignedTransactionAPI:
+def decode_transaction(raw: bytes, chain_id: int) -> SignedTransactionAPI:
     """Decode a signed transaction in its network encoding, or raise
-    :class:`InvalidTransactionError`."""
+    :class:`InvalidTransactionError`.
+
+    py-evm does not compare a transaction's chain id with the chain's, so it is done here:
+    a transaction signed for another chain is invalid (no cross-chain replay). Legacy
+    transactions without EIP-155 protection are accepted, as on Ethereum (deterministic
+    deployment proxies rely on them).
+    """
     if raw[:1] == bytes([BLOB_TX_TYPE]):
         raise InvalidTransactionError("blob transactions are not accepted on the L2")
     try:
@@ -49,6 +55,10 @@ def decode_transaction(raw: bytes) -> SignedTransactionAPI:
         raise
     except Exception as exc:  # noqa: BLE001 - any decoding failure means "invalid"
         raise InvalidTransactionError(f"undecodable transaction: {type(exc).__name__}: {exc}") from exc
+    if tx.chain_id is not None and tx.chain_id != chain_id:
+        raise InvalidTransactionError(
+            f"transaction 0x{tx.hash.hex()} is signed for chain {tx.chain_id}, not {chain_id}"
+        )
     return tx
 
 
@@ -66,6 +76,24 @@ def _missing(exc: BaseException) -> MissingWitnessError:
     if isinstance(exc, MissingWitnessError):
         return exc
     return MissingWitnessError(f"{type(exc).__name__}: {exc}")
+
+
+def _missing_data_behind(exc: BaseException) -> BaseException | None:
+    """The missing-witness error that ``exc`` was raised while handling, if any.
+
+    When py-evm hits missing data mid-transaction it tries to revert to a snapshot that its own
+    ``lock_changes`` already dropped, and a ``ValidationError`` ("No checkpoint ... was found")
+    comes out instead. A missing witness must never pass for an invalid transaction (which a
+    forced-inclusion or sequencer path would skip), so look through the exception chain.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _MISSING_DATA):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 class EvmVM(VM):
@@ -165,14 +193,20 @@ class EvmVM(VM):
             ancestors=ancestors,
         )
         try:
-            return self._run(vm, block, system_storage, drop_invalid, state)
+            return self._run(vm, block, chain_id, system_storage, drop_invalid, state)
         except _MISSING_DATA as exc:
             raise _missing(exc) from exc
+        except ValidationError as exc:
+            missing = _missing_data_behind(exc)
+            if missing is not None:
+                raise _missing(missing) from exc
+            raise InvalidBlockError(f"block {block.number}: {exc}") from exc
 
     def _run(
         self,
         vm: RollupEVM,
         block: BlockInput,
+        chain_id: int,
         system_storage: Callable[[tuple[int, ...]], Mapping[int, int]],
         drop_invalid: bool,
         view: NodeStoreView,
@@ -194,12 +228,12 @@ class EvmVM(VM):
                     logs.extend(_computation_logs(computation))
             else:
                 try:
-                    candidates.append((decode_transaction(message.data), message.data, True))
+                    candidates.append((decode_transaction(message.data, chain_id), message.data, True))
                 except InvalidTransactionError:
                     continue  # a forced transaction that does not decode is consumed as a no-op
         for raw in block.transactions:
             try:
-                candidates.append((decode_transaction(raw), raw, False))
+                candidates.append((decode_transaction(raw, chain_id), raw, False))
             except InvalidTransactionError as exc:
                 if not drop_invalid:
                     raise InvalidTransactionError(
@@ -221,6 +255,9 @@ class EvmVM(VM):
             try:
                 running_header, (receipt,), _ = vm.apply_all_transactions([tx], running_header)
             except ValidationError as exc:
+                missing = _missing_data_behind(exc)
+                if missing is not None:
+                    raise _missing(missing) from exc
                 if forced:
                     continue  # consumed as a no-op: forcing garbage cannot stall the chain
                 if drop_invalid:

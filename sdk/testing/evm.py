@@ -1,0 +1,75 @@
+"""EVM scenarios built from the example contracts: used by tests, benchmarks and the demo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from eth_abi import encode
+from eth_hash.auto import keccak
+
+from rollupkit.builder import BuiltTrace
+from rollupkit.chain import DevChain
+from rollupkit.testing.contracts import artifact
+from rollupkit.testing.wallets import Wallet, dev_wallets
+from rollupkit.types import GenesisAccount
+from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
+
+
+def calldata(signature: str, *args: object) -> bytes:
+    """ABI-encoded call data for ``signature`` (e.g. ``"transfer(address,uint256)"``)."""
+    types = signature[signature.index("(") + 1 : -1]
+    arg_types = [t for t in types.split(",") if t]
+    return keccak(signature.encode())[:4] + encode(arg_types, list(args))
+
+
+def l2_bridge_alloc() -> dict[bytes, GenesisAccount]:
+    """A genesis entry predeploying the L2 bridge (withdrawals) at its fixed address."""
+    from rollupkit.contracts import artifact as core_artifact
+
+    code = core_artifact("L2Bridge").deployed_bytecode
+    return {L2_BRIDGE_ADDRESS: GenesisAccount(code=code, nonce=1)}
+
+
+@dataclass
+class EvmScenario:
+    """A chain with funded wallets, the bridge predeployed, and Token and Store deployed."""
+
+    chain: DevChain
+    wallets: list[Wallet]
+    token: bytes = b""
+    store: bytes = b""
+    setup: list[BuiltTrace] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, wallets: int = 10, *, chain_id: int | None = None, **chain_kwargs: object) -> EvmScenario:
+        """Genesis, then one block deploying Token (supply to wallet 0) and Store."""
+        kwargs: dict[str, object] = dict(chain_kwargs)
+        if chain_id is not None:
+            kwargs["chain_id"] = chain_id
+        probe_chain_id = int(kwargs.get("chain_id", 42_424))  # type: ignore[call-overload]
+        keys = dev_wallets(wallets, probe_chain_id)
+        alloc = {w.address: GenesisAccount(balance=10**24) for w in keys}
+        alloc.update(l2_bridge_alloc())
+        chain = DevChain(alloc, **kwargs)  # type: ignore[arg-type]
+        scenario = cls(chain, keys)
+        deployer = keys[0]
+        token_tx, scenario.token = deployer.create(
+            artifact("Token").bytecode + encode(["uint256"], [10**30])
+        )
+        store_tx, scenario.store = deployer.create(artifact("Store").bytecode)
+        scenario.setup.append(chain.build(transactions=[token_tx, store_tx]))
+        return scenario
+
+    def token_transfer(self, sender: Wallet, to: bytes, amount: int) -> bytes:
+        """A signed Token.transfer call."""
+        return sender.sign(to=self.token, data=calldata("transfer(address,uint256)", to, amount),
+                           gas=80_000)
+
+    def store_call(self, sender: Wallet, signature: str, *args: object, gas: int = 200_000) -> bytes:
+        """A signed call to the Store contract."""
+        return sender.sign(to=self.store, data=calldata(signature, *args), gas=gas)
+
+    def withdraw(self, sender: Wallet, target: bytes, value: int) -> bytes:
+        """A signed L2Bridge.withdraw(target, "") sending ``value``."""
+        return sender.sign(to=L2_BRIDGE_ADDRESS, value=value,
+                           data=calldata("withdraw(address,bytes)", target, b""), gas=120_000)
