@@ -16,7 +16,7 @@ from importlib import metadata
 
 from rollupkit.builder import BuiltTrace, build_trace
 from rollupkit.chain import DevChain
-from rollupkit.execute import execute, execute_detailed
+from rollupkit.execution import execute, execute_detailed
 from rollupkit.plugins import get_registry, hookimpl
 from rollupkit.trace import decode_trace, encode_trace
 from rollupkit.types import (

@@ -1,6 +1,6 @@
 """The trace builder: execute blocks on a full state and record the witness they need.
 
-The builder runs the very loop EXECUTE runs (:func:`rollupkit.execute.run_blocks`), over a
+The builder runs the very loop EXECUTE runs (:func:`rollupkit.execution.run_blocks`), over a
 *recording* view of the full state: every trie node and code read from the pre-state is kept,
 including the siblings touched when a deletion collapses a branch and the nodes read while
 computing the new root. That record, plus the ancestor headers BLOCKHASH reached, is the
@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rollupkit.ancestors import RecordingAncestors
-from rollupkit.execute import public_outputs, run_blocks
+from rollupkit.execution import public_outputs, run_blocks
 from rollupkit.interfaces import VM, StateModel, StateStore
 from rollupkit.trace import encode_trace
 from rollupkit.types import (

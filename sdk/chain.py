@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from rollupkit import messages as queue
 from rollupkit.builder import BuiltTrace, build_trace
-from rollupkit.execute import resolve_plugins
+from rollupkit.execution import resolve_plugins
 from rollupkit.interfaces import StateStore, StateView
 from rollupkit.plugins import PluginRegistry
 from rollupkit.types import (
