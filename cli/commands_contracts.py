@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-
 from rollupkit.solidity import build_artifacts
 
 app = typer.Typer(help="Build and check Solidity artifacts.", no_args_is_help=True)
@@ -39,7 +38,8 @@ def build(
     if check:
         if stale:
             typer.echo(
-                "error: artifacts out of date (run `rollupkit contracts build`): " + ", ".join(stale),
+                "error: artifacts out of date (run `rollupkit contracts build`): "
+                + ", ".join(stale),
                 err=True,
             )
             raise typer.Exit(1)

@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
-
 from rollupkit.demo import run_execute_demo
 
 
@@ -33,12 +32,21 @@ def demo(
         ("pre-state root", f"0x{built.pre_state_root.hex()}"),
         ("post-state root", f"0x{built.post_state_root.hex()}"),
         ("gas used", f"{built.gas_used:,}"),
-        ("L1 messages consumed", f"{outputs.messages_consumed} (queue hash 0x{outputs.queue_end_hash.hex()[:16]}…)"),
-        ("withdrawals", f"{outputs.withdrawal_count} (root 0x{outputs.withdrawals_root.hex()[:16]}…)"),
+        (
+            "L1 messages consumed",
+            f"{outputs.messages_consumed} (queue hash 0x{outputs.queue_end_hash.hex()[:16]}…)",
+        ),
+        (
+            "withdrawals",
+            f"{outputs.withdrawal_count} (root 0x{outputs.withdrawals_root.hex()[:16]}…)",
+        ),
         ("trace size", f"{len(built.encoded):,} bytes"),
-        ("witness", f"{len(built.trace.witness.state_nodes)} trie nodes, "
-                    f"{len(built.trace.witness.codes)} codes, {built.trace.witness.size():,} bytes "
-                    f"({built.trace.witness.size() // report.transactions:,} per transaction)"),
+        (
+            "witness",
+            f"{len(built.trace.witness.state_nodes)} trie nodes, "
+            f"{len(built.trace.witness.codes)} codes, {built.trace.witness.size():,} bytes "
+            f"({built.trace.witness.size() // report.transactions:,} per transaction)",
+        ),
         ("build + record witness", f"{report.build_seconds:.2f} s"),
     ]
     for row in rows:
@@ -59,11 +67,17 @@ def demo(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "trace.bin").write_bytes(built.encoded)
-        (out / "execute.json").write_text(json.dumps({
-            "pre_state_root": f"0x{built.pre_state_root.hex()}",
-            "post_state_root": f"0x{built.post_state_root.hex()}",
-            "gas_used": built.gas_used,
-        }, indent=2) + "\n")
+        (out / "execute.json").write_text(
+            json.dumps(
+                {
+                    "pre_state_root": f"0x{built.pre_state_root.hex()}",
+                    "post_state_root": f"0x{built.post_state_root.hex()}",
+                    "gas_used": built.gas_used,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         out_console.print(
             f"saved {out}/trace.bin; verify it with: rollupkit execute {out}/trace.bin "
             f"--pre 0x{built.pre_state_root.hex()} --post 0x{built.post_state_root.hex()} "

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import typer
-
-from rollupkit.execution import execute_detailed
+from rollupkit.execution import execute_detailed, resolve_plugins
 from rollupkit.trace import decode_trace, trace_summary
 
 trace_app = typer.Typer(help="Inspect trace files.", no_args_is_help=True)
@@ -51,21 +50,39 @@ def execute_command(
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
 ) -> None:
     """Run EXECUTE on a trace file. Exit status 0 if it verifies, 1 if not."""
+    resolve_plugins(vm, state)  # an unknown plugin name is a usage error, not a verdict
     result = execute_detailed(
-        parse_root(pre, "--pre"), parse_root(post, "--post"), read_trace_file(trace_file), gas,
-        vm=vm, state=state,
+        parse_root(pre, "--pre"),
+        parse_root(post, "--post"),
+        read_trace_file(trace_file),
+        gas,
+        vm=vm,
+        state=state,
     )
     if as_json:
         outputs = None
         if result.outputs is not None:
-            outputs = {k: (f"0x{v.hex()}" if isinstance(v, bytes) else v)
-                       for k, v in vars(result.outputs).items()}
-        typer.echo(json.dumps({"ok": result.ok, "reason": result.reason and result.reason.value,
-                               "detail": result.detail, "outputs": outputs}, indent=2))
+            outputs = {
+                k: (f"0x{v.hex()}" if isinstance(v, bytes) else v)
+                for k, v in vars(result.outputs).items()
+            }
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "reason": result.reason and result.reason.value,
+                    "detail": result.detail,
+                    "outputs": outputs,
+                },
+                indent=2,
+            )
+        )
     elif result.ok:
         typer.echo("EXECUTE: true")
     else:
-        typer.echo(f"EXECUTE: false ({result.reason.value if result.reason else '?'}): {result.detail}")
+        typer.echo(
+            f"EXECUTE: false ({result.reason.value if result.reason else '?'}): {result.detail}"
+        )
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -73,10 +90,14 @@ def execute_command(
 def inspect_trace(trace_file: Path = typer.Argument(..., help="Trace file.")) -> None:
     """Print what a trace holds: blocks, transactions, messages, witness sizes."""
     trace = decode_trace(read_trace_file(trace_file))
-    typer.echo(f"trace version {trace.version}, chain id {trace.chain_id}, L1 queue from index "
-               f"{trace.queue_start.index}")
+    typer.echo(
+        f"trace version {trace.version}, chain id {trace.chain_id}, L1 queue from index "
+        f"{trace.queue_start.index}"
+    )
     for key, value in trace_summary(trace).items():
         typer.echo(f"  {key:>13}: {value}")
     for block in trace.blocks:
-        typer.echo(f"  block {block.number}: {len(block.transactions)} transactions, "
-                   f"{len(block.l1_messages)} L1 messages, timestamp {block.timestamp}")
+        typer.echo(
+            f"  block {block.number}: {len(block.transactions)} transactions, "
+            f"{len(block.l1_messages)} L1 messages, timestamp {block.timestamp}"
+        )

@@ -7,7 +7,6 @@ import json
 import typer
 from rich.console import Console
 from rich.table import Table
-
 from rollupkit.plugins import get_registry
 
 app = typer.Typer(help="Inspect installed plugins.", no_args_is_help=True)
@@ -21,9 +20,15 @@ def list_plugins(
     infos = get_registry().all()
     if as_json:
         rows = [
-            {"name": i.name, "kind": i.kind, "version": i.version, "origin": i.origin,
-             "module": i.plugin, "class": f"{i.cls.__module__}.{i.cls.__qualname__}",
-             "description": i.description}
+            {
+                "name": i.name,
+                "kind": i.kind,
+                "version": i.version,
+                "origin": i.origin,
+                "module": i.plugin,
+                "class": f"{i.cls.__module__}.{i.cls.__qualname__}",
+                "description": i.description,
+            }
             for i in infos
         ]
         typer.echo(json.dumps(rows, indent=2))

@@ -10,10 +10,9 @@ import os
 import sys
 
 import typer
-from typer.exceptions import Abort, Exit, TyperException
-
 from rollupkit import __version__
 from rollupkit_cli import commands_contracts, commands_demo, commands_execute, commands_plugins
+from typer.exceptions import Abort, Exit, TyperException
 
 app = typer.Typer(
     help="rollupkit: build, run and verify native rollups.",
@@ -38,7 +37,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks instead of one-line errors."
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -70,7 +71,7 @@ def run() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the CLI's promise: one line, no traceback
+    except Exception as exc:
         if _debug or "--debug" in sys.argv:
             raise
         message = str(exc) or type(exc).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 
 from rollupkit.errors import MissingWitnessError, TraceError
@@ -17,11 +18,9 @@ def verify_header_chain(vm: VM, headers: Sequence[bytes]) -> list[HeaderInfo]:
     if not headers:
         raise TraceError("the witness has no headers: the parent header is required")
     infos = [vm.decode_header(raw) for raw in headers]
-    for older, newer in zip(infos, infos[1:], strict=False):
+    for older, newer in itertools.pairwise(infos):
         if newer.parent_hash != older.hash or newer.number != older.number + 1:
-            raise TraceError(
-                f"witness header {newer.number} does not follow header {older.number}"
-            )
+            raise TraceError(f"witness header {newer.number} does not follow header {older.number}")
     return infos
 
 

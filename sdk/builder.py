@@ -78,8 +78,10 @@ def build_trace(
         fill_context=True,
         drop_invalid=drop_invalid,
     )
-    oldest = parent.number if ancestors.oldest_read is None else min(
-        ancestors.oldest_read, parent.number
+    oldest = (
+        parent.number
+        if ancestors.oldest_read is None
+        else min(ancestors.oldest_read, parent.number)
     )
     recorded = view.witness()
     witness = Witness(
@@ -89,8 +91,9 @@ def build_trace(
     )
     if commit:
         view.flush()
-    trace = Trace(chain_id=chain_id, queue_start=queue_start, blocks=tuple(outcome.blocks),
-                  witness=witness)
+    trace = Trace(
+        chain_id=chain_id, queue_start=queue_start, blocks=tuple(outcome.blocks), witness=witness
+    )
     outputs = public_outputs(
         chain_id=chain_id,
         pre_state_root=parent.state_root,

@@ -139,20 +139,30 @@ class DevChain:
     ) -> L1Message:
         """Queue a deposit of ``value`` wei to ``target`` (with an optional call)."""
         return self._enqueue(
-            L1Message(MessageKind.DEPOSIT, len(self.l1_queue), sender, target, value, gas_limit,
-                      data)
+            L1Message(
+                MessageKind.DEPOSIT, len(self.l1_queue), sender, target, value, gas_limit, data
+            )
         )
 
-    def force_transaction(self, raw_transaction: bytes, *, sender: bytes = ZERO_ADDRESS) -> L1Message:
+    def force_transaction(
+        self, raw_transaction: bytes, *, sender: bytes = ZERO_ADDRESS
+    ) -> L1Message:
         """Queue a signed L2 transaction through L1 (forced inclusion)."""
         return self._enqueue(
-            L1Message(MessageKind.FORCED_TX, len(self.l1_queue), sender, ZERO_ADDRESS, 0, 0,
-                      raw_transaction)
+            L1Message(
+                MessageKind.FORCED_TX,
+                len(self.l1_queue),
+                sender,
+                ZERO_ADDRESS,
+                0,
+                0,
+                raw_transaction,
+            )
         )
 
     def pending_messages(self) -> list[L1Message]:
         """Queued messages no block has consumed yet."""
-        return self.l1_queue[self.queue_position.index:]
+        return self.l1_queue[self.queue_position.index :]
 
     # --- building -----------------------------------------------------------------------------
 
@@ -203,7 +213,9 @@ class DevChain:
             raise ValueError("a trace needs at least one block")
         if include_pending and self.pending_messages():
             first = blocks[0]
-            blocks[0] = replace(first, l1_messages=tuple(self.pending_messages()) + first.l1_messages)
+            blocks[0] = replace(
+                first, l1_messages=tuple(self.pending_messages()) + first.l1_messages
+            )
         timestamp = self.head.timestamp
         for i, block in enumerate(blocks):
             if not block.timestamp:

@@ -70,10 +70,10 @@ def run_execute_demo(
 
     pre, post, trace, gas = built.execute_args()
 
-    def check(name: str, expected: bool, *args: object) -> None:
+    def check(name: str, expected: bool, pre: bytes, post: bytes, trace: bytes, gas: int) -> None:
         progress(f"EXECUTE: {name}")
         started = time.perf_counter()
-        result = execute_detailed(*args)  # type: ignore[arg-type]
+        result = execute_detailed(pre, post, trace, gas)
         report.checks.append(Check(name, expected, result, time.perf_counter() - started))
 
     check("the honest trace", True, pre, post, trace, gas)
@@ -85,8 +85,10 @@ def run_execute_demo(
     check("gas_used off by one", False, pre, post, trace, gas + 1)
     nodes = built.trace.witness.state_nodes
     dropped = random.Random(0).randrange(len(nodes))
-    smaller = replace(built.trace, witness=replace(
-        built.trace.witness, state_nodes=nodes[:dropped] + nodes[dropped + 1:]))
+    smaller = replace(
+        built.trace,
+        witness=replace(built.trace.witness, state_nodes=nodes[:dropped] + nodes[dropped + 1 :]),
+    )
     check("one witness node removed", False, pre, post, encode_trace(smaller), gas)
     check("a truncated trace", False, pre, post, trace[:-100], gas)
     return report

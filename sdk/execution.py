@@ -100,7 +100,9 @@ def run_blocks(
                 base_fee=expected.base_fee,
             )
         elif (block.number, block.parent_hash, block.base_fee) != (
-            expected.number, expected.parent_hash, expected.base_fee
+            expected.number,
+            expected.parent_hash,
+            expected.base_fee,
         ):
             raise InvalidBlockError(
                 f"block {block.number} does not follow its parent (expected number "
@@ -110,7 +112,9 @@ def run_blocks(
         position_after = queue.consume(position, block.l1_messages)
 
         def writes_for(
-            dropped: tuple[int, ...], block: BlockInput = block, after: QueuePosition = position_after
+            dropped: tuple[int, ...],
+            block: BlockInput = block,
+            after: QueuePosition = position_after,
         ) -> Mapping[int, int]:
             return system_writes(chain_id, _without(block, dropped), after)
 
@@ -171,7 +175,9 @@ def public_outputs(
     )
 
 
-def _reject(reason: RejectReason, detail: str, outputs: PublicOutputs | None = None) -> ExecuteResult:
+def _reject(
+    reason: RejectReason, detail: str, outputs: PublicOutputs | None = None
+) -> ExecuteResult:
     return ExecuteResult(False, reason, detail, outputs)
 
 
@@ -244,9 +250,7 @@ def _execute(
     if isinstance(gas_used, bool) or not isinstance(gas_used, int) or gas_used < 0:
         return _reject(RejectReason.BAD_ARGUMENT, "gas_used must be a non-negative integer")
     if isinstance(trace_bytes, bytes | bytearray) and len(trace_bytes) > LIMITS.max_bytes:
-        return _reject(
-            RejectReason.OVERSIZED, f"the trace is larger than {LIMITS.max_bytes} bytes"
-        )
+        return _reject(RejectReason.OVERSIZED, f"the trace is larger than {LIMITS.max_bytes} bytes")
     try:
         trace = decode_trace(trace_bytes)
     except TraceError as exc:

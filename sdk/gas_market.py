@@ -1,6 +1,6 @@
 """The EXECUTE gas market: what an L1 charges for a call to the EXECUTE precompile.
 
-A call costs a fixed ``fixed_cost`` plus ``gas_used × price`` L1 gas, where ``gas_used`` is the
+A call costs a fixed ``fixed_cost`` plus ``gas_used * price`` L1 gas, where ``gas_used`` is the
 L2 gas the caller claims and ``price`` follows an EIP-1559-style rule over the *cumulative*
 EXECUTE gas of each L1 block: above ``target`` the price rises by up to 1/8 per block, below it
 falls by up to 1/8, never under ``min_price``. No block may exceed ``limit`` cumulative EXECUTE

@@ -16,13 +16,13 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
 from typing import Any
 
 import pluggy
-
 from rollupkit import hookspecs
 from rollupkit.errors import PluginError, PluginRegistrationError, UnknownPluginError
 from rollupkit.interfaces import PLUGIN_KINDS
@@ -121,12 +121,12 @@ class PluginRegistry:
     def _check_hook_names(self, plugin: object, plugin_name: str) -> None:
         valid = set(valid_hook_names())
         for attr in dir(plugin):
-            if attr.startswith(_HOOK_PREFIX) and callable(getattr(plugin, attr)):
-                if attr not in valid:
-                    raise PluginRegistrationError(
-                        f"plugin {plugin_name!r} defines unknown hook {attr!r}; valid hooks: "
-                        + ", ".join(sorted(valid))
-                    )
+            is_hook = attr.startswith(_HOOK_PREFIX) and callable(getattr(plugin, attr))
+            if is_hook and attr not in valid:
+                raise PluginRegistrationError(
+                    f"plugin {plugin_name!r} defines unknown hook {attr!r}; valid hooks: "
+                    + ", ".join(sorted(valid))
+                )
 
     def _collect(self, plugin: object, plugin_name: str) -> None:
         version, origin = self._plugins[plugin_name]
@@ -239,11 +239,13 @@ class PluginRegistry:
     # --- tracing ----------------------------------------------------------------------------
 
     def _enable_tracing(self) -> None:
-        def before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+        def before(hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
             names = ", ".join(impl.plugin_name for impl in impls)
             print(f"[rollupkit] call {hook_name}({kwargs}) -> [{names}]", file=sys.stderr)
 
-        def after(outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+        def after(
+            outcome: Any, hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]
+        ) -> None:
             print(f"[rollupkit] {hook_name} returned {outcome.get_result()!r}", file=sys.stderr)
 
         self._pm.add_hookcall_monitoring(before, after)

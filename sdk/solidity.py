@@ -91,7 +91,9 @@ def compile_standard_json(standard_input: dict[str, Any]) -> dict[str, Any]:
     output: dict[str, Any] = json.loads(proc.stdout)
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
-        raise CompilerError("; ".join(e.get("formattedMessage", e["message"]).strip() for e in errors))
+        raise CompilerError(
+            "; ".join(e.get("formattedMessage", e["message"]).strip() for e in errors)
+        )
     return output
 
 
@@ -101,19 +103,23 @@ def compiler_version() -> str:
     return str(package["version"])
 
 
-def compile_sources(sources: dict[str, str], *, evm_version: str = EVM_VERSION) -> dict[str, Artifact]:
+def compile_sources(
+    sources: dict[str, str], *, evm_version: str = EVM_VERSION
+) -> dict[str, Artifact]:
     """Compile ``{file name: source}`` and return every contract by name."""
-    output = compile_standard_json({
-        "language": "Solidity",
-        "sources": {name: {"content": text} for name, text in sources.items()},
-        "settings": {
-            "evmVersion": evm_version,
-            "optimizer": {"enabled": True, "runs": 200},
-            "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+    output = compile_standard_json(
+        {
+            "language": "Solidity",
+            "sources": {name: {"content": text} for name, text in sources.items()},
+            "settings": {
+                "evmVersion": evm_version,
+                "optimizer": {"enabled": True, "runs": 200},
+                "outputSelection": {
+                    "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+                },
             },
-        },
-    })
+        }
+    )
     artifacts = {}
     for contracts in output.get("contracts", {}).values():
         for name, data in contracts.items():
@@ -127,19 +133,22 @@ def compile_sources(sources: dict[str, str], *, evm_version: str = EVM_VERSION) 
 
 
 def _artifact_json(artifact: Artifact, source_file: str, source_hash: str, version: str) -> str:
-    return json.dumps(
-        {
-            "contractName": artifact.name,
-            "sourceName": source_file,
-            "sourceSha256": source_hash,
-            "compiler": f"solc {version} (npm solc), evmVersion {EVM_VERSION}, optimizer 200 runs",
-            "abi": artifact.abi,
-            "bytecode": artifact.bytecode.hex(),
-            "deployedBytecode": artifact.deployed_bytecode.hex(),
-        },
-        indent=2,
-        sort_keys=True,
-    ) + "\n"
+    return (
+        json.dumps(
+            {
+                "contractName": artifact.name,
+                "sourceName": source_file,
+                "sourceSha256": source_hash,
+                "compiler": f"solc {version} (npm), evmVersion {EVM_VERSION}, optimizer 200 runs",
+                "abi": artifact.abi,
+                "bytecode": artifact.bytecode.hex(),
+                "deployedBytecode": artifact.deployed_bytecode.hex(),
+            },
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n"
+    )
 
 
 def build_artifacts(source_dir: Path, *, check: bool = False) -> list[str]:

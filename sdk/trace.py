@@ -25,7 +25,6 @@ from typing import Any
 
 import rlp
 from rlp.sedes import big_endian_int
-
 from rollupkit.errors import TraceError
 from rollupkit.types import (
     BlockInput,
@@ -58,29 +57,49 @@ LIMITS = TraceLimits()
 
 
 def _message_fields(message: L1Message) -> list[Any]:
-    return [int(message.kind), message.index, message.sender, message.target, message.value,
-            message.gas_limit, message.data]
+    return [
+        int(message.kind),
+        message.index,
+        message.sender,
+        message.target,
+        message.value,
+        message.gas_limit,
+        message.data,
+    ]
 
 
 def block_fields(block: BlockInput) -> list[Any]:
     """The RLP structure of one block (used by the trace and by the block commitment)."""
     return [
-        block.number, block.timestamp, block.coinbase, block.gas_limit, block.base_fee,
-        block.prev_randao, block.parent_hash, block.l1_anchor, block.extra_data,
-        [_message_fields(m) for m in block.l1_messages], list(block.transactions),
+        block.number,
+        block.timestamp,
+        block.coinbase,
+        block.gas_limit,
+        block.base_fee,
+        block.prev_randao,
+        block.parent_hash,
+        block.l1_anchor,
+        block.extra_data,
+        [_message_fields(m) for m in block.l1_messages],
+        list(block.transactions),
     ]
 
 
 def encode_trace(trace: Trace) -> bytes:
     """Serialise ``trace`` (see the module docstring for the layout)."""
-    return rlp.encode([
-        trace.version,
-        trace.chain_id,
-        [trace.queue_start.index, trace.queue_start.rolling_hash],
-        [block_fields(b) for b in trace.blocks],
-        [list(trace.witness.state_nodes), list(trace.witness.codes),
-         list(trace.witness.headers)],
-    ])
+    return rlp.encode(
+        [
+            trace.version,
+            trace.chain_id,
+            [trace.queue_start.index, trace.queue_start.rolling_hash],
+            [block_fields(b) for b in trace.blocks],
+            [
+                list(trace.witness.state_nodes),
+                list(trace.witness.codes),
+                list(trace.witness.headers),
+            ],
+        ]
+    )
 
 
 # --- decoding --------------------------------------------------------------------------------
@@ -141,8 +160,19 @@ def _decode_message(value: object, what: str) -> L1Message:
 
 
 def _decode_block(value: object, what: str, limits: TraceLimits) -> BlockInput:
-    (number, timestamp, coinbase, gas_limit, base_fee, prev_randao, parent_hash, l1_anchor,
-     extra_data, messages, transactions) = _list(value, what, 11)
+    (
+        number,
+        timestamp,
+        coinbase,
+        gas_limit,
+        base_fee,
+        prev_randao,
+        parent_hash,
+        l1_anchor,
+        extra_data,
+        messages,
+        transactions,
+    ) = _list(value, what, 11)
     message_list = _list(messages, f"{what}.messages")
     if len(message_list) > limits.max_messages_per_block:
         raise TraceError(f"{what} has more than {limits.max_messages_per_block} L1 messages")
@@ -183,7 +213,9 @@ def decode_trace(data: bytes, limits: TraceLimits = LIMITS) -> Trace:
         raise TraceError("the trace is an empty list")
     version = _int(fields[0], "version", 64)
     if version != TRACE_VERSION:
-        raise TraceError(f"unsupported trace version {version} (this rollupkit reads {TRACE_VERSION})")
+        raise TraceError(
+            f"unsupported trace version {version} (this rollupkit reads {TRACE_VERSION})"
+        )
     _, chain_id, queue, blocks, witness = _list(top, "trace", 5)
     queue_index, queue_hash = _list(queue, "queue", 2)
     block_list = _list(blocks, "blocks")

@@ -48,8 +48,15 @@ class L1Message:
     def encode(self) -> bytes:
         """The canonical RLP encoding, hashed into the queue's rolling hash."""
         return rlp.encode(
-            [int(self.kind), self.index, self.sender, self.target, self.value, self.gas_limit,
-             self.data]
+            [
+                int(self.kind),
+                self.index,
+                self.sender,
+                self.target,
+                self.value,
+                self.gas_limit,
+                self.data,
+            ]
         )
 
     def hash(self) -> bytes:
@@ -101,8 +108,10 @@ class Witness:
 
     def size(self) -> int:
         """Total bytes of node, code and header preimages."""
-        return sum(map(len, self.state_nodes)) + sum(map(len, self.codes)) + sum(
-            map(len, self.headers)
+        return (
+            sum(map(len, self.state_nodes))
+            + sum(map(len, self.codes))
+            + sum(map(len, self.headers))
         )
 
 
@@ -199,7 +208,7 @@ class AccountProof:
     storage: tuple[StorageProof, ...] = ()
 
 
-class RejectReason(str, enum.Enum):
+class RejectReason(enum.StrEnum):
     """Why EXECUTE said False. The value is a stable, machine-readable code."""
 
     OVERSIZED = "oversized"

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
-
 from rollupkit.types import ZERO_HASH, Withdrawal
 
 #: The L2 bridge predeploy (the 0x42… prefix marks rollup predeploys).
@@ -31,8 +30,13 @@ def withdrawal_leaf(withdrawal: Withdrawal) -> bytes:
     return keccak(
         abi_encode(
             ["uint256", "address", "address", "uint256", "bytes32"],
-            [withdrawal.nonce, withdrawal.sender, withdrawal.target, withdrawal.value,
-             keccak(withdrawal.data)],
+            [
+                withdrawal.nonce,
+                withdrawal.sender,
+                withdrawal.target,
+                withdrawal.value,
+                keccak(withdrawal.data),
+            ],
         )
     )
 

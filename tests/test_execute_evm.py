@@ -10,7 +10,6 @@ import rlp
 from eth_hash.auto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from rollupkit import RejectReason, decode_trace, encode_trace, execute, execute_detailed
 from rollupkit import messages as queue
 from rollupkit.testing.evm import EvmScenario, calldata
@@ -40,8 +39,11 @@ def test_value_transfers_of_every_transaction_type() -> None:
     s = fresh()
     a, b, c = s.wallets[1:4]
     before = s.chain.balance(c.address)
-    txs = [a.transfer(c.address, 10, tx_type=0), b.transfer(c.address, 20, tx_type=1),
-           a.transfer(c.address, 30, tx_type=2)]
+    txs = [
+        a.transfer(c.address, 10, tx_type=0),
+        b.transfer(c.address, 20, tx_type=1),
+        a.transfer(c.address, 30, tx_type=2),
+    ]
     built = s.chain.build(transactions=txs)
     assert_verifies(built)
     assert s.chain.balance(c.address) == before + 60
@@ -57,12 +59,18 @@ def test_contract_creation_verifies() -> None:
 def test_storage_writes_and_deletions_verify() -> None:
     s = fresh()
     w = s.wallets[1]
-    write = s.chain.build(transactions=[s.store_call(w, "setMany(uint256,uint256,uint256)", 0, 40, 7, gas=2_000_000)])
+    write = s.chain.build(
+        transactions=[s.store_call(w, "setMany(uint256,uint256,uint256)", 0, 40, 7, gas=2_000_000)]
+    )
     assert_verifies(write)
     assert s.chain.storage(s.store, _mapping_slot(0, 5)) == 7
     # Deleting most slots collapses storage-trie branches: the witness must hold the siblings.
-    delete = s.chain.build(transactions=[s.store_call(w, "clearMany(uint256,uint256)", 1, 39, gas=2_000_000),
-                                         s.store_call(w, "clear(uint256)", 0)])
+    delete = s.chain.build(
+        transactions=[
+            s.store_call(w, "clearMany(uint256,uint256)", 1, 39, gas=2_000_000),
+            s.store_call(w, "clear(uint256)", 0),
+        ]
+    )
     assert_verifies(delete)
     assert s.chain.storage(s.store, _mapping_slot(0, 5)) == 0
     assert delete.post_state_root != write.post_state_root
@@ -83,8 +91,13 @@ def test_deposits_credit_and_are_bound_into_the_outputs() -> None:
     s = fresh()
     target = b"\x77" * 20
     first = s.chain.deposit(target, 5 * 10**18)
-    second = s.chain.deposit(s.store, 0, data=calldata("set(uint256,uint256)", 9, 99),
-                             gas_limit=100_000, sender=b"\x55" * 20)
+    second = s.chain.deposit(
+        s.store,
+        0,
+        data=calldata("set(uint256,uint256)", 9, 99),
+        gas_limit=100_000,
+        sender=b"\x55" * 20,
+    )
     built = s.chain.build(transactions=[s.wallets[1].transfer(target, 1)])
     assert_verifies(built)
     assert s.chain.balance(target) == 5 * 10**18 + 1
@@ -103,15 +116,24 @@ def test_trace_must_resume_the_queue_where_the_state_left_it() -> None:
     built = s.chain.build(commit=False)
     assert built.trace.queue_start.index == 1
     assert_verifies(built)
-    for bad_start in (QueuePosition(0, built.trace.queue_start.rolling_hash),
-                      QueuePosition(1, b"\x00" * 32)):
+    for bad_start in (
+        QueuePosition(0, built.trace.queue_start.rolling_hash),
+        QueuePosition(1, b"\x00" * 32),
+    ):
         trace = replace(built.trace, queue_start=bad_start)
         if bad_start.index == 0:  # also renumber the message so only the start is wrong
             block = built.trace.blocks[0]
-            trace = replace(trace, blocks=(replace(block, l1_messages=tuple(
-                replace(m, index=0) for m in block.l1_messages)),))
-        result = execute_detailed(built.pre_state_root, built.post_state_root,
-                                  encode_trace(trace), built.gas_used)
+            trace = replace(
+                trace,
+                blocks=(
+                    replace(
+                        block, l1_messages=tuple(replace(m, index=0) for m in block.l1_messages)
+                    ),
+                ),
+            )
+        result = execute_detailed(
+            built.pre_state_root, built.post_state_root, encode_trace(trace), built.gas_used
+        )
         assert not result.ok and result.reason == RejectReason.INVALID_MESSAGES
 
 
@@ -133,17 +155,21 @@ def test_blockhash_reads_ancestors_from_the_witness() -> None:
     for _ in range(5):
         s.chain.build()
     head = s.chain.head.number
-    built = s.chain.build(transactions=[s.store_call(s.wallets[1], "recordBlockhash(uint256)", head - 3)])
+    built = s.chain.build(
+        transactions=[s.store_call(s.wallets[1], "recordBlockhash(uint256)", head - 3)]
+    )
     assert_verifies(built)
     assert len(built.trace.witness.headers) == 4  # blocks head-3 .. head (the parent)
     expected = s.chain.vm.decode_header(s.chain.headers[head - 3]).hash
     stored = s.chain.storage(s.store, _mapping_slot(1, head - 3))
     assert stored == int.from_bytes(expected, "big")
     # Without the old header, EXECUTE must say "missing witness", never answer zero.
-    short = replace(built.trace, witness=replace(built.trace.witness,
-                                                 headers=built.trace.witness.headers[1:]))
-    result = execute_detailed(built.pre_state_root, built.post_state_root, encode_trace(short),
-                              built.gas_used)
+    short = replace(
+        built.trace, witness=replace(built.trace.witness, headers=built.trace.witness.headers[1:])
+    )
+    result = execute_detailed(
+        built.pre_state_root, built.post_state_root, encode_trace(short), built.gas_used
+    )
     assert not result.ok and result.reason == RejectReason.MISSING_WITNESS
 
 
@@ -151,7 +177,9 @@ def test_block_context_is_visible_and_bound() -> None:
     s = fresh()
     template = s.chain.template(
         [s.store_call(s.wallets[1], "recordContext(uint256)", 1)],
-        coinbase=b"\x33" * 20, prev_randao=b"\x44" * 32, l1_anchor=b"\x55" * 32,
+        coinbase=b"\x33" * 20,
+        prev_randao=b"\x44" * 32,
+        l1_anchor=b"\x55" * 32,
         extra_data=b"rollupkit",
     )
     built = s.chain.build([template])
@@ -167,7 +195,9 @@ def test_multi_block_trace_verifies_and_matches_single_block_traces() -> None:
     assert_verifies(multi)
     assert multi.outputs.block_count == 3
     w2 = s2.wallets
-    singles = [s2.chain.build(transactions=[w2[1].transfer(w2[2].address, i + 1)]) for i in range(3)]
+    singles = [
+        s2.chain.build(transactions=[w2[1].transfer(w2[2].address, i + 1)]) for i in range(3)
+    ]
     assert multi.post_state_root == singles[-1].post_state_root
     assert multi.gas_used == sum(b.gas_used for b in singles)
 
@@ -208,11 +238,13 @@ def test_sequencer_mode_drops_invalid_transactions() -> None:
 def sample(scenario: EvmScenario):  # type: ignore[no-untyped-def]
     w = scenario.wallets
     scenario.chain.deposit(b"\x42" * 20, 10**18)
-    return scenario.chain.build(transactions=[
-        w[1].transfer(w[2].address, 5),
-        scenario.token_transfer(w[0], w[3].address, 10),
-        scenario.store_call(w[2], "set(uint256,uint256)", 1, 2),
-    ])
+    return scenario.chain.build(
+        transactions=[
+            w[1].transfer(w[2].address, 5),
+            scenario.token_transfer(w[0], w[3].address, 10),
+            scenario.store_call(w[2], "set(uint256,uint256)", 1, 2),
+        ]
+    )
 
 
 def test_wrong_post_root_and_gas_are_false(sample) -> None:  # type: ignore[no-untyped-def]
@@ -227,8 +259,10 @@ def test_removed_witness_node_is_false(sample) -> None:  # type: ignore[no-untyp
     pre, post, _, gas = sample.execute_args()
     nodes = sample.trace.witness.state_nodes
     for index in range(len(nodes)):
-        witness = replace(sample.trace.witness, state_nodes=nodes[:index] + nodes[index + 1:])
-        result = execute_detailed(pre, post, encode_trace(replace(sample.trace, witness=witness)), gas)
+        witness = replace(sample.trace.witness, state_nodes=nodes[:index] + nodes[index + 1 :])
+        result = execute_detailed(
+            pre, post, encode_trace(replace(sample.trace, witness=witness)), gas
+        )
         assert result.reason == RejectReason.MISSING_WITNESS, index
 
 
@@ -250,7 +284,10 @@ def test_truncated_empty_and_random_traces_are_false(sample) -> None:  # type: i
 
 def test_oversized_and_non_bytes_inputs_are_false(sample) -> None:  # type: ignore[no-untyped-def]
     pre, post, trace, gas = sample.execute_args()
-    assert execute_detailed(pre, post, b"\x00" * (64 * 1024 * 1024 + 1), gas).reason == RejectReason.OVERSIZED
+    assert (
+        execute_detailed(pre, post, b"\x00" * (64 * 1024 * 1024 + 1), gas).reason
+        == RejectReason.OVERSIZED
+    )
     assert execute_detailed(pre, post, "not bytes", gas).reason == RejectReason.MALFORMED_TRACE  # type: ignore[arg-type]
     assert execute_detailed(pre[:31], post, trace, gas).reason == RejectReason.BAD_ARGUMENT
     assert execute_detailed(pre, post, trace, -1).reason == RejectReason.BAD_ARGUMENT
@@ -273,8 +310,12 @@ def test_bad_signature_is_false() -> None:
     fields = rlp.decode(raw[1:])
     fields[-1] = b"\xff" * 32  # s beyond the curve order: no valid signature has it
     bad = raw[:1] + rlp.encode(fields)
-    result = execute_detailed(built.pre_state_root, built.post_state_root,
-                              _swap_transaction(built, 0, bad), built.gas_used)
+    result = execute_detailed(
+        built.pre_state_root,
+        built.post_state_root,
+        _swap_transaction(built, 0, bad),
+        built.gas_used,
+    )
     assert not result.ok and result.reason == RejectReason.INVALID_TRANSACTION
 
 
@@ -283,8 +324,12 @@ def test_bad_nonce_is_false() -> None:
     w = s.wallets[1]
     built = s.chain.build(transactions=[w.transfer(b"\x01" * 20, 1)], commit=False)
     replay = w.transfer(b"\x01" * 20, 1, nonce=5)
-    result = execute_detailed(built.pre_state_root, built.post_state_root,
-                              _swap_transaction(built, 0, replay), built.gas_used)
+    result = execute_detailed(
+        built.pre_state_root,
+        built.post_state_root,
+        _swap_transaction(built, 0, replay),
+        built.gas_used,
+    )
     assert not result.ok and result.reason == RejectReason.INVALID_TRANSACTION
 
 
@@ -293,12 +338,20 @@ def test_wrong_chain_id_and_blob_transactions_are_false() -> None:
     w = s.wallets[1]
     built = s.chain.build(transactions=[w.transfer(b"\x01" * 20, 1)], commit=False)
     other_chain = w.transfer(b"\x01" * 20, 1, nonce=0, chain_id=1)
-    result = execute_detailed(built.pre_state_root, built.post_state_root,
-                              _swap_transaction(built, 0, other_chain), built.gas_used)
+    result = execute_detailed(
+        built.pre_state_root,
+        built.post_state_root,
+        _swap_transaction(built, 0, other_chain),
+        built.gas_used,
+    )
     assert not result.ok and result.reason == RejectReason.INVALID_TRANSACTION
     blob = b"\x03" + built.trace.blocks[0].transactions[0][1:]
-    result = execute_detailed(built.pre_state_root, built.post_state_root,
-                              _swap_transaction(built, 0, blob), built.gas_used)
+    result = execute_detailed(
+        built.pre_state_root,
+        built.post_state_root,
+        _swap_transaction(built, 0, blob),
+        built.gas_used,
+    )
     assert not result.ok and result.reason == RejectReason.INVALID_TRANSACTION
 
 
@@ -316,14 +369,20 @@ def test_trace_that_skips_a_queued_deposit_reports_it() -> None:
 def test_block_not_following_its_parent_is_false(sample) -> None:  # type: ignore[no-untyped-def]
     pre, post, _, gas = sample.execute_args()
     block = sample.trace.blocks[0]
-    for bad in (replace(block, number=block.number + 1), replace(block, base_fee=block.base_fee + 1),
-                replace(block, timestamp=0), replace(block, gas_limit=block.gas_limit * 2)):
+    for bad in (
+        replace(block, number=block.number + 1),
+        replace(block, base_fee=block.base_fee + 1),
+        replace(block, timestamp=0),
+        replace(block, gas_limit=block.gas_limit * 2),
+    ):
         trace = encode_trace(replace(sample.trace, blocks=(bad,)))
         result = execute_detailed(pre, post, trace, gas)
         assert not result.ok and result.reason == RejectReason.INVALID_BLOCK, bad
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_mutated_traces_return_a_bool_and_never_raise(sample, data) -> None:  # type: ignore[no-untyped-def]
     pre, post, trace, gas = sample.execute_args()
@@ -350,4 +409,6 @@ def test_decoded_trace_reencodes_identically(sample) -> None:  # type: ignore[no
 
 
 def _mapping_slot(mapping_index: int, key: int) -> int:
-    return int.from_bytes(keccak(key.to_bytes(32, "big") + mapping_index.to_bytes(32, "big")), "big")
+    return int.from_bytes(
+        keccak(key.to_bytes(32, "big") + mapping_index.to_bytes(32, "big")), "big"
+    )

@@ -1,9 +1,8 @@
-"""The EXECUTE gas market: fixed cost plus gas × price, EIP-1559-style price, hard cap."""
+"""The EXECUTE gas market: fixed cost plus gas * price, EIP-1559-style price, hard cap."""
 
 from __future__ import annotations
 
 import pytest
-
 from rollupkit.errors import ExecuteGasLimitExceeded
 from rollupkit.gas_market import (
     PRICE_SCALE,
@@ -13,8 +12,13 @@ from rollupkit.gas_market import (
     next_price,
 )
 
-CONFIG = ExecuteGasConfig(fixed_cost=50_000, target=1_000_000, limit=2_000_000,
-                          min_price=PRICE_SCALE // 10, change_denominator=8)
+CONFIG = ExecuteGasConfig(
+    fixed_cost=50_000,
+    target=1_000_000,
+    limit=2_000_000,
+    min_price=PRICE_SCALE // 10,
+    change_denominator=8,
+)
 
 
 def test_cost_is_fixed_plus_gas_times_price_rounded_up() -> None:

@@ -9,7 +9,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from rollupkit import execute
 from rollupkit.errors import PluginError, PluginRegistrationError, UnknownPluginError
 from rollupkit.hookspecs import rollupkit_register_vms
@@ -34,7 +33,7 @@ def rollupkit_register_vms():
     return [("echo-vm", EchoVM)]
 '''
 
-INCOMPLETE_PLUGIN = '''
+INCOMPLETE_PLUGIN = """
 from rollupkit.interfaces import VM
 from rollupkit.plugins import hookimpl
 
@@ -47,9 +46,12 @@ class HalfVM(VM):
 @hookimpl
 def rollupkit_register_vms():
     return [("half-vm", HalfVM)]
-'''
+"""
 
-def install_fake_distribution(root: Path, dist: str, module: str, source: str, version: str = "0.3.0") -> Path:
+
+def install_fake_distribution(
+    root: Path, dist: str, module: str, source: str, version: str = "0.3.0"
+) -> Path:
     """Lay out an installed distribution (module + dist-info with an entry point) under
     ``root``: importlib.metadata finds it exactly as it finds a pip-installed package."""
     (root / f"{module}.py").write_text(textwrap.dedent(source))
@@ -87,7 +89,11 @@ def test_third_party_plugin_is_discovered_and_usable(on_path) -> None:  # type: 
     registry = PluginRegistry()
     registry.load_entry_points()
     info = registry.info("vm", "echo-vm")
-    assert (info.origin, info.version, info.description) == ("echo-plugin", "0.3.0", "third-party test VM")
+    assert (info.origin, info.version, info.description) == (
+        "echo-plugin",
+        "0.3.0",
+        "third-party test VM",
+    )
     # ...and EXECUTE can dispatch to it by name.
     built = EvmScenario.create(wallets=2).setup[0]
     assert execute(*built.execute_args(), vm="echo-vm", registry=registry)
@@ -136,7 +142,9 @@ def test_wrong_base_class_bad_name_and_duplicates_are_refused() -> None:
             return self.pairs
 
     registry = PluginRegistry()
-    with pytest.raises(PluginRegistrationError, match="not a subclass of rollupkit.interfaces.VM"):
+    with pytest.raises(
+        PluginRegistrationError, match=r"not a subclass of rollupkit\.interfaces\.VM"
+    ):
         registry.register(Plugin([("x", NotAVM)]), name="a")
     with pytest.raises(PluginRegistrationError, match="name 'Bad Name' is invalid"):
         registry.register(Plugin([("Bad Name", EvmVM)]), name="b")
@@ -169,8 +177,13 @@ def test_every_hook_has_a_kind_a_docstring_and_a_result_rule() -> None:
 def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROLLUPKIT_")}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "rollupkit_cli", *args], capture_output=True,
-                          text=True, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "rollupkit_cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
 
 
 def test_cli_plugins_list_shows_builtins_and_third_party(tmp_path: Path) -> None:

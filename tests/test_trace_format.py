@@ -6,21 +6,32 @@ import re
 
 import pytest
 import rlp
-
 from rollupkit.errors import TraceError
 from rollupkit.trace import LIMITS, TraceLimits, decode_trace, encode_trace
 from rollupkit.types import BlockInput, L1Message, MessageKind, QueuePosition, Trace, Witness
 
 BLOCK = BlockInput(
-    number=7, timestamp=1_700_000_123, coinbase=b"\x01" * 20, gas_limit=30_000_000,
-    base_fee=875_000_000, prev_randao=b"\x02" * 32, parent_hash=b"\x03" * 32,
-    l1_anchor=b"\x04" * 32, extra_data=b"hi",
-    l1_messages=(L1Message(MessageKind.DEPOSIT, 5, b"\x05" * 20, b"\x06" * 20, 10**18, 100_000, b"\xaa"),
-                 L1Message(MessageKind.FORCED_TX, 6, b"\x07" * 20, b"\x00" * 20, 0, 0, b"\x02\xc0")),
+    number=7,
+    timestamp=1_700_000_123,
+    coinbase=b"\x01" * 20,
+    gas_limit=30_000_000,
+    base_fee=875_000_000,
+    prev_randao=b"\x02" * 32,
+    parent_hash=b"\x03" * 32,
+    l1_anchor=b"\x04" * 32,
+    extra_data=b"hi",
+    l1_messages=(
+        L1Message(MessageKind.DEPOSIT, 5, b"\x05" * 20, b"\x06" * 20, 10**18, 100_000, b"\xaa"),
+        L1Message(MessageKind.FORCED_TX, 6, b"\x07" * 20, b"\x00" * 20, 0, 0, b"\x02\xc0"),
+    ),
     transactions=(b"\x02\xf8\x01", b"\xf8\x02"),
 )
-TRACE = Trace(chain_id=42_424, queue_start=QueuePosition(5, b"\x09" * 32), blocks=(BLOCK,),
-              witness=Witness((b"\xc0", b"\xc1\x80"), (b"\x60\x00",), (b"\xf9\x01",)))
+TRACE = Trace(
+    chain_id=42_424,
+    queue_start=QueuePosition(5, b"\x09" * 32),
+    blocks=(BLOCK,),
+    witness=Witness((b"\xc0", b"\xc1\x80"), (b"\x60\x00",), (b"\xf9\x01",)),
+)
 
 
 def test_round_trip() -> None:
@@ -33,19 +44,22 @@ def _fields() -> list:  # type: ignore[type-arg]
     return rlp.decode(encode_trace(TRACE))
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda f: f.__setitem__(0, b"\x02"), "unsupported trace version 2"),
-    (lambda f: f.__setitem__(1, b"\x00\x01"), "chain_id is not a canonical integer"),
-    (lambda f: f[3][0].__setitem__(2, b"\x01" * 19), "coinbase must be 20 bytes"),
-    (lambda f: f[3][0].__setitem__(6, b"\x01" * 31), "parent_hash must be 32 bytes"),
-    (lambda f: f[3][0].__setitem__(8, b"x" * 33), "extra_data is 33 bytes, more than 32"),
-    (lambda f: f[3][0][9][0].__setitem__(0, b"\x07"), "not a known message kind"),
-    (lambda f: f[3][0].pop(), "must have 11 items"),
-    (lambda f: f.__setitem__(3, []), "the trace has no blocks"),
-    (lambda f: f[4].__setitem__(0, b"\x01"), "witness.state_nodes must be a list"),
-    (lambda f: f[3][0].__setitem__(10, [[b"\x01"]]), "transactions[0] must be a byte string"),
-    (lambda f: f.__setitem__(2, [b"\x01"]), "queue must have 2 items"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda f: f.__setitem__(0, b"\x02"), "unsupported trace version 2"),
+        (lambda f: f.__setitem__(1, b"\x00\x01"), "chain_id is not a canonical integer"),
+        (lambda f: f[3][0].__setitem__(2, b"\x01" * 19), "coinbase must be 20 bytes"),
+        (lambda f: f[3][0].__setitem__(6, b"\x01" * 31), "parent_hash must be 32 bytes"),
+        (lambda f: f[3][0].__setitem__(8, b"x" * 33), "extra_data is 33 bytes, more than 32"),
+        (lambda f: f[3][0][9][0].__setitem__(0, b"\x07"), "not a known message kind"),
+        (lambda f: f[3][0].pop(), "must have 11 items"),
+        (lambda f: f.__setitem__(3, []), "the trace has no blocks"),
+        (lambda f: f[4].__setitem__(0, b"\x01"), "witness.state_nodes must be a list"),
+        (lambda f: f[3][0].__setitem__(10, [[b"\x01"]]), "transactions[0] must be a byte string"),
+        (lambda f: f.__setitem__(2, [b"\x01"]), "queue must have 2 items"),
+    ],
+)
 def test_structural_defects_are_named(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
     fields = _fields()
     mutate(fields)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 from eth_hash.auto import keccak
-
 from rollupkit import messages as queue
 from rollupkit.errors import InvalidMessageError
 from rollupkit.types import L1Message, MessageKind, QueuePosition, Withdrawal
@@ -20,9 +19,20 @@ from rollupkit.withdrawals import (
 )
 
 
-def _log(nonce: int, sender: bytes, target: bytes, value: int, data: bytes, address: bytes = L2_BRIDGE_ADDRESS):  # type: ignore[no-untyped-def]
-    topics = [WITHDRAWAL_EVENT_TOPIC, nonce.to_bytes(32, "big"), sender.rjust(32, b"\0"),
-              target.rjust(32, b"\0")]
+def _log(
+    nonce: int,
+    sender: bytes,
+    target: bytes,
+    value: int,
+    data: bytes,
+    address: bytes = L2_BRIDGE_ADDRESS,
+):  # type: ignore[no-untyped-def]
+    topics = [
+        WITHDRAWAL_EVENT_TOPIC,
+        nonce.to_bytes(32, "big"),
+        sender.rjust(32, b"\0"),
+        target.rjust(32, b"\0"),
+    ]
     return address, topics, encode(["uint256", "bytes"], [value, data])
 
 
@@ -35,14 +45,20 @@ def test_only_bridge_withdrawal_events_count() -> None:
         _log(1, b"\x03" * 20, b"\x04" * 20, 7, b""),
     ]
     found = withdrawals_from_logs(logs)
-    assert found == (Withdrawal(0, b"\x01" * 20, b"\x02" * 20, 5, b"hi"),
-                     Withdrawal(1, b"\x03" * 20, b"\x04" * 20, 7, b""))
+    assert found == (
+        Withdrawal(0, b"\x01" * 20, b"\x02" * 20, 5, b"hi"),
+        Withdrawal(1, b"\x03" * 20, b"\x04" * 20, 7, b""),
+    )
 
 
 def test_leaf_matches_the_solidity_encoding() -> None:
     w = Withdrawal(3, b"\x01" * 20, b"\x02" * 20, 10**18, b"payload")
-    expected = keccak(encode(["uint256", "address", "address", "uint256", "bytes32"],
-                             [3, w.sender, w.target, 10**18, keccak(b"payload")]))
+    expected = keccak(
+        encode(
+            ["uint256", "address", "address", "uint256", "bytes32"],
+            [3, w.sender, w.target, 10**18, keccak(b"payload")],
+        )
+    )
     assert withdrawal_leaf(w) == expected == w.leaf()
 
 
@@ -62,7 +78,9 @@ def test_every_leaf_proves_and_nothing_else_does(count: int) -> None:
 
 
 def test_rolling_hash_and_contiguity() -> None:
-    msgs = [L1Message(MessageKind.DEPOSIT, i, b"\x01" * 20, b"\x02" * 20, i, 0, b"") for i in range(3)]
+    msgs = [
+        L1Message(MessageKind.DEPOSIT, i, b"\x01" * 20, b"\x02" * 20, i, 0, b"") for i in range(3)
+    ]
     end = queue.consume(QueuePosition(), msgs)
     expected = b"\0" * 32
     for m in msgs:

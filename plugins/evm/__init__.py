@@ -7,7 +7,6 @@ the newest fork the installed py-evm supports, over the ``mpt`` state model.
 from __future__ import annotations
 
 from rollupkit.plugins import hookimpl
-
 from rollupkit_evm.vm import EvmVM
 
 __all__ = ["EvmVM"]

@@ -14,8 +14,6 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.interrupt import EVMMissingData
 from eth.vm.message import Message
 from eth_utils import ValidationError
-from trie.exceptions import MissingTrieNode
-
 from rollupkit.errors import (
     InvalidBlockError,
     InvalidTransactionError,
@@ -27,6 +25,7 @@ from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
 from rollupkit.withdrawals import withdrawals_from_logs
 from rollupkit_evm.engine import FORK_NAME, HEADER_CLASS, RollupEVM, ViewDB
+from trie.exceptions import MissingTrieNode
 
 TransactionBuilder = RollupEVM.get_transaction_builder()
 
@@ -53,8 +52,10 @@ def decode_transaction(raw: bytes, chain_id: int) -> SignedTransactionAPI:
         _ = tx.sender  # recover now so a bad signature is an invalid transaction here
     except _MISSING_DATA:
         raise
-    except Exception as exc:  # noqa: BLE001 - any decoding failure means "invalid"
-        raise InvalidTransactionError(f"undecodable transaction: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:
+        raise InvalidTransactionError(
+            f"undecodable transaction: {type(exc).__name__}: {exc}"
+        ) from exc
     if tx.chain_id is not None and tx.chain_id != chain_id:
         raise InvalidTransactionError(
             f"transaction 0x{tx.hash.hex()} is signed for chain {tx.chain_id}, not {chain_id}"
@@ -127,7 +128,7 @@ class EvmVM(VM):
     def _header(self, raw: bytes):  # type: ignore[no-untyped-def]
         try:
             return rlp.decode(raw, sedes=HEADER_CLASS)
-        except Exception as exc:  # noqa: BLE001 - any decoding failure is a bad header
+        except Exception as exc:
             raise TraceError(f"not a {FORK_NAME} block header: {exc}") from exc
 
     def decode_header(self, raw: bytes) -> HeaderInfo:
@@ -180,7 +181,8 @@ class EvmVM(VM):
             raise InvalidBlockError(f"block {block.number}: {exc}") from exc
         if header.base_fee_per_gas != block.base_fee:
             raise InvalidBlockError(
-                f"block {block.number}: base fee {block.base_fee}, expected {header.base_fee_per_gas}"
+                f"block {block.number}: base fee {block.base_fee}, "
+                f"expected {header.base_fee_per_gas}"
             )
 
         chaindb = ChainDB(AtomicDB())
@@ -228,7 +230,9 @@ class EvmVM(VM):
                     logs.extend(_computation_logs(computation))
             else:
                 try:
-                    candidates.append((decode_transaction(message.data, chain_id), message.data, True))
+                    candidates.append(
+                        (decode_transaction(message.data, chain_id), message.data, True)
+                    )
                 except InvalidTransactionError:
                     continue  # a forced transaction that does not decode is consumed as a no-op
         for raw in block.transactions:

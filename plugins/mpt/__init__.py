@@ -7,7 +7,6 @@ roots as any Ethereum client would compute, and proofs are eth_getProof (EIP-118
 from __future__ import annotations
 
 from rollupkit.plugins import hookimpl
-
 from rollupkit_mpt.model import MptStateModel
 
 __all__ = ["MptStateModel"]

@@ -6,9 +6,6 @@ from collections.abc import MutableMapping, Sequence
 
 import rlp
 from eth_hash.auto import keccak
-from trie import HexaryTrie
-from trie.exceptions import BadTrieProof, MissingTrieNode
-
 from rollupkit.errors import MissingWitnessError
 from rollupkit.interfaces import NodeStoreView, StateModel, StateStore
 from rollupkit.types import (
@@ -19,6 +16,8 @@ from rollupkit.types import (
     Witness,
 )
 from rollupkit_mpt.stores import RecordingStore, preimage_store
+from trie import HexaryTrie
+from trie.exceptions import BadTrieProof, MissingTrieNode
 
 #: Root of the empty hexary trie: keccak256(rlp(b"")).
 BLANK_ROOT = keccak(rlp.encode(b""))
@@ -90,9 +89,7 @@ class MptStateView(NodeStoreView):
         try:
             value: bytes = HexaryTrie(self._nodes, root).get(key)
         except MissingTrieNode as exc:
-            raise MissingWitnessError(
-                f"missing trie node 0x{exc.missing_node_hash.hex()}"
-            ) from exc
+            raise MissingWitnessError(f"missing trie node 0x{exc.missing_node_hash.hex()}") from exc
         return value
 
     def _stored_account(self, address: bytes) -> Account | None:
@@ -168,9 +165,7 @@ class MptStateView(NodeStoreView):
                         Account(account.nonce, account.balance, storage_root, account.code_hash)
                     )
         except MissingTrieNode as exc:
-            raise MissingWitnessError(
-                f"missing trie node 0x{exc.missing_node_hash.hex()}"
-            ) from exc
+            raise MissingWitnessError(f"missing trie node 0x{exc.missing_node_hash.hex()}") from exc
         self.reset_root(accounts.root_hash)
         return self._root
 
@@ -223,8 +218,7 @@ class MptStateModel(StateModel):
                 storage.append(StorageProof(slot, value, proof))
         except MissingTrieNode as exc:
             raise MissingWitnessError(
-                f"the store lacks trie node 0x{exc.missing_node_hash.hex()} at root "
-                f"0x{root.hex()}"
+                f"the store lacks trie node 0x{exc.missing_node_hash.hex()} at root 0x{root.hex()}"
             ) from exc
         return AccountProof(address, account, account_proof, tuple(storage))
 

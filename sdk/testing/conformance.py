@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 
 import pytest
 import rlp
-
 from rollupkit.builder import BuiltTrace
 from rollupkit.errors import MissingWitnessError
 from rollupkit.execution import execute, execute_detailed
@@ -74,7 +73,9 @@ def _leaf_kind(path: tuple[int, ...]) -> str:
     return ".".join(map(str, path))
 
 
-def structured_mutations(encoded: bytes, per_kind: int = MUTATIONS_PER_KIND) -> list[tuple[str, bytes]]:
+def structured_mutations(
+    encoded: bytes, per_kind: int = MUTATIONS_PER_KIND
+) -> list[tuple[str, bytes]]:
     """Traces that differ from ``encoded`` in exactly one byte of one field, for a sample of
     fields of every kind (version, chain id, queue, each block field, each message field,
     transactions, witness nodes, codes, headers). Returns (description, mutated trace)."""
@@ -173,9 +174,7 @@ class VMConformanceTests:
                 items = getattr(witness, field)
                 picks = range(len(items)) if len(items) <= 16 else rng.sample(range(len(items)), 16)
                 for index in picks:
-                    smaller = replace(
-                        witness, **{field: items[:index] + items[index + 1:]}
-                    )
+                    smaller = replace(witness, **{field: items[:index] + items[index + 1 :]})
                     trace = encode_trace(replace(built.trace, witness=smaller))
                     pre, post, _, gas = built.execute_args()
                     result = self._execute(pre, post, trace, gas)
@@ -196,8 +195,9 @@ class VMConformanceTests:
             for position in range(0, len(trace), step):
                 mutated = bytearray(trace)
                 mutated[position] ^= 0x80
-                assert not execute(pre, post, bytes(mutated), gas, vm=self.vm_name,
-                                   state=self.state_name), f"flipping byte {position} verified"
+                assert not execute(
+                    pre, post, bytes(mutated), gas, vm=self.vm_name, state=self.state_name
+                ), f"flipping byte {position} verified"
 
     def test_truncated_traces_are_false(self, conformance_traces: list[BuiltTrace]) -> None:
         for built in conformance_traces:
@@ -297,15 +297,21 @@ class StateModelConformanceTests:
         picked = self.ADDRESSES[3:9]
         seen = {}
         for address in picked:
-            seen[address] = (recording.get_account(address), recording.get_code(address),
-                             recording.get_storage(address, 0))
+            seen[address] = (
+                recording.get_account(address),
+                recording.get_code(address),
+                recording.get_storage(address, 0),
+            )
             recording.set_storage(address, 0, 0)  # deletions collapse trie branches
         expected_root = recording.commit()
         assert expected_root != root
         stateless = model.open_witness(root, recording.witness())
         for address in picked:
-            assert seen[address] == (stateless.get_account(address), stateless.get_code(address),
-                                     stateless.get_storage(address, 0))
+            assert seen[address] == (
+                stateless.get_account(address),
+                stateless.get_code(address),
+                stateless.get_storage(address, 0),
+            )
             stateless.set_storage(address, 0, 0)
         assert stateless.commit() == expected_root
 
@@ -337,13 +343,13 @@ class StateModelConformanceTests:
             replace(proof, account=replace(proof.account, balance=proof.account.balance + 1)),
             replace(proof, account=None),
             replace(proof, account_proof=proof.account_proof[:-1]),
-            replace(proof, storage=(StorageProof(0, proof.storage[0].value + 1,
-                                                 proof.storage[0].proof),)),
+            replace(
+                proof,
+                storage=(StorageProof(0, proof.storage[0].value + 1, proof.storage[0].proof),),
+            ),
             replace(proof, address=self.ADDRESSES[5]),
         ]
         for lie in lies:
             assert not model.verify_proof(root, lie)
         assert not model.verify_proof(b"\x00" * 32, proof)
         assert not model.verify_proof(root, AccountProof(b"\x01" * 20, Account(), (b"\xc0",)))
-
-

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 
 from eth_abi import encode
 from eth_hash.auto import keccak
-
 from rollupkit.builder import BuiltTrace
-from rollupkit.chain import DevChain
+from rollupkit.chain import DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, DevChain
 from rollupkit.testing.contracts import artifact
 from rollupkit.testing.wallets import Wallet, dev_wallets
 from rollupkit.types import GenesisAccount
@@ -41,16 +40,20 @@ class EvmScenario:
     setup: list[BuiltTrace] = field(default_factory=list)
 
     @classmethod
-    def create(cls, wallets: int = 10, *, chain_id: int | None = None, **chain_kwargs: object) -> EvmScenario:
+    def create(
+        cls,
+        wallets: int = 10,
+        *,
+        chain_id: int = DEFAULT_CHAIN_ID,
+        gas_limit: int = DEFAULT_GAS_LIMIT,
+        vm: str = "evm",
+        state: str = "mpt",
+    ) -> EvmScenario:
         """Genesis, then one block deploying Token (supply to wallet 0) and Store."""
-        kwargs: dict[str, object] = dict(chain_kwargs)
-        if chain_id is not None:
-            kwargs["chain_id"] = chain_id
-        probe_chain_id = int(kwargs.get("chain_id", 42_424))  # type: ignore[call-overload]
-        keys = dev_wallets(wallets, probe_chain_id)
+        keys = dev_wallets(wallets, chain_id)
         alloc = {w.address: GenesisAccount(balance=10**24) for w in keys}
         alloc.update(l2_bridge_alloc())
-        chain = DevChain(alloc, **kwargs)  # type: ignore[arg-type]
+        chain = DevChain(alloc, vm=vm, state=state, chain_id=chain_id, gas_limit=gas_limit)
         scenario = cls(chain, keys)
         deployer = keys[0]
         token_tx, scenario.token = deployer.create(
@@ -62,14 +65,21 @@ class EvmScenario:
 
     def token_transfer(self, sender: Wallet, to: bytes, amount: int) -> bytes:
         """A signed Token.transfer call."""
-        return sender.sign(to=self.token, data=calldata("transfer(address,uint256)", to, amount),
-                           gas=80_000)
+        return sender.sign(
+            to=self.token, data=calldata("transfer(address,uint256)", to, amount), gas=80_000
+        )
 
-    def store_call(self, sender: Wallet, signature: str, *args: object, gas: int = 200_000) -> bytes:
+    def store_call(
+        self, sender: Wallet, signature: str, *args: object, gas: int = 200_000
+    ) -> bytes:
         """A signed call to the Store contract."""
         return sender.sign(to=self.store, data=calldata(signature, *args), gas=gas)
 
     def withdraw(self, sender: Wallet, target: bytes, value: int) -> bytes:
         """A signed L2Bridge.withdraw(target, "") sending ``value``."""
-        return sender.sign(to=L2_BRIDGE_ADDRESS, value=value,
-                           data=calldata("withdraw(address,bytes)", target, b""), gas=120_000)
+        return sender.sign(
+            to=L2_BRIDGE_ADDRESS,
+            value=value,
+            data=calldata("withdraw(address,bytes)", target, b""),
+            gas=120_000,
+        )

@@ -85,9 +85,11 @@ class Wallet:
         """A plain value transfer."""
         return self.sign(to=to, value=value, **kwargs)
 
-    def create(self, init_code: bytes, *, gas: int = 3_000_000, **kwargs: Any) -> tuple[bytes, bytes]:
+    def create(
+        self, init_code: bytes, *, gas: int = 3_000_000, **kwargs: Any
+    ) -> tuple[bytes, bytes]:
         """A contract creation: returns (raw transaction, address the contract will have)."""
-        address = contract_address(self.address, self.nonce if "nonce" not in kwargs else kwargs["nonce"])
+        address = contract_address(self.address, kwargs.get("nonce", self.nonce))
         return self.sign(to=None, data=init_code, gas=gas, **kwargs), address
 
 
