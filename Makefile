@@ -25,7 +25,7 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	$(BIN)/rollupkit demo
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-quick: setup

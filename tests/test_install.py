@@ -16,10 +16,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ROLLUPKIT_", "PYTHONPATH", "VIRTUAL_ENV"))}
-    done = subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=cwd,
-                          env=env, check=False, timeout=900)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ROLLUPKIT_", "PYTHONPATH", "VIRTUAL_ENV"))
+    }
+    done = subprocess.run(
+        [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+        timeout=900,
+    )
     assert done.returncode == 0, f"{args}: {done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     return done
 
@@ -35,9 +45,15 @@ def test_fresh_virtualenv_install(tmp_path: Path, editable: bool) -> None:
     assert "demo" in run(rollupkit, "--help", cwd=tmp_path).stdout
     rows = json.loads(run(rollupkit, "plugins", "list", "--json", cwd=tmp_path).stdout)
     assert {(r["kind"], r["name"], r["origin"]) for r in rows} >= {
-        ("vm", "evm", "built-in"), ("state", "mpt", "built-in")}
+        ("vm", "evm", "built-in"),
+        ("state", "mpt", "built-in"),
+    }
     if not editable:  # the wheel must carry the contract artifacts the demo deploys
         assert "the honest trace" in run(rollupkit, "demo", "--transfers", "4", cwd=tmp_path).stdout
-        site = run(venv / "bin" / "python", "-c", "import rollupkit; print(rollupkit.__file__)",
-                   cwd=tmp_path).stdout
+        site = run(
+            venv / "bin" / "python",
+            "-c",
+            "import rollupkit; print(rollupkit.__file__)",
+            cwd=tmp_path,
+        ).stdout
         assert str(ROOT) not in site
