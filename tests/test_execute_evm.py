@@ -412,3 +412,15 @@ def _mapping_slot(mapping_index: int, key: int) -> int:
     return int.from_bytes(
         keccak(key.to_bytes(32, "big") + mapping_index.to_bytes(32, "big")), "big"
     )
+
+
+def test_deposit_calls_share_one_block_gas_limit() -> None:
+    s = EvmScenario.create(gas_limit=5_000_000)
+    burn = calldata("setMany(uint256,uint256,uint256)", 1000, 10_000, 1)  # needs ~220M gas
+    s.chain.deposit(s.store, 0, data=burn, gas_limit=5_000_000)
+    s.chain.deposit(s.store, 0, data=calldata("set(uint256,uint256)", 1, 1), gas_limit=100_000)
+    built = s.chain.build()
+    assert_verifies(built)
+    assert built.gas_used == 5_000_000  # the first call used the whole budget, the second none
+    assert s.chain.storage(s.store, _mapping_slot(0, 1)) == 0
+    assert built.outputs.messages_consumed == 2  # ...but both messages were consumed

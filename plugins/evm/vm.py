@@ -224,7 +224,10 @@ class EvmVM(VM):
         candidates: list[tuple[SignedTransactionAPI | None, bytes, bool]] = []
         for message in block.l1_messages:
             if message.kind == MessageKind.DEPOSIT:
-                gas, computation = _apply_deposit(evm_state, message, block.gas_limit)
+                # Deposit calls share one budget of the block gas limit (apart from the
+                # transactions' own), so a queue of big deposits cannot make a block unbounded.
+                budget = block.gas_limit - message_gas
+                gas, computation = _apply_deposit(evm_state, message, budget)
                 message_gas += gas
                 if computation is not None and computation.is_success:
                     logs.extend(_computation_logs(computation))
@@ -317,19 +320,20 @@ def _computation_logs(computation: ComputationAPI) -> list[tuple[bytes, list[byt
 
 
 def _apply_deposit(
-    state: StateAPI, message: L1Message, block_gas_limit: int
+    state: StateAPI, message: L1Message, budget: int
 ) -> tuple[int, ComputationAPI | None]:
     """Credit a deposit, then run its call if it has data. Returns (gas used, computation).
 
-    The call gets ``min(message.gas_limit, block gas limit)`` gas, at gas price 0 (the sender
-    paid on L1); a failed call keeps the credit. The gas it burns counts towards the block.
+    The call gets ``min(message.gas_limit, budget)`` gas, where the budget is what the block's
+    earlier deposit calls left of one block gas limit, at gas price 0 (the sender paid on L1).
+    A failed call keeps the credit. The gas it burns counts towards the block's gas.
     """
     if message.value:
         state.delta_balance(message.target, message.value)
     computation = None
     gas_used = 0
-    if message.data:
-        gas = min(message.gas_limit, block_gas_limit)
+    gas = min(message.gas_limit, budget)
+    if message.data and gas > 0:
         call = Message(
             gas=gas,
             to=message.target,
