@@ -1,7 +1,7 @@
 """The L1 → L2 message queue's rolling hash.
 
 The L1 bridge appends every deposit and forced transaction to a queue and keeps
-``H[i+1] = keccak256(H[i] ‖ keccak256(rlp(message_i)))`` with ``H[0] = 0``. A trace names the
+``H[i+1] = keccak256(H[i] ‖ message_hash_i)`` (see :meth:`L1Message.hash`) with ``H[0] = 0``. A trace names the
 position it starts from (index and ``H``); EXECUTE recomputes the hash over the messages the
 blocks consume, and the settlement contract checks both ends against its own record. A trace
 that skips or invents a message therefore cannot settle.

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import rlp
+from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
 ZERO_HASH = b"\x00" * 32
@@ -45,23 +45,24 @@ class L1Message:
     gas_limit: int
     data: bytes
 
-    def encode(self) -> bytes:
-        """The canonical RLP encoding, hashed into the queue's rolling hash."""
-        return rlp.encode(
-            [
-                int(self.kind),
-                self.index,
-                self.sender,
-                self.target,
-                self.value,
-                self.gas_limit,
-                self.data,
-            ]
-        )
-
     def hash(self) -> bytes:
-        """keccak256 of :meth:`encode`."""
-        return keccak(self.encode())
+        """The message's hash in the L1 queue, as the L1 bridge contract computes it:
+        ``keccak256(abi.encode(kind, index, sender, target, value, gas_limit, keccak256(data)))``.
+        """
+        return keccak(
+            abi_encode(
+                ["uint8", "uint64", "address", "address", "uint256", "uint64", "bytes32"],
+                [
+                    int(self.kind),
+                    self.index,
+                    self.sender,
+                    self.target,
+                    self.value,
+                    self.gas_limit,
+                    keccak(self.data),
+                ],
+            )
+        )
 
 
 @dataclass(frozen=True)

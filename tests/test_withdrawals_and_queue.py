@@ -84,7 +84,11 @@ def test_rolling_hash_and_contiguity() -> None:
     end = queue.consume(QueuePosition(), msgs)
     expected = b"\0" * 32
     for m in msgs:
-        expected = keccak(expected + keccak(m.encode()))
+        leaf = encode(
+            ["uint8", "uint64", "address", "address", "uint256", "uint64", "bytes32"],
+            [0, m.index, m.sender, m.target, m.value, 0, keccak(b"")],
+        )
+        expected = keccak(expected + keccak(leaf))
     assert end == QueuePosition(3, expected)
     assert queue.consume(queue.consume(QueuePosition(), msgs[:1]), msgs[1:]) == end
     with pytest.raises(InvalidMessageError, match="expected queue index 1, got 2"):
