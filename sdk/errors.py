@@ -60,6 +60,11 @@ class InvalidMessageError(InvalidBlockError):
     """The L1 messages consumed by a trace are not a contiguous run of the queue."""
 
 
+class GasCapExceeded(RollupkitError):
+    """Executing a trace used more gas than the caller claimed (and paid for): EXECUTE stops
+    at the first block boundary past the claim instead of finishing the work."""
+
+
 class ExecuteGasLimitExceeded(RollupkitError):
     """An EXECUTE call would push an L1 block over the cumulative EXECUTE gas limit."""
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from rollupkit import messages as queue
 from rollupkit.ancestors import KnownAncestors, RecordingAncestors, verify_header_chain
 from rollupkit.errors import (
+    GasCapExceeded,
     InvalidBlockError,
     InvalidMessageError,
     InvalidTransactionError,
@@ -75,11 +76,15 @@ def run_blocks(
     ancestors: KnownAncestors | RecordingAncestors,
     fill_context: bool = False,
     drop_invalid: bool = False,
+    gas_cap: int | None = None,
 ) -> RunOutcome:
     """Execute ``blocks`` in order on ``view``: the one loop EXECUTE and the builder share.
 
     With ``fill_context`` the number, parent hash and base fee of each block are taken from
-    its parent (the builder's mode); otherwise they must already agree with it.
+    its parent (the builder's mode); otherwise they must already agree with it. With
+    ``gas_cap``, stop with :class:`GasCapExceeded` as soon as the blocks so far used more: a
+    caller who claimed (and paid for) little gas cannot make EXECUTE do much more work than
+    that (at most one block's worth).
     """
     recorded = read_queue_position(view)
     if recorded != queue_start:
@@ -133,6 +138,10 @@ def run_blocks(
         ancestors.push(result.info)
         parent_header = result.header
         position = position_after
+        if gas_cap is not None and outcome.gas_used > gas_cap:
+            raise GasCapExceeded(
+                f"the blocks used more than the claimed {gas_cap} gas by block {block.number}"
+            )
     outcome.queue_end = position
     return outcome
 
@@ -292,9 +301,12 @@ def _execute(
             queue_start=trace.queue_start,
             blocks=trace.blocks,
             ancestors=KnownAncestors(headers),
+            gas_cap=gas_used,
         )
     except MissingWitnessError as exc:
         return _reject(RejectReason.MISSING_WITNESS, str(exc))
+    except GasCapExceeded as exc:
+        return _reject(RejectReason.GAS_MISMATCH, str(exc))
     except InvalidMessageError as exc:
         return _reject(RejectReason.INVALID_MESSAGES, str(exc))
     except InvalidTransactionError as exc:

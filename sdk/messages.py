@@ -1,10 +1,11 @@
 """The L1 → L2 message queue's rolling hash.
 
 The L1 bridge appends every deposit and forced transaction to a queue and keeps
-``H[i+1] = keccak256(H[i] ‖ message_hash_i)`` (see :meth:`L1Message.hash`) with ``H[0] = 0``. A trace names the
-position it starts from (index and ``H``); EXECUTE recomputes the hash over the messages the
-blocks consume, and the settlement contract checks both ends against its own record. A trace
-that skips or invents a message therefore cannot settle.
+``H[i+1] = keccak256(H[i] ‖ message_hash_i)`` with ``H[0] = 0`` (the message hash is
+:meth:`rollupkit.types.L1Message.hash`). A trace names the position it starts from (index
+and ``H``); EXECUTE recomputes the hash over the messages the blocks consume, and the
+settlement contract checks both ends against its own record. A trace that skips or invents a
+message therefore cannot settle.
 """
 
 from __future__ import annotations

@@ -424,3 +424,13 @@ def test_deposit_calls_share_one_block_gas_limit() -> None:
     assert built.gas_used == 5_000_000  # the first call used the whole budget, the second none
     assert s.chain.storage(s.store, _mapping_slot(0, 1)) == 0
     assert built.outputs.messages_consumed == 2  # ...but both messages were consumed
+
+
+def test_execution_stops_once_past_the_claimed_gas() -> None:
+    s = fresh()
+    w = s.wallets
+    built = s.chain.build([s.chain.template([w[1].transfer(w[2].address, 1)]) for _ in range(4)])
+    per_block = built.gas_used // 4
+    result = execute_detailed(built.pre_state_root, built.post_state_root, built.encoded, per_block)
+    assert not result.ok and result.reason == RejectReason.GAS_MISMATCH
+    assert "by block" in result.detail and result.outputs is None  # stopped early, no outputs
