@@ -1,0 +1,469 @@
+"""rollupkit's embedded L1: a py-evm chain with the EXECUTE precompile.
+
+Blocks are mined on demand (every transaction at once, like anvil's automine), at an interval,
+or when asked (``evm_mine``). The chain can live in memory or in a SQLite file, so a devnet
+can be stopped and started again. Dev accounts come from the same mnemonic anvil and hardhat
+use, so the usual default keys work against it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, ReceiptAPI, SignedTransactionAPI
+from eth.chains.base import MiningChain
+from eth.db.atomic import AtomicDB
+from eth.db.backends.memory import MemoryDB
+from eth.exceptions import HeaderNotFound, TransactionNotFound
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
+from eth.vm.forks.prague.state import PragueState
+from eth_account import Account as EthAccount
+from eth_hash.auto import keccak
+from eth_utils import ValidationError
+from rollupkit.errors import RollupkitError
+from rollupkit.gas_market import ExecuteGasConfig, ExecuteGasMarket
+from rollupkit.kvstore import PyEvmKV, SqliteKV
+from rollupkit.l1.precompile import EXECUTE_ADDRESS, execute_precompile, market_in_effect
+
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEFAULT_L1_CHAIN_ID = 1337
+_META_PREFIX = b"rollupkit:devnet:"
+
+
+class TransactionRejected(RollupkitError):
+    """A transaction was refused before or while being mined (nonce, funds, gas, fee)."""
+
+
+class CallReverted(RollupkitError):
+    """An ``eth_call`` or gas estimate reverted; ``data`` is the revert data."""
+
+    def __init__(self, message: str, data: bytes = b"") -> None:
+        super().__init__(message)
+        self.data = data
+
+
+class BlockNotFound(RollupkitError):
+    """No block with that number or hash."""
+
+
+class L1Computation(PragueComputation):
+    """Prague computation plus the EXECUTE precompile at 0x…0101."""
+
+    _precompiles = {**PragueComputation._precompiles, EXECUTE_ADDRESS: execute_precompile}
+
+
+class L1State(PragueState):
+    """Prague state running :class:`L1Computation`."""
+
+    computation_class = L1Computation
+
+
+class L1VM(PragueVM):
+    """py-evm's Prague VM with EXECUTE."""
+
+    _state_class = L1State
+
+
+_accounts_cache: dict[int, list[Any]] = {}
+
+
+def dev_accounts(count: int) -> list[Any]:
+    """The first ``count`` accounts of the dev mnemonic (anvil's and hardhat's defaults)."""
+    if count not in _accounts_cache:
+        EthAccount.enable_unaudited_hdwallet_features()
+        _accounts_cache[count] = [
+            EthAccount.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+            for i in range(count)
+        ]
+    return _accounts_cache[count]
+
+
+@dataclass(frozen=True)
+class DevnetConfig:
+    """Parameters of an embedded L1."""
+
+    chain_id: int = DEFAULT_L1_CHAIN_ID
+    accounts: int = 10
+    balance: int = 10_000 * 10**18
+    gas_limit: int = 60_000_000
+    base_fee: int = 1_000_000_000
+    block_time: float | None = None  # None: mine each transaction at once
+    market: ExecuteGasConfig = field(default_factory=ExecuteGasConfig)
+
+
+@dataclass
+class MinedBlock:
+    """A block the devnet mined, and the transactions it had to leave out (with why)."""
+
+    block: BlockAPI
+    receipts: tuple[ReceiptAPI, ...]
+    rejected: dict[bytes, str]
+
+
+class Devnet:
+    """An Ethereum L1 in a Python object, safe to use from several threads."""
+
+    def __init__(self, config: DevnetConfig | None = None, *, data_dir: Path | None = None) -> None:
+        self.config = config or DevnetConfig()
+        self.accounts = dev_accounts(self.config.accounts)
+        self._lock = threading.RLock()
+        self._kv = SqliteKV(Path(data_dir) / "l1.sqlite") if data_dir else None
+        backing = PyEvmKV(self._kv) if self._kv is not None else MemoryDB()
+        chain_class = MiningChain.configure(
+            __name__="RollupkitL1", vm_configuration=((0, L1VM),), chain_id=self.config.chain_id
+        )
+        self.market = ExecuteGasMarket(self.config.market)
+        self.time_offset = 0
+        self.next_timestamp: int | None = None
+        self.automine = self.config.block_time is None
+        self.pending: list[SignedTransactionAPI] = []
+        self.rejected: dict[bytes, str] = {}
+        db = AtomicDB(backing)
+        # py-evm's chain API is typed with NewTypes (Hash32, Address, BlockNumber) that plain
+        # bytes and ints do not satisfy; the values passed are checked where they come in.
+        self.chain: Any
+        if self._kv is not None and self._meta("head") is not None:
+            self.chain = chain_class(db)
+            self._load_meta()
+        else:
+            genesis_state: dict[Any, Any] = {
+                bytes.fromhex(a.address[2:]): {
+                    "balance": self.config.balance,
+                    "nonce": 0,
+                    "code": b"",
+                    "storage": {},
+                }
+                for a in self.accounts
+            }
+            params: dict[str, Any] = {
+                "difficulty": 0,
+                "gas_limit": self.config.gas_limit,
+                "timestamp": int(time.time()),
+                "base_fee_per_gas": self.config.base_fee,
+                "nonce": b"\x00" * 8,
+                "extra_data": b"rollupkit L1 devnet",
+            }
+            self.chain = chain_class.from_genesis(db, params, genesis_state)
+            self._save_meta()
+        self._interval_thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        if self.config.block_time is not None:
+            self._interval_thread = threading.Thread(
+                target=self._mine_every, args=(self.config.block_time,), daemon=True
+            )
+            self._interval_thread.start()
+
+    # --- persistence ----------------------------------------------------------------------
+
+    def _meta(self, name: str) -> Any:
+        if self._kv is None:
+            return None
+        raw = self._kv.get(_META_PREFIX + name.encode())
+        return None if raw is None else json.loads(raw)
+
+    def _save_meta(self) -> None:
+        if self._kv is None:
+            return
+        values = {
+            "head": self.chain.get_canonical_head().hash.hex(),
+            "market": [self.market.price, self.market.block_number, self.market.used_in_block],
+            "time_offset": self.time_offset,
+        }
+        for name, value in values.items():
+            self._kv[_META_PREFIX + name.encode()] = json.dumps(value).encode()
+        self._kv.commit()
+
+    def _load_meta(self) -> None:
+        price, number, used = self._meta("market")
+        self.market.price, self.market.block_number, self.market.used_in_block = price, number, used
+        self.time_offset = int(self._meta("time_offset") or 0)
+
+    def close(self) -> None:
+        """Stop mining and close the database (committing everything mined)."""
+        self._stop.set()
+        if self._interval_thread is not None:
+            self._interval_thread.join(timeout=5)
+        with self._lock:
+            if self._kv is not None:
+                self._kv.close()
+                self._kv = None
+
+    # --- reading ----------------------------------------------------------------------------
+
+    @property
+    def head(self) -> BlockHeaderAPI:
+        """The newest mined block's header."""
+        with self._lock:
+            return self.chain.get_canonical_head()
+
+    def header(self, block: int | str | bytes = "latest") -> BlockHeaderAPI:
+        """The header for a number, a hash, or a tag (latest, pending, earliest, safe,
+        finalized)."""
+        with self._lock:
+            try:
+                if isinstance(block, bytes):
+                    return self.chain.get_block_header_by_hash(block)
+                if block in ("latest", "pending", "safe", "finalized"):
+                    return self.chain.get_canonical_head()
+                if block == "earliest":
+                    block = 0
+                return self.chain.get_canonical_block_header_by_number(int(block))
+            except (HeaderNotFound, ValueError) as exc:
+                raise BlockNotFound(f"no block {block!r}") from exc
+
+    def block(self, block: int | str | bytes = "latest") -> BlockAPI:
+        """The full block for a number, hash or tag."""
+        header = self.header(block)
+        with self._lock:
+            return self.chain.get_block_by_header(header)
+
+    def state_at(self, block: int | str | bytes = "latest") -> Any:
+        """py-evm state at the end of ``block`` (read-only use)."""
+        header = self.header(block)
+        with self._lock:
+            return self.chain.get_vm(header).state
+
+    def balance(self, address: bytes, block: int | str | bytes = "latest") -> int:
+        """Balance in wei."""
+        return int(self.state_at(block).get_balance(address))
+
+    def nonce(self, address: bytes, block: int | str | bytes = "latest") -> int:
+        """Transaction count; with ``pending``, counting transactions waiting to be mined."""
+        with self._lock:
+            base = int(self.state_at(block).get_nonce(address))
+            if block == "pending":
+                base += sum(1 for tx in self.pending if tx.sender == address)
+            return base
+
+    def code(self, address: bytes, block: int | str | bytes = "latest") -> bytes:
+        """Deployed code."""
+        return bytes(self.state_at(block).get_code(address))
+
+    def storage(self, address: bytes, slot: int, block: int | str | bytes = "latest") -> int:
+        """One storage slot."""
+        return int(self.state_at(block).get_storage(address, slot))
+
+    def transaction(self, tx_hash: bytes) -> tuple[SignedTransactionAPI, BlockAPI | None, int]:
+        """A transaction with its block and index (block None while pending)."""
+        with self._lock:
+            for index, tx in enumerate(self.pending):
+                if tx.hash == tx_hash:
+                    return tx, None, index
+            try:
+                number, index = self.chain.get_canonical_transaction_index(tx_hash)
+            except TransactionNotFound as exc:
+                raise KeyError(tx_hash) from exc
+            block = self.chain.get_canonical_block_by_number(number)
+            return block.transactions[index], block, index
+
+    def receipt(self, tx_hash: bytes) -> tuple[ReceiptAPI, SignedTransactionAPI, BlockAPI, int]:
+        """A mined transaction's receipt, the transaction, its block and index."""
+        with self._lock:
+            try:
+                number, index = self.chain.get_canonical_transaction_index(tx_hash)
+            except TransactionNotFound as exc:
+                raise KeyError(tx_hash) from exc
+            block = self.chain.get_canonical_block_by_number(number)
+            receipts = block.get_receipts(self.chain.chaindb)
+            return receipts[index], block.transactions[index], block, index
+
+    def receipts(self, block: BlockAPI) -> tuple[ReceiptAPI, ...]:
+        """All receipts of a mined block."""
+        with self._lock:
+            return tuple(block.get_receipts(self.chain.chaindb))
+
+    # --- transactions -----------------------------------------------------------------------
+
+    def decode_transaction(self, raw: bytes) -> SignedTransactionAPI:
+        """Decode and check a signed transaction; raise :class:`TransactionRejected`."""
+        try:
+            tx = L1VM.get_transaction_builder().decode(raw)
+            tx.check_signature_validity()
+            _ = tx.sender
+        except Exception as exc:
+            raise TransactionRejected(f"invalid transaction: {exc}") from exc
+        chain_id = getattr(tx, "chain_id", None)
+        if chain_id is not None and chain_id != self.config.chain_id:
+            raise TransactionRejected(
+                f"invalid chain id {chain_id} (this chain is {self.config.chain_id})"
+            )
+        return tx
+
+    def send_raw_transaction(self, raw: bytes) -> bytes:
+        """Validate, queue and (with automine) mine a transaction; return its hash."""
+        tx = self.decode_transaction(raw)
+        with self._lock:
+            self._precheck(tx)
+            self.pending.append(tx)
+            if self.automine:
+                mined = self.mine()
+                if tx.hash in mined.rejected:
+                    raise TransactionRejected(mined.rejected[tx.hash])
+        return bytes(tx.hash)
+
+    def _precheck(self, tx: SignedTransactionAPI) -> None:
+        if any(p.hash == tx.hash for p in self.pending):
+            raise TransactionRejected("already known")
+        expected = self.nonce(tx.sender, "pending")
+        if tx.nonce < expected:
+            raise TransactionRejected(f"nonce too low: next nonce {expected}, tx nonce {tx.nonce}")
+        if tx.nonce > expected:
+            raise TransactionRejected(f"nonce too high: next nonce {expected}, tx nonce {tx.nonce}")
+        if tx.gas > self.config.gas_limit:
+            raise TransactionRejected(
+                f"exceeds block gas limit: gas {tx.gas} > {self.config.gas_limit}"
+            )
+        max_fee = getattr(tx, "max_fee_per_gas", None) or tx.gas_price
+        cost = tx.gas * max_fee + tx.value
+        balance = self.balance(tx.sender)
+        if balance < cost:
+            raise TransactionRejected(
+                f"insufficient funds for gas * price + value: balance {balance}, cost {cost}"
+            )
+
+    def _timestamp(self, parent: BlockHeaderAPI) -> int:
+        if self.next_timestamp is not None:
+            chosen, self.next_timestamp = self.next_timestamp, None
+        else:
+            chosen = int(time.time()) + self.time_offset
+        return max(chosen, parent.timestamp + 1)
+
+    def mine(self, timestamp: int | None = None) -> MinedBlock:
+        """Mine one block with every pending transaction that is still valid."""
+        with self._lock:
+            if timestamp is not None:
+                self.next_timestamp = timestamp
+            chain = self.chain
+            parent = chain.get_canonical_head()
+            header = chain.create_header_from_parent(
+                parent,
+                timestamp=self._timestamp(parent),
+                gas_limit=self.config.gas_limit,
+                mix_hash=keccak(parent.hash),
+            )
+            vm = chain.get_vm(header)
+            running = header.copy(gas_used=0)
+            included: list[SignedTransactionAPI] = []
+            receipts: list[ReceiptAPI] = []
+            rejected: dict[bytes, str] = {}
+            with market_in_effect(self.market):
+                self.market.start_block(header.block_number)
+                for tx in self.pending:
+                    try:
+                        running, (receipt,), _ = vm.apply_all_transactions([tx], running)
+                    except ValidationError as exc:
+                        rejected[bytes(tx.hash)] = str(exc)
+                        continue
+                    included.append(tx)
+                    receipts.append(receipt)
+                filled = vm.set_block_transactions_and_withdrawals(
+                    vm.get_block(), running, included, receipts, withdrawals=[]
+                )
+                block = vm.mine_block(filled).block
+            chain.persist_block(block, perform_validation=False)
+            chain.header = chain.create_header_from_parent(block.header)
+            self.pending = []
+            self.rejected.update(rejected)
+            self._save_meta()
+            return MinedBlock(block, tuple(receipts), rejected)
+
+    def _mine_every(self, seconds: float) -> None:
+        while not self._stop.wait(seconds):
+            self.mine()
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def _spoof(self, params: dict[str, Any], header: BlockHeaderAPI) -> Any:
+        from eth.vm.spoof import SpoofTransaction
+
+        sender: Any = params.get("from") or b"\x00" * 20
+        to: Any = params.get("to") or b""
+        state = self.chain.get_vm(header).state
+        unsigned = L1VM.create_unsigned_transaction(
+            nonce=int(state.get_nonce(sender)),
+            gas_price=int(params.get("gasPrice") or 0),
+            gas=int(params.get("gas") or self.config.gas_limit),
+            to=to,
+            value=int(params.get("value") or 0),
+            data=params.get("data") or b"",
+        )
+        return SpoofTransaction(unsigned, from_=sender)
+
+    @staticmethod
+    def _raise_if_failed(computation: ComputationAPI) -> None:
+        if computation.is_error:
+            error = computation.error
+            data = bytes(getattr(error, "args", [b""])[0] or b"") if computation.is_error else b""
+            if type(error).__name__ == "Revert":
+                raise CallReverted("execution reverted", data if isinstance(data, bytes) else b"")
+            raise CallReverted(f"execution failed: {type(error).__name__}: {error}")
+
+    def call(self, params: dict[str, Any], block: int | str | bytes = "latest") -> bytes:
+        """Run a call against the state after ``block`` (nothing is kept)."""
+        header = self.header(block)
+        with self._lock, market_in_effect(copy.deepcopy(self.market)):
+            tx = self._spoof(params, header)
+            with self.chain.get_vm(header).in_costless_state() as state:
+                computation = state.costless_execute_transaction(tx)
+        self._raise_if_failed(computation)
+        return bytes(computation.output)
+
+    def estimate_gas(self, params: dict[str, Any], block: int | str | bytes = "latest") -> int:
+        """The gas a transaction needs (binary search, as py-evm does)."""
+        header = self.header(block)
+        with self._lock, market_in_effect(copy.deepcopy(self.market)):
+            tx = self._spoof(params, header)
+            with self.chain.get_vm(header).in_costless_state() as state:
+                computation = state.costless_execute_transaction(tx)
+            self._raise_if_failed(computation)
+            try:
+                return int(self.chain.estimate_gas(tx, header))
+            except Exception as exc:
+                raise CallReverted(f"gas estimation failed: {exc}") from exc
+
+    def logs(
+        self,
+        from_block: int,
+        to_block: int,
+        addresses: Sequence[bytes] = (),
+        topics: Sequence[Sequence[bytes] | None] = (),
+    ) -> Iterator[tuple[Any, ReceiptAPI, SignedTransactionAPI, BlockAPI, int, int]]:
+        """Logs matching an eth_getLogs filter: (log, receipt, tx, block, tx index, log index)."""
+        with self._lock:
+            for number in range(from_block, to_block + 1):
+                block = self.chain.get_canonical_block_by_number(number)
+                log_index = 0
+                for tx_index, receipt in enumerate(block.get_receipts(self.chain.chaindb)):
+                    for log in receipt.logs:
+                        if _log_matches(log, addresses, topics):
+                            yield (
+                                log,
+                                receipt,
+                                block.transactions[tx_index],
+                                block,
+                                tx_index,
+                                log_index,
+                            )
+                        log_index += 1
+
+
+def _log_matches(
+    log: Any, addresses: Sequence[bytes], topics: Sequence[Sequence[bytes] | None]
+) -> bool:
+    if addresses and log.address not in addresses:
+        return False
+    log_topics = [t.to_bytes(32, "big") for t in log.topics]
+    for position, wanted in enumerate(topics):
+        if wanted is None or not wanted:
+            continue
+        if position >= len(log_topics) or log_topics[position] not in wanted:
+            return False
+    return True

@@ -1,0 +1,140 @@
+"""The EXECUTE precompile for an L1 built on py-evm, at :data:`EXECUTE_ADDRESS`.
+
+Input (ABI-encoded)::
+
+    (bytes32 preStateRoot, bytes32 postStateRoot, uint256 gasUsed,
+     string vm, string stateModel, bytes trace)
+
+Gas: ``EXECUTE_GAS_COST + ceil(gasUsed * price)`` (see :mod:`rollupkit.gas_market`), charged
+before execution from the *claimed* ``gasUsed``, so it is paid in full whatever the verdict.
+The cumulative EXECUTE gas of the L1 block is tracked outside the EVM state, as blob gas is,
+so a call that reverts still counts; a call that would pass
+``EXECUTE_CUMULATIVE_GAS_LIMIT`` fails (all its gas is consumed). Input that does not decode
+fails the same way.
+
+Output (ABI-encoded, 14 words) when the call is charged::
+
+    (bool ok, uint8 reason, bytes32 postStateRoot, uint256 gasUsed, uint256 chainId,
+     bytes32 parentHash, bytes32 blockHash, uint256 blockNumber,
+     uint256 queueStartIndex, bytes32 queueStartHash, uint256 messagesConsumed,
+     bytes32 queueEndHash, bytes32 withdrawalsRoot, uint256 withdrawalCount)
+
+``reason`` is 0 when ``ok``, else 1 + the position of the reason in
+:class:`rollupkit.types.RejectReason`. When not ``ok`` the outputs are zero.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from eth.abc import ComputationAPI
+from eth.exceptions import VMError
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from rollupkit.errors import ExecuteGasLimitExceeded
+from rollupkit.execution import execute_detailed
+from rollupkit.gas_market import ExecuteGasMarket
+from rollupkit.types import ExecuteResult, RejectReason
+
+EXECUTE_ADDRESS = bytes.fromhex("0000000000000000000000000000000000000101")
+
+INPUT_TYPES = ["bytes32", "bytes32", "uint256", "string", "string", "bytes"]
+OUTPUT_TYPES = [
+    "bool", "uint8", "bytes32", "uint256", "uint256", "bytes32", "bytes32", "uint256",
+    "uint256", "bytes32", "uint256", "bytes32", "bytes32", "uint256",
+]  # fmt: skip
+REASON_CODES = {reason: i + 1 for i, reason in enumerate(RejectReason)}
+
+#: The market of the L1 block being built (or a throwaway copy for eth_call). The devnet
+#: sets it around every execution; with none set, EXECUTE is refused.
+ACTIVE_MARKET: contextvars.ContextVar[ExecuteGasMarket | None] = contextvars.ContextVar(
+    "rollupkit_execute_market", default=None
+)
+
+
+@contextmanager
+def market_in_effect(market: ExecuteGasMarket) -> Iterator[ExecuteGasMarket]:
+    """Make ``market`` the one EXECUTE charges while the block is executed."""
+    token = ACTIVE_MARKET.set(market)
+    try:
+        yield market
+    finally:
+        ACTIVE_MARKET.reset(token)
+
+
+class ExecuteRefused(VMError):
+    """The precompile failed: bad input, no market, or the block's EXECUTE gas is used up."""
+
+
+def encode_input(
+    pre_state_root: bytes,
+    post_state_root: bytes,
+    gas_used: int,
+    trace: bytes,
+    *,
+    vm: str = "evm",
+    state: str = "mpt",
+) -> bytes:
+    """ABI-encode a call to the precompile."""
+    return abi_encode(INPUT_TYPES, [pre_state_root, post_state_root, gas_used, vm, state, trace])
+
+
+def encode_output(result: ExecuteResult) -> bytes:
+    """ABI-encode a verdict as the precompile returns it."""
+    o = result.outputs
+    if not result.ok or o is None:
+        code = REASON_CODES.get(result.reason, 0) if result.reason else 0
+        zeros = [b"\x00" * 32 if t == "bytes32" else 0 for t in OUTPUT_TYPES[2:]]
+        return abi_encode(OUTPUT_TYPES, [False, code, *zeros])
+    return abi_encode(
+        OUTPUT_TYPES,
+        [
+            True,
+            0,
+            o.post_state_root,
+            o.gas_used,
+            o.chain_id,
+            o.parent_hash,
+            o.block_hash,
+            o.block_number,
+            o.queue_start_index,
+            o.queue_start_hash,
+            o.messages_consumed,
+            o.queue_end_hash,
+            o.withdrawals_root,
+            o.withdrawal_count,
+        ],
+    )
+
+
+def decode_output(output: bytes) -> tuple[object, ...]:
+    """Decode the precompile's output into its 14 values."""
+    return tuple(abi_decode(OUTPUT_TYPES, output))
+
+
+def execute_precompile(computation: ComputationAPI) -> ComputationAPI:
+    """py-evm precompile function: charge, then run EXECUTE and return its verdict."""
+    market = ACTIVE_MARKET.get()
+    if market is None:
+        raise ExecuteRefused("EXECUTE is not available outside a block")
+    try:
+        pre, post, gas_used, vm, state, trace = abi_decode(
+            INPUT_TYPES, computation.msg.data_as_bytes
+        )
+    except Exception as exc:
+        raise ExecuteRefused(f"EXECUTE input does not decode: {exc}") from exc
+    number = computation.state.block_number
+    if number > market.block_number:
+        market.start_block(number)
+    cost = market.quote(gas_used)
+    computation.consume_gas(cost, reason="EXECUTE precompile")
+    try:
+        market.charge(gas_used)
+    except ExecuteGasLimitExceeded as exc:
+        raise ExecuteRefused(str(exc)) from exc
+    computation.output = encode_output(
+        execute_detailed(pre, post, trace, gas_used, vm=vm, state=state)
+    )
+    return computation

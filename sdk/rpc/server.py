@@ -1,0 +1,243 @@
+"""A JSON-RPC 2.0 server over HTTP (aiohttp), for the L1 devnet and the L2 node.
+
+* Single and batch requests; notifications (no ``id``) get no response.
+* Errors use the JSON-RPC and EIP-1474 codes: -32700 parse error, -32600 invalid request,
+  -32601 method not found, -32602 invalid params, -32603 internal error, -32000 server error
+  (e.g. a rejected transaction), 3 execution reverted (with the revert data).
+* Bodies over ``max_body`` bytes get HTTP 413 with a JSON-RPC error, batches over
+  ``max_batch`` requests one -32600 error; nothing a client sends produces a 500.
+* Handlers are plain functions; they run one at a time on a worker thread, so the chain they
+  touch needs no locking of its own and the event loop keeps answering.
+* CORS is open, so browser wallets and dapps on localhost can connect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger("rollupkit.rpc")
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+SERVER_ERROR = -32000
+EXECUTION_REVERTED = 3
+
+DEFAULT_MAX_BODY = 32 * 1024 * 1024
+DEFAULT_MAX_BATCH = 1000
+
+Handler = Callable[..., Any]
+
+
+@dataclass
+class RpcError(Exception):
+    """An error to return to the client as a JSON-RPC error object."""
+
+    code: int
+    message: str
+    data: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-RPC error object."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+}
+
+
+def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
+
+
+class JsonRpcServer:
+    """Serve ``methods`` (name → function taking the positional params) on loopback."""
+
+    def __init__(
+        self,
+        methods: Mapping[str, Handler],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_body: int = DEFAULT_MAX_BODY,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        name: str = "rollupkit",
+    ) -> None:
+        self.methods = dict(methods)
+        self.host = host
+        self.port = port
+        self.max_body = max_body
+        self.max_batch = max_batch
+        self.name = name
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-rpc")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` of the running server."""
+        return f"http://{self.host}:{self.port}"
+
+    # --- request handling --------------------------------------------------------------------
+
+    def dispatch(self, request: Any) -> dict[str, Any] | None:
+        """Answer one decoded JSON-RPC request object (``None`` for a notification)."""
+        if not isinstance(request, dict) or request.get("jsonrpc") != "2.0":
+            return _error(
+                None, RpcError(INVALID_REQUEST, "invalid request: not a JSON-RPC 2.0 object")
+            )
+        request_id = request.get("id")
+        is_notification = "id" not in request
+        method = request.get("method")
+        params = request.get("params", [])
+        if not isinstance(method, str):
+            return _error(
+                request_id, RpcError(INVALID_REQUEST, "invalid request: method must be a string")
+            )
+        if isinstance(params, dict):
+            params = [params]
+        if not isinstance(params, list):
+            return _error(request_id, RpcError(INVALID_PARAMS, "params must be an array"))
+        handler = self.methods.get(method)
+        try:
+            if handler is None:
+                raise RpcError(
+                    METHOD_NOT_FOUND, f"the method {method} does not exist/is not available"
+                )
+            try:
+                inspect.signature(handler).bind(*params)
+            except TypeError as exc:
+                raise RpcError(INVALID_PARAMS, f"invalid params for {method}: {exc}") from exc
+            result = handler(*params)
+        except RpcError as exc:
+            return None if is_notification else _error(request_id, exc)
+        except Exception as exc:
+            log.exception("%s failed", method)
+            error = RpcError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}")
+            return None if is_notification else _error(request_id, error)
+        if is_notification:
+            return None
+        return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+    def handle_payload(self, body: bytes) -> Any:
+        """Answer a raw request body (single or batch); ``None`` means "no content"."""
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _error(None, RpcError(PARSE_ERROR, f"parse error: {exc}"))
+        if isinstance(payload, list):
+            if not payload:
+                return _error(None, RpcError(INVALID_REQUEST, "invalid request: empty batch"))
+            if len(payload) > self.max_batch:
+                return _error(
+                    None,
+                    RpcError(INVALID_REQUEST, f"batch of {len(payload)} is over {self.max_batch}"),
+                )
+            answers = [a for a in (self.dispatch(item) for item in payload) if a is not None]
+            return answers or None
+        return self.dispatch(payload)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.method == "OPTIONS":
+            return web.Response(status=204, headers=_CORS)
+        if request.method == "GET":
+            return web.json_response(
+                {"name": self.name, "jsonrpc": "POST JSON-RPC 2.0 here"}, headers=_CORS
+            )
+        if request.content_length is not None and request.content_length > self.max_body:
+            return self._too_large()
+        try:
+            body = await request.content.read(self.max_body + 1)
+        except Exception:  # noqa: BLE001 - a broken client connection
+            return web.Response(status=400, headers=_CORS)
+        if len(body) > self.max_body:
+            return self._too_large()
+        loop = asyncio.get_running_loop()
+        answer = await loop.run_in_executor(self._worker, self.handle_payload, body)
+        if answer is None:
+            return web.Response(status=204, headers=_CORS)
+        return web.Response(text=json.dumps(answer), content_type="application/json", headers=_CORS)
+
+    def _too_large(self) -> web.Response:
+        error = _error(None, RpcError(INVALID_REQUEST, f"request body over {self.max_body} bytes"))
+        return web.Response(
+            status=413, text=json.dumps(error), content_type="application/json", headers=_CORS
+        )
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def _app(self) -> web.Application:
+        # aiohttp's own size check would answer 413 with HTML; allow a little more and check
+        # the size ourselves so the client gets a JSON-RPC error.
+        app = web.Application(client_max_size=self.max_body + 1024)
+        app.router.add_route("*", "/", self._handle)
+        return app
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self._app(), access_log=None)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        site = web.SockSite(self._runner, sock)
+        await site.start()
+
+    def start(self) -> JsonRpcServer:
+        """Serve on a background thread; returns once it accepts connections."""
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._start())
+            except BaseException as exc:  # noqa: BLE001 - reported to start()'s caller
+                self._startup_error = exc
+                self._ready.set()
+                return
+            self._ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup() if self._runner else asyncio.sleep(0))
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"{self.name}-http", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._startup_error is not None:
+            raise OSError(f"cannot serve on {self.host}:{self.port}: {self._startup_error}")
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to end."""
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        self._worker.shutdown(wait=False)
+
+    def __enter__(self) -> JsonRpcServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
