@@ -128,6 +128,15 @@ class DevChain:
         self.l1_queue.append(message)
         return message
 
+    def enqueue(self, message: L1Message) -> L1Message:
+        """Add a message read from a real L1 queue (its index must be the next one)."""
+        if message.index != len(self.l1_queue):
+            raise ValueError(
+                f"L1 message index {message.index} does not follow the queue's "
+                f"{len(self.l1_queue)} messages"
+            )
+        return self._enqueue(message)
+
     def deposit(
         self,
         target: bytes,

@@ -1,0 +1,295 @@
+"""Deploy and drive rollupkit's L1 contracts over any JSON-RPC endpoint (web3.py).
+
+:func:`deploy_rollup` deploys the bridge, a verifier and the settlement contract and wires
+them; :class:`RollupContracts` wraps them: deposits and forced transactions, the queue as
+:class:`rollupkit.types.L1Message` values, batch submission with either proof, withdrawal
+claims. The node and the tests use the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_account import Account as EthAccount
+from eth_hash.auto import keccak
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from rollupkit.contracts import artifact
+from rollupkit.errors import RollupkitError
+from rollupkit.types import L1Message, MessageKind, PublicOutputs, Withdrawal
+
+CLAIM_TYPE = (
+    "(uint256,bytes32,bytes32,uint256,bytes32,bytes32,uint256,uint256,bytes32,uint256,bytes32,"
+    "bytes32,uint256)"
+)
+ATTESTATION_DOMAIN = keccak(b"rollupkit.attestation.v1")
+
+
+class ContractRevert(RollupkitError):
+    """An L1 contract call reverted; ``error`` names the custom error when known."""
+
+    def __init__(self, error: str, detail: str = "", receipt: Any = None) -> None:
+        super().__init__(f"reverted: {error}{f' ({detail})' if detail else ''}")
+        self.error = error
+        self.receipt = receipt
+
+
+def claim_tuple(outputs: PublicOutputs) -> tuple[Any, ...]:
+    """The Solidity ``BatchClaim`` for a verdict's public outputs."""
+    o = outputs
+    return (
+        o.chain_id, o.pre_state_root, o.post_state_root, o.gas_used, o.parent_hash, o.block_hash,
+        o.block_number, o.queue_start_index, o.queue_start_hash, o.messages_consumed,
+        o.queue_end_hash, o.withdrawals_root, o.withdrawal_count,
+    )  # fmt: skip
+
+
+def attestation_digest(
+    l1_chain_id: int, verifier: str, outputs: PublicOutputs, trace: bytes
+) -> bytes:
+    """What AttestationVerifier has each verifier sign for a batch."""
+    return keccak(
+        abi_encode(
+            ["bytes32", "uint256", "address", CLAIM_TYPE, "bytes32"],
+            [ATTESTATION_DOMAIN, l1_chain_id, verifier, claim_tuple(outputs), keccak(trace)],
+        )
+    )
+
+
+def sign_attestations(keys: Sequence[bytes], digest: bytes) -> bytes:
+    """Evidence for AttestationVerifier: the signatures of ``keys``, ordered by signer address."""
+    signed = []
+    for key in keys:
+        account = EthAccount.from_key(key)
+        sig = account.unsafe_sign_hash(digest)
+        signed.append((bytes.fromhex(account.address[2:]), sig.signature))
+    signed.sort(key=lambda item: item[0])
+    return abi_encode(["bytes[]"], [[sig for _, sig in signed]])
+
+
+@dataclass
+class Deployment:
+    """Addresses of a deployed rollup."""
+
+    bridge: str
+    verifier: str
+    rollup: str
+    verifier_kind: str  # "execute" or "attestation"
+
+
+class RollupContracts:
+    """The bridge, verifier and settlement contracts of one rollup, and an account to act."""
+
+    def __init__(self, w3: Web3, deployment: Deployment, account: Any) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.account = account
+        self.bridge = w3.eth.contract(deployment.bridge, abi=artifact("L1Bridge").abi)
+        self.rollup = w3.eth.contract(deployment.rollup, abi=artifact("NativeRollup").abi)
+        verifier_artifact = (
+            "ExecuteVerifier" if deployment.verifier_kind == "execute" else "AttestationVerifier"
+        )
+        self.verifier = w3.eth.contract(deployment.verifier, abi=artifact(verifier_artifact).abi)
+        self._errors = _error_selectors(
+            ["L1Bridge", "NativeRollup", "ExecuteVerifier", "AttestationVerifier"]
+        )
+
+    # --- transactions -------------------------------------------------------------------------
+
+    def transact(
+        self, call: Any, *, value: int = 0, gas: int | None = None, account: Any = None
+    ) -> Any:
+        """Sign and send a contract call; wait for its receipt; raise :class:`ContractRevert`
+        on a revert (with ``gas`` given, the transaction is mined even if it reverts)."""
+        account = account or self.account
+        params: dict[str, Any] = {
+            "from": account.address,
+            "value": value,
+            "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
+        }
+        if gas is not None:
+            params["gas"] = gas
+        try:
+            tx = call.build_transaction(params)
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise self._revert(exc) from exc
+        signed = account.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise ContractRevert("transaction reverted on chain", receipt=receipt)
+        return receipt
+
+    def _revert(self, exc: Exception) -> ContractRevert:
+        data = getattr(exc, "data", None)
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            name = self._errors.get(data[2:10], f"0x{data[2:10]}")
+            return ContractRevert(name, data)
+        return ContractRevert(str(getattr(exc, "message", exc)))
+
+    def deposit(
+        self,
+        target: bytes,
+        value: int,
+        *,
+        data: bytes = b"",
+        gas_limit: int = 0,
+        account: Any = None,
+    ) -> L1Message:
+        """Deposit ``value`` wei to ``target`` on L2; returns the queued message."""
+        receipt = self.transact(
+            self.bridge.functions.deposit(to_checksum_address(target), gas_limit, data),
+            value=value,
+            account=account,
+        )
+        return self.messages_from_receipt(receipt)[0]
+
+    def force_transaction(self, signed_l2_tx: bytes, *, account: Any = None) -> L1Message:
+        """Queue a signed L2 transaction for forced inclusion."""
+        receipt = self.transact(
+            self.bridge.functions.forceTransaction(signed_l2_tx), account=account
+        )
+        return self.messages_from_receipt(receipt)[0]
+
+    def submit_batch(
+        self, outputs: PublicOutputs, trace: bytes, evidence: bytes = b"", *, gas: int | None = None
+    ) -> Any:
+        """Submit a batch (its public outputs as the claim, its trace, the evidence)."""
+        return self.transact(
+            self.rollup.functions.submitBatch(claim_tuple(outputs), trace, evidence), gas=gas
+        )
+
+    def claim_withdrawal(
+        self,
+        batch_index: int,
+        withdrawal: Withdrawal,
+        leaf_index: int,
+        proof: Sequence[bytes],
+        *,
+        account: Any = None,
+    ) -> Any:
+        """Claim a withdrawal with its Merkle proof against a settled batch."""
+        w = withdrawal
+        return self.transact(
+            self.bridge.functions.claimWithdrawal(
+                batch_index,
+                w.nonce,
+                to_checksum_address(w.sender),
+                to_checksum_address(w.target),
+                w.value,
+                w.data,
+                leaf_index,
+                list(proof),
+            ),
+            account=account,
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def messages_from_receipt(self, receipt: Any) -> list[L1Message]:
+        """The messages a transaction queued."""
+        return [
+            _message(e.args) for e in self.bridge.events.MessageQueued().process_receipt(receipt)
+        ]
+
+    def queued_messages(self, from_index: int = 0, from_block: int = 0) -> list[L1Message]:
+        """Queued messages with index >= ``from_index``, in queue order."""
+        events = self.bridge.events.MessageQueued().get_logs(from_block=from_block)
+        messages = sorted((_message(e.args) for e in events), key=lambda m: m.index)
+        return [m for m in messages if m.index >= from_index]
+
+    def state(self) -> dict[str, Any]:
+        """Settled state root, block hash and number, batch count and queue position."""
+        return {
+            "state_root": bytes(self.rollup.functions.stateRoot().call()),
+            "block_hash": bytes(self.rollup.functions.lastBlockHash().call()),
+            "block_number": self.rollup.functions.lastBlockNumber().call(),
+            "batches": self.rollup.functions.batchCount().call(),
+            "consumed": self.bridge.functions.consumed().call(),
+            "queued": self.bridge.functions.queueLength().call(),
+        }
+
+
+def _message(args: Any) -> L1Message:
+    return L1Message(
+        kind=MessageKind(args["kind"]),
+        index=args["index"],
+        sender=bytes.fromhex(args["sender"][2:]),
+        target=bytes.fromhex(args["target"][2:]),
+        value=args["value"],
+        gas_limit=args["gasLimit"],
+        data=bytes(args["data"]),
+    )
+
+
+def _error_selectors(names: Sequence[str]) -> dict[str, str]:
+    selectors = {}
+    for name in names:
+        for item in artifact(name).abi:
+            if item.get("type") == "error":
+                signature = f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
+                selectors[keccak(signature.encode())[:4].hex()] = item["name"]
+    return selectors
+
+
+def _deploy(w3: Web3, account: Any, name: str, *args: Any) -> str:
+    art = artifact(name)
+    contract = w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+    tx = contract.constructor(*args).build_transaction(
+        {
+            "from": account.address,
+            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        }
+    )
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    if receipt["status"] != 1:
+        raise RollupkitError(f"deploying {name} failed")
+    return str(receipt["contractAddress"])
+
+
+def deploy_rollup(
+    w3: Web3,
+    account: Any,
+    *,
+    l2_chain_id: int,
+    genesis_state_root: bytes,
+    genesis_block_hash: bytes,
+    verifier: str = "execute",
+    vm: str = "evm",
+    state: str = "mpt",
+    attesters: Sequence[str] = (),
+    threshold: int = 0,
+    inclusion_deadline: int = 3600,
+    finality_delay: int = 0,
+    max_message_gas: int = 10_000_000,
+    sequencer: str = "0x0000000000000000000000000000000000000000",
+) -> RollupContracts:
+    """Deploy L1Bridge, a verifier (``execute`` or ``attestation``) and NativeRollup."""
+    bridge = _deploy(w3, account, "L1Bridge", max_message_gas, finality_delay)
+    if verifier == "execute":
+        verifier_address = _deploy(w3, account, "ExecuteVerifier", vm, state)
+    elif verifier == "attestation":
+        verifier_address = _deploy(w3, account, "AttestationVerifier", list(attesters), threshold)
+    else:
+        raise RollupkitError(f"unknown verifier {verifier!r} (use execute or attestation)")
+    rollup = _deploy(
+        w3,
+        account,
+        "NativeRollup",
+        verifier_address,
+        bridge,
+        l2_chain_id,
+        genesis_state_root,
+        genesis_block_hash,
+        inclusion_deadline,
+        sequencer,
+    )
+    contracts = RollupContracts(w3, Deployment(bridge, verifier_address, rollup, verifier), account)
+    contracts.transact(contracts.bridge.functions.initialize(rollup))
+    return contracts
