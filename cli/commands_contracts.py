@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+
 from rollupkit.solidity import build_artifacts
 
 app = typer.Typer(help="Build and check Solidity artifacts.", no_args_is_help=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+
 from rollupkit.demo import run_execute_demo
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import typer
+
 from rollupkit.execution import execute_detailed, resolve_plugins
 from rollupkit.trace import decode_trace, trace_summary
 

@@ -7,6 +7,7 @@ import json
 import typer
 from rich.console import Console
 from rich.table import Table
+
 from rollupkit.plugins import get_registry
 
 app = typer.Typer(help="Inspect installed plugins.", no_args_is_help=True)

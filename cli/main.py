@@ -10,9 +10,10 @@ import os
 import sys
 
 import typer
+from typer.exceptions import Abort, Exit, TyperException
+
 from rollupkit import __version__
 from rollupkit_cli import commands_contracts, commands_demo, commands_execute, commands_plugins
-from typer.exceptions import Abort, Exit, TyperException
 
 app = typer.Typer(
     help="rollupkit: build, run and verify native rollups.",

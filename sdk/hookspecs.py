@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pluggy
+
 from rollupkit.interfaces import VM, Derivation, ProofBackend, StateModel
 
 hookspec = pluggy.HookspecMarker("rollupkit")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from eth_hash.auto import keccak
+
 from rollupkit.errors import InvalidMessageError
 from rollupkit.types import L1Message, QueuePosition
 

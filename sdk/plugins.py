@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
+
 from rollupkit import hookspecs
 from rollupkit.errors import PluginError, PluginRegistrationError, UnknownPluginError
 from rollupkit.interfaces import PLUGIN_KINDS

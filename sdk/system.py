@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import rlp
 from eth_hash.auto import keccak
+
 from rollupkit.trace import block_fields
 from rollupkit.types import BlockInput, QueuePosition
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import rlp
 from rlp.sedes import big_endian_int
+
 from rollupkit.errors import TraceError
 from rollupkit.types import (
     BlockInput,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
+
 from rollupkit.types import ZERO_HASH, Withdrawal
 
 #: The L2 bridge predeploy (the 0x42… prefix marks rollup predeploys).

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from rollupkit.testing.evm import EvmScenario
 
 ROOT = Path(__file__).resolve().parents[1]

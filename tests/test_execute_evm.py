@@ -10,6 +10,7 @@ import rlp
 from eth_hash.auto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from rollupkit import RejectReason, decode_trace, encode_trace, execute, execute_detailed
 from rollupkit import messages as queue
 from rollupkit.testing.evm import EvmScenario, calldata

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rollupkit.errors import ExecuteGasLimitExceeded
 from rollupkit.gas_market import (
     PRICE_SCALE,

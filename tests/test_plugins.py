@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from rollupkit import execute
 from rollupkit.errors import PluginError, PluginRegistrationError, UnknownPluginError
 from rollupkit.hookspecs import rollupkit_register_vms

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from eth_hash.auto import keccak
+
 from rollupkit import execute_detailed
 from rollupkit.chain import DEFAULT_BASE_FEE, DEFAULT_GAS_LIMIT, DEFAULT_GENESIS_TIMESTAMP
 from rollupkit.testing.contracts import artifact

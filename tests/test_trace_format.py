@@ -6,6 +6,7 @@ import re
 
 import pytest
 import rlp
+
 from rollupkit.errors import TraceError
 from rollupkit.trace import LIMITS, TraceLimits, decode_trace, encode_trace
 from rollupkit.types import BlockInput, L1Message, MessageKind, QueuePosition, Trace, Witness

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 from eth_hash.auto import keccak
+
 from rollupkit import messages as queue
 from rollupkit.errors import InvalidMessageError
 from rollupkit.types import L1Message, MessageKind, QueuePosition, Withdrawal

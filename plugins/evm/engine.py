@@ -26,6 +26,7 @@ from eth.vm.forks.prague.state import PragueState
 from eth.vm.interrupt import MissingBytecode
 from eth_hash.auto import keccak
 from eth_typing import Address, Hash32
+
 from rollupkit.interfaces import AncestorHashes, NodeStoreView
 
 #: The fork rollupkit's EVM runs: the newest one the installed py-evm supports.

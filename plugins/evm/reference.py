@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from eth.abc import SignedTransactionAPI
 from eth.chains.base import MiningChain
 from eth.db.atomic import AtomicDB
+
 from rollupkit import messages as queue
 from rollupkit.system import SYSTEM_ADDRESS, system_writes
 from rollupkit.types import BlockInput, GenesisAccount, QueuePosition

@@ -14,6 +14,8 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.interrupt import EVMMissingData
 from eth.vm.message import Message
 from eth_utils import ValidationError
+from trie.exceptions import MissingTrieNode
+
 from rollupkit.errors import (
     InvalidBlockError,
     InvalidTransactionError,
@@ -25,7 +27,6 @@ from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
 from rollupkit.withdrawals import withdrawals_from_logs
 from rollupkit_evm.engine import FORK_NAME, HEADER_CLASS, RollupEVM, ViewDB
-from trie.exceptions import MissingTrieNode
 
 TransactionBuilder = RollupEVM.get_transaction_builder()
 

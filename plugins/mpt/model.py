@@ -6,6 +6,9 @@ from collections.abc import MutableMapping, Sequence
 
 import rlp
 from eth_hash.auto import keccak
+from trie import HexaryTrie
+from trie.exceptions import BadTrieProof, MissingTrieNode
+
 from rollupkit.errors import MissingWitnessError
 from rollupkit.interfaces import NodeStoreView, StateModel, StateStore
 from rollupkit.types import (
@@ -16,8 +19,6 @@ from rollupkit.types import (
     Witness,
 )
 from rollupkit_mpt.stores import RecordingStore, preimage_store
-from trie import HexaryTrie
-from trie.exceptions import BadTrieProof, MissingTrieNode
 
 #: Root of the empty hexary trie: keccak256(rlp(b"")).
 BLANK_ROOT = keccak(rlp.encode(b""))

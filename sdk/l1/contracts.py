@@ -89,12 +89,14 @@ class RollupContracts:
         self.w3 = w3
         self.deployment = deployment
         self.account = account
-        self.bridge = w3.eth.contract(deployment.bridge, abi=artifact("L1Bridge").abi)
-        self.rollup = w3.eth.contract(deployment.rollup, abi=artifact("NativeRollup").abi)
+        self.bridge = w3.eth.contract(_address(deployment.bridge), abi=artifact("L1Bridge").abi)
+        self.rollup = w3.eth.contract(_address(deployment.rollup), abi=artifact("NativeRollup").abi)
         verifier_artifact = (
             "ExecuteVerifier" if deployment.verifier_kind == "execute" else "AttestationVerifier"
         )
-        self.verifier = w3.eth.contract(deployment.verifier, abi=artifact(verifier_artifact).abi)
+        self.verifier = w3.eth.contract(
+            _address(deployment.verifier), abi=artifact(verifier_artifact).abi
+        )
         self._errors = _error_selectors(
             ["L1Bridge", "NativeRollup", "ExecuteVerifier", "AttestationVerifier"]
         )
@@ -213,6 +215,10 @@ class RollupContracts:
             "consumed": self.bridge.functions.consumed().call(),
             "queued": self.bridge.functions.queueLength().call(),
         }
+
+
+def _address(value: str) -> Any:
+    return to_checksum_address(value)
 
 
 def _message(args: Any) -> L1Message:

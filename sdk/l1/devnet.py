@@ -28,6 +28,7 @@ from eth.vm.forks.prague.state import PragueState
 from eth_account import Account as EthAccount
 from eth_hash.auto import keccak
 from eth_utils import ValidationError
+
 from rollupkit.errors import RollupkitError
 from rollupkit.gas_market import ExecuteGasConfig, ExecuteGasMarket
 from rollupkit.kvstore import PyEvmKV, SqliteKV

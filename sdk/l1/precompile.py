@@ -33,6 +33,7 @@ from eth.abc import ComputationAPI
 from eth.exceptions import VMError
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+
 from rollupkit.errors import ExecuteGasLimitExceeded
 from rollupkit.execution import execute_detailed
 from rollupkit.gas_market import ExecuteGasMarket

@@ -13,6 +13,7 @@ from typing import Any
 from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
+
 from rollupkit.l1.devnet import (
     BlockNotFound,
     CallReverted,

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import pytest
 import rlp
+
 from rollupkit.builder import BuiltTrace
 from rollupkit.errors import MissingWitnessError
 from rollupkit.execution import execute, execute_detailed

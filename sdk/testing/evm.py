@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from eth_abi import encode
 from eth_hash.auto import keccak
+
 from rollupkit.builder import BuiltTrace
 from rollupkit.chain import DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, DevChain
 from rollupkit.testing.contracts import artifact

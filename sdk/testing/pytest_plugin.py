@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from rollupkit.chain import DEFAULT_CHAIN_ID, DevChain
 from rollupkit.plugins import PluginRegistry, get_registry
 from rollupkit.testing.wallets import Wallet, dev_wallets
