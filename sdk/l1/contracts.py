@@ -299,3 +299,32 @@ def deploy_rollup(
     contracts = RollupContracts(w3, Deployment(bridge, verifier_address, rollup, verifier), account)
     contracts.transact(contracts.bridge.functions.initialize(rollup))
     return contracts
+
+
+class AttestationRefused(RollupkitError):
+    """A verifier client re-executed a batch and will not sign it."""
+
+
+def attest_batch(
+    keys: Sequence[bytes],
+    *,
+    l1_chain_id: int,
+    verifier: str,
+    pre_state_root: bytes,
+    post_state_root: bytes,
+    trace: bytes,
+    gas_used: int,
+    claimed: PublicOutputs,
+    vm: str = "evm",
+    state: str = "mpt",
+) -> bytes:
+    """Act as verifier clients holding ``keys``: re-execute the batch with rollupkit's
+    EXECUTE and sign the claim only if it verifies with exactly the claimed outputs."""
+    from rollupkit.execution import execute_detailed
+
+    result = execute_detailed(pre_state_root, post_state_root, trace, gas_used, vm=vm, state=state)
+    if not result.ok:
+        raise AttestationRefused(f"the batch does not verify: {result.reason}: {result.detail}")
+    if result.outputs != claimed:
+        raise AttestationRefused("the claimed public outputs are not what the trace produces")
+    return sign_attestations(keys, attestation_digest(l1_chain_id, verifier, claimed, trace))
