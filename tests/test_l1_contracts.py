@@ -276,7 +276,7 @@ def test_verifier_client_refuses_an_invalid_trace(l1: L1) -> None:
         )
 
 
-# --- the EXECUTE gas market on the embedded L1 ------------------------------------------------------
+# --- the EXECUTE gas market on the embedded L1 ---------------------------------------------
 
 
 def test_execute_price_follows_cumulative_gas_and_the_limit_is_hard() -> None:
