@@ -21,8 +21,7 @@ import time
 
 from rollupkit import execute_detailed
 from rollupkit.chain import DEFAULT_BASE_FEE, DEFAULT_GENESIS_TIMESTAMP
-from rollupkit.testing.evm import EvmScenario, l2_bridge_alloc
-from rollupkit.types import GenesisAccount
+from rollupkit.testing.evm import EvmScenario
 from rollupkit_evm.reference import ReferenceChain
 from rollupkit_evm.vm import decode_transaction
 

@@ -16,6 +16,7 @@ from rollupkit.builder import BuiltTrace, build_trace
 from rollupkit.execution import resolve_plugins
 from rollupkit.interfaces import StateStore, StateView
 from rollupkit.plugins import PluginRegistry
+from rollupkit.system import SYSTEM_ADDRESS, genesis_system_account
 from rollupkit.types import (
     ZERO_ADDRESS,
     ZERO_HASH,
@@ -37,8 +38,20 @@ DEFAULT_BLOCK_TIME = 2
 DEFAULT_DEPOSIT_GAS = 100_000
 
 
+def genesis_alloc(
+    alloc: Mapping[bytes, GenesisAccount], *, chain_id: int, gas_limit: int, timestamp: int
+) -> dict[bytes, GenesisAccount]:
+    """``alloc`` plus the rollupkit system account every chain's genesis holds."""
+    if SYSTEM_ADDRESS in alloc:
+        raise ValueError(f"0x{SYSTEM_ADDRESS.hex()} is the system account; allocate elsewhere")
+    full = dict(alloc)
+    full[SYSTEM_ADDRESS] = genesis_system_account(chain_id, gas_limit, timestamp)
+    return full
+
+
 def apply_genesis(view: StateView, alloc: Mapping[bytes, GenesisAccount]) -> bytes:
-    """Write a genesis allocation into an empty view and return its root."""
+    """Write a genesis allocation (see :func:`genesis_alloc`) into an empty view and return
+    its root."""
     for address, account in alloc.items():
         if len(address) != 20:
             raise ValueError(f"genesis address 0x{address.hex()} is not 20 bytes")
@@ -72,7 +85,12 @@ class DevChain:
         self.gas_limit = gas_limit
         self.block_time = block_time
         self.store = StateStore()
-        root = apply_genesis(self.model.open(self.store, self.model.empty_root()), alloc)
+        self.genesis_alloc = genesis_alloc(
+            alloc, chain_id=chain_id, gas_limit=gas_limit, timestamp=genesis_timestamp
+        )
+        root = apply_genesis(
+            self.model.open(self.store, self.model.empty_root()), self.genesis_alloc
+        )
         genesis = self.vm.genesis_header(
             chain_id=chain_id,
             state_root=root,

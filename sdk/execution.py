@@ -30,7 +30,16 @@ from rollupkit.errors import (
 )
 from rollupkit.interfaces import VM, StateModel, StateView
 from rollupkit.plugins import PluginRegistry, get_registry
-from rollupkit.system import QUEUE_HASH_SLOT, QUEUE_INDEX_SLOT, SYSTEM_ADDRESS, system_writes
+from rollupkit.system import (
+    CHAIN_ID_SLOT,
+    GAS_LIMIT_SLOT,
+    NUMBER_SLOT,
+    QUEUE_HASH_SLOT,
+    QUEUE_INDEX_SLOT,
+    SYSTEM_ADDRESS,
+    TIMESTAMP_SLOT,
+    system_writes,
+)
 from rollupkit.trace import LIMITS, decode_trace
 from rollupkit.types import (
     BlockInput,
@@ -65,6 +74,33 @@ def read_queue_position(view: StateView) -> QueuePosition:
     return QueuePosition(index, rolling.to_bytes(32, "big"))
 
 
+def check_pre_state(vm: VM, view: StateView, chain_id: int, parent_header: bytes) -> None:
+    """The pre-state must belong to ``chain_id`` and its last block must be ``parent_header``
+    in number, gas limit and timestamp (as recorded in the system account)."""
+    recorded_chain = view.get_storage(SYSTEM_ADDRESS, CHAIN_ID_SLOT)
+    if recorded_chain == 0:
+        raise InvalidBlockError(
+            "the pre-state has no rollupkit system account (genesis must be made with "
+            "rollupkit.chain.apply_genesis)"
+        )
+    if recorded_chain != chain_id:
+        raise InvalidBlockError(
+            f"the trace is for chain {chain_id}, but the pre-state is chain {recorded_chain}"
+        )
+    parent = vm.decode_header(parent_header)
+    recorded = (
+        view.get_storage(SYSTEM_ADDRESS, NUMBER_SLOT),
+        view.get_storage(SYSTEM_ADDRESS, GAS_LIMIT_SLOT),
+        view.get_storage(SYSTEM_ADDRESS, TIMESTAMP_SLOT),
+    )
+    if (parent.number, parent.gas_limit, parent.timestamp) != recorded:
+        raise InvalidBlockError(
+            f"the parent header (block {parent.number}, gas limit {parent.gas_limit}, time "
+            f"{parent.timestamp}) is not the pre-state's last block (block {recorded[0]}, gas "
+            f"limit {recorded[1]}, time {recorded[2]})"
+        )
+
+
 def run_blocks(
     vm: VM,
     view: StateView,
@@ -86,6 +122,7 @@ def run_blocks(
     caller who claimed (and paid for) little gas cannot make EXECUTE do much more work than
     that (at most one block's worth).
     """
+    check_pre_state(vm, view, chain_id, parent_header)
     recorded = read_queue_position(view)
     if recorded != queue_start:
         raise InvalidMessageError(

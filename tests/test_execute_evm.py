@@ -435,3 +435,96 @@ def test_execution_stops_once_past_the_claimed_gas() -> None:
     result = execute_detailed(built.pre_state_root, built.post_state_root, built.encoded, per_block)
     assert not result.ok and result.reason == RejectReason.GAS_MISMATCH
     assert "by block" in result.detail and result.outputs is None  # stopped early, no outputs
+
+
+def test_eip7702_authorization_verifies_and_its_nodes_cannot_be_dropped() -> None:
+    from eth_account import Account as EthAccount
+
+    s = fresh()
+    sender, authority = s.wallets[1], s.wallets[5]
+    authorization = EthAccount.sign_authorization(
+        {"chainId": s.chain.chain_id, "address": "0x" + s.store.hex(), "nonce": authority.nonce},
+        authority.private_key,
+    )
+    tx = EthAccount.sign_transaction(
+        {
+            "type": 4,
+            "chainId": s.chain.chain_id,
+            "nonce": sender.nonce,
+            "to": sender.checksum_address,
+            "value": 0,
+            "gas": 200_000,
+            "maxFeePerGas": 2 * 10**9,
+            "maxPriorityFeePerGas": 10**8,
+            "data": b"",
+            "authorizationList": [authorization],
+        },
+        sender.private_key,
+    ).raw_transaction
+    built = s.chain.build(transactions=[bytes(tx)], commit=False)
+    assert_verifies(built)
+    # py-evm skips an authorization on any error; a node left out of the witness must still be
+    # "missing witness", never a valid execution where the delegation did not happen.
+    pre, post, _, gas = built.execute_args()
+    nodes = built.trace.witness.state_nodes
+    for index in range(len(nodes)):
+        witness = replace(built.trace.witness, state_nodes=nodes[:index] + nodes[index + 1 :])
+        trace = encode_trace(replace(built.trace, witness=witness))
+        assert execute_detailed(pre, post, trace, gas).reason == RejectReason.MISSING_WITNESS
+    s.chain.build(transactions=[bytes(tx)])
+    assert s.chain.code(authority.address) == bytes.fromhex("ef0100") + s.store
+
+
+def test_trace_for_another_chain_id_is_false() -> None:
+    from rollupkit.builder import build_trace
+
+    s = fresh()
+    chain = s.chain
+    victim = s.wallets[3]
+    mainnet_signed = victim.transfer(
+        b"\xee" * 20, 10**21, nonce=chain.nonce(victim.address), chain_id=1
+    )
+    block = replace(chain.template([mainnet_signed]), timestamp=chain.head.timestamp + 2)
+    with pytest.raises(Exception, match="chain 1, but the pre-state is chain 42424"):
+        build_trace(
+            chain.vm,
+            chain.model,
+            chain.store,
+            chain_id=1,
+            parent_header=chain.headers[-1],
+            header_by_number=lambda n: chain.headers[n],
+            queue_start=chain.queue_position,
+            blocks=[block],
+            commit=False,
+        )
+    honest = chain.build(commit=False)
+    relabelled = encode_trace(replace(honest.trace, chain_id=1))
+    result = execute_detailed(
+        honest.pre_state_root, honest.post_state_root, relabelled, honest.gas_used
+    )
+    assert (
+        not result.ok and result.reason == RejectReason.INVALID_BLOCK and "chain 1" in result.detail
+    )
+
+
+def test_forged_parent_header_is_false() -> None:
+    import rlp
+    from rollupkit_evm.engine import HEADER_CLASS
+
+    s = fresh()
+    built = s.chain.build(
+        transactions=[s.wallets[1].transfer(s.wallets[2].address, 1)], commit=False
+    )
+    parent = rlp.decode(built.trace.witness.headers[-1], sedes=HEADER_CLASS)
+    forged_parent = parent.copy(gas_limit=2**40)  # same state root, a huge gas limit for children
+    block = replace(built.trace.blocks[0], parent_hash=forged_parent.hash)
+    trace = replace(
+        built.trace,
+        blocks=(block,),
+        witness=replace(built.trace.witness, headers=(rlp.encode(forged_parent),)),
+    )
+    result = execute_detailed(
+        built.pre_state_root, built.post_state_root, encode_trace(trace), built.gas_used
+    )
+    assert not result.ok and result.reason == RejectReason.INVALID_BLOCK
+    assert "is not the pre-state's last block" in result.detail

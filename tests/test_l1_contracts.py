@@ -10,6 +10,7 @@ from rollupkit.gas_market import PRICE_SCALE, ExecuteGasConfig
 from rollupkit.l1.anvil import NodeToolMissing, find_tool
 from rollupkit.l1.contracts import AttestationRefused, ContractRevert, attest_batch
 from rollupkit.l1.devnet import DevnetConfig
+from rollupkit.testing.evm import EvmScenario
 from rollupkit.withdrawals import merkle_proof, withdrawal_leaf
 
 
@@ -282,10 +283,10 @@ def test_verifier_client_refuses_an_invalid_trace(l1: L1) -> None:
 def test_execute_price_follows_cumulative_gas_and_the_limit_is_hard() -> None:
     config = DevnetConfig(market=ExecuteGasConfig(target=60_000, limit=100_000))
     with running_l1("embedded", config) as l1:
-        rollup = deploy(l1)
+        l2 = EvmScenario.create(wallets=3)
         market = l1.devnet.market
-        w = rollup.l2.wallets
-        built = rollup.l2.chain.build(transactions=[w[1].transfer(w[2].address, 1)])
+        w = l2.wallets
+        built = l2.chain.build(transactions=[w[1].transfer(w[2].address, 1)])
         assert built.gas_used == 21_000  # one transfer
         from rollupkit.l1.precompile import EXECUTE_ADDRESS, encode_input
 
@@ -315,15 +316,14 @@ def test_execute_price_follows_cumulative_gas_and_the_limit_is_hard() -> None:
             l1.w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
             return [l1.w3.eth.get_transaction_receipt(h)["status"] for h in hashes]
 
+        # The price of a block follows the cumulative EXECUTE gas of the block before it.
         start = market.price
-        assert execute_calls(4) == [1, 1, 1, 1]  # 84k > the 60k target...
+        assert execute_calls(4) == [1, 1, 1, 1]  # block A: 84k, over the 60k target
+        assert execute_calls(5) == [1, 1, 1, 1, 0]  # block B: the fifth call is over the limit
+        risen = market.price  # block B's price, after block A
+        assert risen > start
         l1.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-        risen = market.price
-        assert risen > start  # ...so the price rises
-        assert execute_calls(5) == [1, 1, 1, 1, 0]  # 105k: the fifth call is over the limit
-        l1.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-        peak = market.price
+        peak = market.price  # after block B (84k again)
         assert peak > risen
-        assert execute_calls(1) == [1]  # 21k, under the target...
-        l1.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-        assert market.price < peak  # ...so it falls
+        assert execute_calls(1) == [1]  # after an empty block...
+        assert market.price < peak  # ...it falls

@@ -14,8 +14,7 @@ from eth_hash.auto import keccak
 from rollupkit import execute_detailed
 from rollupkit.chain import DEFAULT_BASE_FEE, DEFAULT_GAS_LIMIT, DEFAULT_GENESIS_TIMESTAMP
 from rollupkit.testing.contracts import artifact
-from rollupkit.testing.evm import EvmScenario, l2_bridge_alloc
-from rollupkit.types import GenesisAccount
+from rollupkit.testing.evm import EvmScenario
 from rollupkit_evm.reference import ReferenceChain
 from rollupkit_evm.vm import decode_transaction
 

@@ -13,8 +13,9 @@ Three small adaptations, each a subclass overriding only what changes (py-evm's 
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
+from typing import Any
 
-from eth.abc import BlockHeaderAPI, ChainDatabaseAPI, StateAPI
+from eth.abc import BlockHeaderAPI, ChainDatabaseAPI, SignedTransactionAPI, StateAPI
 from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.db.account import AccountDB
 from eth.db.atomic import AtomicDB
@@ -23,9 +24,10 @@ from eth.validation import validate_canonical_address, validate_is_bytes
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.blocks import PragueBlockHeader
 from eth.vm.forks.prague.state import PragueState
-from eth.vm.interrupt import MissingBytecode
+from eth.vm.interrupt import EVMMissingData, MissingBytecode
 from eth_hash.auto import keccak
 from eth_typing import Address, Hash32
+from trie.exceptions import MissingTrieNode
 
 from rollupkit.interfaces import AncestorHashes, NodeStoreView
 
@@ -93,10 +95,43 @@ class SplitCodeAccountDB(AccountDB):
         self._set_account(address, account.copy(code_hash=code_hash))
 
 
+_MISSING_DATA = (EVMMissingData, MissingTrieNode)
+_AUTHORIZATION_STATE_READS = (
+    "get_code", "account_exists", "get_nonce", "set_code", "delete_code", "increment_nonce",
+)  # fmt: skip
+
+
 class RollupState(PragueState):
-    """Prague state over :class:`SplitCodeAccountDB`."""
+    """Prague state over :class:`SplitCodeAccountDB`, where a missing witness can never be
+    mistaken for an invalid EIP-7702 authorization."""
 
     account_db_class = SplitCodeAccountDB
+
+    def process_set_code_authorizations(self, transaction: SignedTransactionAPI) -> int:
+        # py-evm skips an authorization on *any* exception, a missing trie node included. In
+        # stateless execution that would let a prover drop the authority's nodes from the
+        # witness and get a different, "valid" execution in which the authorization was
+        # skipped. Note every missing-data error raised under it, and raise it afterwards.
+        missing: list[BaseException] = []
+        for name in _AUTHORIZATION_STATE_READS:
+            original = getattr(self, name)
+
+            def guarded(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                try:
+                    return _original(*args, **kwargs)
+                except _MISSING_DATA as exc:
+                    missing.append(exc)
+                    raise
+
+            setattr(self, name, guarded)
+        try:
+            refund: int = super().process_set_code_authorizations(transaction)
+        finally:
+            for name in _AUTHORIZATION_STATE_READS:
+                delattr(self, name)
+        if missing:
+            raise missing[0]
+        return refund
 
 
 class RollupEVM(BASE_VM):
