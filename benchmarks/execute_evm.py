@@ -49,10 +49,8 @@ def main() -> None:
     scenario = EvmScenario.create(wallets=WALLETS, gas_limit=60_000_000)
     txs = block_transactions(scenario, args.transactions)
 
-    alloc = {wallet.address: GenesisAccount(balance=10**24) for wallet in scenario.wallets}
-    alloc.update(l2_bridge_alloc())
     reference = ReferenceChain(
-        alloc,
+        scenario.chain.genesis_alloc,
         chain_id=scenario.chain.chain_id,
         gas_limit=60_000_000,
         timestamp=DEFAULT_GENESIS_TIMESTAMP,

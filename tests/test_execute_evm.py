@@ -509,6 +509,7 @@ def test_trace_for_another_chain_id_is_false() -> None:
 
 def test_forged_parent_header_is_false() -> None:
     import rlp
+
     from rollupkit_evm.engine import HEADER_CLASS
 
     s = fresh()

@@ -20,10 +20,9 @@ from rollupkit_evm.vm import decode_transaction
 
 
 def reference_for(scenario: EvmScenario) -> ReferenceChain:
-    alloc = {w.address: GenesisAccount(balance=10**24) for w in scenario.wallets}
-    alloc.update(l2_bridge_alloc())
+    # The same genesis (system account included), built by py-evm's own chain code.
     return ReferenceChain(
-        alloc,
+        scenario.chain.genesis_alloc,
         chain_id=scenario.chain.chain_id,
         gas_limit=DEFAULT_GAS_LIMIT,
         timestamp=DEFAULT_GENESIS_TIMESTAMP,
