@@ -13,7 +13,13 @@ import typer
 from typer.exceptions import Abort, Exit, TyperException
 
 from rollupkit import __version__
-from rollupkit_cli import commands_contracts, commands_demo, commands_execute, commands_plugins
+from rollupkit_cli import (
+    commands_contracts,
+    commands_demo,
+    commands_execute,
+    commands_l1,
+    commands_plugins,
+)
 
 app = typer.Typer(
     help="rollupkit: build, run and verify native rollups.",
@@ -23,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(commands_plugins.app, name="plugins")
 app.add_typer(commands_contracts.app, name="contracts")
+app.add_typer(commands_l1.app, name="l1")
 app.command("demo")(commands_demo.demo)
 app.command("execute")(commands_execute.execute_command)
 app.add_typer(commands_execute.trace_app, name="trace")

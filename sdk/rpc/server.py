@@ -226,7 +226,7 @@ class JsonRpcServer:
         self._thread.start()
         self._ready.wait()
         if self._startup_error is not None:
-            raise OSError(f"cannot serve on {self.host}:{self.port}: {self._startup_error}")
+            raise OSError(str(self._startup_error))
         return self
 
     def stop(self) -> None:
