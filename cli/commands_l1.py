@@ -44,9 +44,8 @@ def start(
         f"block:     {devnet.head.block_number}"
         + (f" (resumed from {data_dir})" if data_dir and devnet.head.block_number else "")
     )
-    typer.echo(
-        f"mining:    {'every %ss' % block_time if block_time else 'each transaction at once'}"
-    )
+    mining = f"every {block_time}s" if block_time else "each transaction at once"
+    typer.echo(f"mining:    {mining}")
     typer.echo(
         "accounts (dev mnemonic 'test test ... junk'; never use these keys on a real chain):"
     )
