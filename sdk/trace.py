@@ -26,6 +26,7 @@ from typing import Any
 import rlp
 from rlp.sedes import big_endian_int
 
+from rollupkit import rlp_strict
 from rollupkit.errors import TraceError
 from rollupkit.types import (
     BlockInput,
@@ -43,12 +44,20 @@ TRACE_VERSION = 1
 class TraceLimits:
     """Upper bounds checked while decoding, before any execution."""
 
-    max_bytes: int = 64 * 1024 * 1024
+    max_bytes: int = 32 * 1024 * 1024
     max_blocks: int = 1024
     max_transactions_per_block: int = 65_536
+    max_transaction_bytes: int = 128 * 1024  # as Ethereum's mempools
     max_messages_per_block: int = 4096
+    max_message_data: int = 128 * 1024
     max_extra_data: int = 32
     max_headers: int = 257  # the parent plus the 256 blocks BLOCKHASH can reach
+    max_header_bytes: int = 1024
+    # A trie node under 32 bytes is inlined in its parent, never looked up by hash, so such an
+    # entry is useless; refusing it bounds how many entries a trace of a given size can have.
+    min_node_bytes: int = 32
+    max_node_bytes: int = 1024  # a full branch node is 532 bytes
+    max_code_bytes: int = 65_536
 
 
 LIMITS = TraceLimits()
@@ -135,14 +144,25 @@ def _int(value: object, what: str, bits: int = 256) -> int:
     return number
 
 
-def _byte_list(value: object, what: str, max_items: int | None = None) -> tuple[bytes, ...]:
+def _byte_list(
+    value: object,
+    what: str,
+    max_items: int | None = None,
+    *,
+    min_len: int = 0,
+    max_len: int | None = None,
+) -> tuple[bytes, ...]:
     items = _list(value, what)
     if max_items is not None and len(items) > max_items:
         raise TraceError(f"{what} has {len(items)} items, more than {max_items}")
-    return tuple(_bytes(item, f"{what}[{i}]") for i, item in enumerate(items))
+    decoded = tuple(_bytes(item, f"{what}[{i}]", max_len=max_len) for i, item in enumerate(items))
+    for i, item in enumerate(decoded):
+        if len(item) < min_len:
+            raise TraceError(f"{what}[{i}] is {len(item)} bytes, fewer than {min_len}")
+    return decoded
 
 
-def _decode_message(value: object, what: str) -> L1Message:
+def _decode_message(value: object, what: str, limits: TraceLimits) -> L1Message:
     kind, index, sender, target, amount, gas_limit, data = _list(value, what, 7)
     kind_number = _int(kind, f"{what}.kind", 8)
     try:
@@ -156,7 +176,7 @@ def _decode_message(value: object, what: str) -> L1Message:
         target=_bytes(target, f"{what}.target", 20),
         value=_int(amount, f"{what}.value"),
         gas_limit=_int(gas_limit, f"{what}.gas_limit", 64),
-        data=_bytes(data, f"{what}.data"),
+        data=_bytes(data, f"{what}.data", max_len=limits.max_message_data),
     )
 
 
@@ -188,10 +208,14 @@ def _decode_block(value: object, what: str, limits: TraceLimits) -> BlockInput:
         l1_anchor=_bytes(l1_anchor, f"{what}.l1_anchor", 32),
         extra_data=_bytes(extra_data, f"{what}.extra_data", max_len=limits.max_extra_data),
         l1_messages=tuple(
-            _decode_message(m, f"{what}.messages[{i}]") for i, m in enumerate(message_list)
+            _decode_message(m, f"{what}.messages[{i}]", limits) for i, m in enumerate(message_list)
         ),
         transactions=_byte_list(
-            transactions, f"{what}.transactions", limits.max_transactions_per_block
+            transactions,
+            f"{what}.transactions",
+            limits.max_transactions_per_block,
+            min_len=1,
+            max_len=limits.max_transaction_bytes,
         ),
     )
 
@@ -206,8 +230,8 @@ def decode_trace(data: bytes, limits: TraceLimits = LIMITS) -> Trace:
     if len(data) > limits.max_bytes:
         raise TraceError(f"the trace is {len(data)} bytes, more than {limits.max_bytes}")
     try:
-        top = rlp.decode(data, strict=True)
-    except (rlp.DecodingError, rlp.DeserializationError) as exc:
+        top = rlp_strict.decode(data)
+    except TraceError as exc:
         raise TraceError(f"the trace is not valid RLP: {exc}") from exc
     fields = _list(top, "trace")
     if not fields:
@@ -233,9 +257,16 @@ def decode_trace(data: bytes, limits: TraceLimits = LIMITS) -> Trace:
         ),
         blocks=tuple(_decode_block(b, f"blocks[{i}]", limits) for i, b in enumerate(block_list)),
         witness=Witness(
-            state_nodes=_byte_list(nodes, "witness.state_nodes"),
-            codes=_byte_list(codes, "witness.codes"),
-            headers=_byte_list(headers, "witness.headers", limits.max_headers),
+            state_nodes=_byte_list(
+                nodes,
+                "witness.state_nodes",
+                min_len=limits.min_node_bytes,
+                max_len=limits.max_node_bytes,
+            ),
+            codes=_byte_list(codes, "witness.codes", min_len=1, max_len=limits.max_code_bytes),
+            headers=_byte_list(
+                headers, "witness.headers", limits.max_headers, max_len=limits.max_header_bytes
+            ),
         ),
     )
 

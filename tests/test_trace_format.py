@@ -31,7 +31,11 @@ TRACE = Trace(
     chain_id=42_424,
     queue_start=QueuePosition(5, b"\x09" * 32),
     blocks=(BLOCK,),
-    witness=Witness((b"\xc0", b"\xc1\x80"), (b"\x60\x00",), (b"\xf9\x01",)),
+    witness=Witness(
+        (b"\xe2" + b"\x11" * 34, b"\xf8\x51" + b"\x22" * 81),
+        (b"\x60\x00",),
+        (b"\xf9\x02\x10" + b"\x33" * 528,),
+    ),
 )
 
 
@@ -58,6 +62,12 @@ def _fields() -> list:  # type: ignore[type-arg]
         (lambda f: f.__setitem__(3, []), "the trace has no blocks"),
         (lambda f: f[4].__setitem__(0, b"\x01"), "witness.state_nodes must be a list"),
         (lambda f: f[3][0].__setitem__(10, [[b"\x01"]]), "transactions[0] must be a byte string"),
+        (lambda f: f[4][0].append(b"\x01" * 31), "state_nodes[2] is 31 bytes, fewer than 32"),
+        (lambda f: f[4][2].append(b"\x01" * 1025), "headers[1] is 1025 bytes, more than 1024"),
+        (
+            lambda f: f[3][0][10].append(b"\x02" * (128 * 1024 + 1)),
+            "is 131073 bytes, more than 131072",
+        ),
         (lambda f: f.__setitem__(2, [b"\x01"]), "queue must have 2 items"),
     ],
 )
@@ -70,8 +80,17 @@ def test_structural_defects_are_named(mutate, message: str) -> None:  # type: ig
 
 def test_trailing_bytes_empty_input_and_non_bytes_are_refused() -> None:
     encoded = encode_trace(TRACE)
-    with pytest.raises(TraceError, match="not valid RLP"):
+    with pytest.raises(TraceError, match="not valid RLP: 1 bytes follow"):
         decode_trace(encoded + b"\x00")
+    with pytest.raises(TraceError, match="not canonical"):
+        decode_trace(b"\x81\x05")  # a byte below 0x80 must stand for itself
+    with pytest.raises(TraceError, match="not canonical"):
+        decode_trace(b"\xb8\x05hello")  # long form for a short string
+    with pytest.raises(TraceError, match="nested more than 16"):
+        nested: list = []  # type: ignore[type-arg]
+        for _ in range(17):
+            nested = [nested]
+        decode_trace(rlp.encode(nested))
     with pytest.raises(TraceError, match="empty"):
         decode_trace(b"")
     with pytest.raises(TraceError, match="bytes, not str"):
@@ -80,7 +99,7 @@ def test_trailing_bytes_empty_input_and_non_bytes_are_refused() -> None:
 
 def test_limits_bound_the_work_before_execution() -> None:
     encoded = encode_trace(TRACE)
-    with pytest.raises(TraceError, match="is 323 bytes, more than 10"):
+    with pytest.raises(TraceError, match=f"is {len(encoded)} bytes, more than 10"):
         decode_trace(encoded, TraceLimits(max_bytes=10))
     many = Trace(TRACE.chain_id, TRACE.queue_start, (BLOCK,) * 3, TRACE.witness)
     with pytest.raises(TraceError, match="more than 2 blocks"):
