@@ -16,6 +16,9 @@ contract L1Bridge {
     uint8 public constant KIND_FORCED_TX = 1;
     /// Contracts are aliased on L2 so an L1 contract cannot pose as the L2 account at its address.
     uint160 public constant ALIAS_OFFSET = uint160(0x1111000000000000000000000000000000001111);
+    /// The most data a message may carry: what an L2 trace can hold (rollupkit.trace.LIMITS).
+    /// A bigger message could never be consumed, and would halt the chain once overdue.
+    uint256 public constant MAX_MESSAGE_DATA = 131072;
 
     address public immutable deployer;
     uint64 public immutable maxMessageGas;
@@ -43,6 +46,7 @@ contract L1Bridge {
     error AlreadyInitialized();
     error GasLimitTooHigh(uint64 gasLimit, uint64 max);
     error EmptyTransaction();
+    error MessageTooLarge(uint256 size, uint256 max);
     error BatchNotSettled(uint256 batchIndex);
     error NotFinal(uint256 finalAt);
     error AlreadyClaimed(bytes32 leaf);
@@ -68,6 +72,7 @@ contract L1Bridge {
     /// `gasLimit` gas.
     function deposit(address target, uint64 gasLimit, bytes calldata data) public payable returns (uint256) {
         if (gasLimit > maxMessageGas) revert GasLimitTooHigh(gasLimit, maxMessageGas);
+        if (data.length > MAX_MESSAGE_DATA) revert MessageTooLarge(data.length, MAX_MESSAGE_DATA);
         return _enqueue(KIND_DEPOSIT, _l2Sender(), target, msg.value, gasLimit, data);
     }
 
@@ -79,6 +84,9 @@ contract L1Bridge {
     /// invalid, as a no-op) before the settlement contract's deadline passes.
     function forceTransaction(bytes calldata signedTransaction) external returns (uint256) {
         if (signedTransaction.length == 0) revert EmptyTransaction();
+        if (signedTransaction.length > MAX_MESSAGE_DATA) {
+            revert MessageTooLarge(signedTransaction.length, MAX_MESSAGE_DATA);
+        }
         return _enqueue(KIND_FORCED_TX, msg.sender, address(0), 0, 0, signedTransaction);
     }
 

@@ -9,13 +9,15 @@ witness. Nodes the blocks create themselves are not recorded: a re-executor recr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rollupkit.ancestors import RecordingAncestors
+from rollupkit.errors import InvalidTransactionError, TraceError
 from rollupkit.execution import public_outputs, run_blocks
 from rollupkit.interfaces import VM, StateModel, StateStore
-from rollupkit.trace import encode_trace
+from rollupkit.trace import LIMITS, encode_trace
 from rollupkit.types import (
     BlockInput,
     BlockResult,
@@ -64,6 +66,10 @@ def build_trace(
     raises :class:`rollupkit.errors.InvalidTransactionError`. With ``commit`` the new state is
     written into ``store``.
     """
+    if len(blocks) > LIMITS.max_blocks:
+        raise TraceError(f"{len(blocks)} blocks is more than a trace holds ({LIMITS.max_blocks})")
+    counts = [len(b.transactions) for b in blocks]
+    blocks, kept = _drop_oversized(blocks, drop_invalid)
     parent = vm.decode_header(parent_header)
     view = model.open(store, parent.state_root, record=True)
     ancestors = RecordingAncestors(lambda n: vm.decode_header(header_by_number(n)).hash)
@@ -91,6 +97,9 @@ def build_trace(
     )
     if commit:
         view.flush()
+    dropped = [
+        _original_dropped(k, n, d) for k, n, d in zip(kept, counts, outcome.dropped, strict=True)
+    ]
     trace = Trace(
         chain_id=chain_id, queue_start=queue_start, blocks=tuple(outcome.blocks), witness=witness
     )
@@ -101,13 +110,52 @@ def build_trace(
         queue_start=queue_start,
         outcome=outcome,
     )
+    encoded = encode_trace(trace)
+    if len(encoded) > LIMITS.max_bytes:
+        raise TraceError(
+            f"the trace is {len(encoded)} bytes, more than EXECUTE takes ({LIMITS.max_bytes}): "
+            "put fewer blocks or transactions in one batch"
+        )
     return BuiltTrace(
         trace=trace,
-        encoded=encode_trace(trace),
+        encoded=encoded,
         pre_state_root=parent.state_root,
         post_state_root=outputs.post_state_root,
         gas_used=outputs.gas_used,
         outputs=outputs,
         results=tuple(outcome.results),
-        dropped=tuple(outcome.dropped),
+        dropped=tuple(dropped),
     )
+
+
+def _drop_oversized(
+    blocks: Sequence[BlockInput], drop_invalid: bool
+) -> tuple[list[BlockInput], list[list[int]]]:
+    """Leave out (or refuse) transactions too big for a trace, so the builder never makes a
+    trace EXECUTE would refuse to decode. Returns the blocks and, per block, the original
+    index of each transaction kept."""
+    kept_blocks, kept_indices = [], []
+    limit = LIMITS.max_transaction_bytes
+    for block in blocks:
+        keep = [i for i, tx in enumerate(block.transactions) if len(tx) <= limit]
+        if len(keep) != len(block.transactions) and not drop_invalid:
+            first = next(i for i, tx in enumerate(block.transactions) if len(tx) > limit)
+            raise InvalidTransactionError(
+                f"transaction {first} is {len(block.transactions[first])} bytes, more than a "
+                f"trace carries ({limit})"
+            )
+        kept_blocks.append(
+            dataclasses.replace(block, transactions=tuple(block.transactions[i] for i in keep))
+        )
+        kept_indices.append(keep)
+    return kept_blocks, kept_indices
+
+
+def _original_dropped(
+    kept: list[int], original_count: int, dropped: tuple[int, ...]
+) -> tuple[int, ...]:
+    """Indices into the original transactions of all that were left out: too big, or
+    dropped by the VM (whose indices count among the kept)."""
+    gone = set(range(original_count)) - set(kept)
+    gone |= {kept[j] for j in dropped}
+    return tuple(sorted(gone))

@@ -17,6 +17,7 @@ from rollupkit.execution import resolve_plugins
 from rollupkit.interfaces import StateStore, StateView
 from rollupkit.plugins import PluginRegistry
 from rollupkit.system import SYSTEM_ADDRESS, genesis_system_account
+from rollupkit.trace import LIMITS
 from rollupkit.types import (
     ZERO_ADDRESS,
     ZERO_HASH,
@@ -39,13 +40,20 @@ DEFAULT_DEPOSIT_GAS = 100_000
 
 
 def genesis_alloc(
-    alloc: Mapping[bytes, GenesisAccount], *, chain_id: int, gas_limit: int, timestamp: int
+    alloc: Mapping[bytes, GenesisAccount], *, chain_id: int, header_commitment: bytes
 ) -> dict[bytes, GenesisAccount]:
-    """``alloc`` plus the rollupkit system account every chain's genesis holds."""
+    """``alloc`` plus the rollupkit system account every chain's genesis holds (it records the
+    chain id and the genesis header's commitment)."""
     if SYSTEM_ADDRESS in alloc:
         raise ValueError(f"0x{SYSTEM_ADDRESS.hex()} is the system account; allocate elsewhere")
+    for address, account in alloc.items():
+        if len(account.code) > LIMITS.max_code_bytes:
+            raise ValueError(
+                f"genesis code of 0x{address.hex()} is {len(account.code)} bytes, more than a "
+                f"trace can carry ({LIMITS.max_code_bytes})"
+            )
     full = dict(alloc)
-    full[SYSTEM_ADDRESS] = genesis_system_account(chain_id, gas_limit, timestamp)
+    full[SYSTEM_ADDRESS] = genesis_system_account(chain_id, header_commitment)
     return full
 
 
@@ -85,19 +93,25 @@ class DevChain:
         self.gas_limit = gas_limit
         self.block_time = block_time
         self.store = StateStore()
+
+        def header(state_root: bytes) -> bytes:
+            return self.vm.genesis_header(
+                chain_id=chain_id,
+                state_root=state_root,
+                timestamp=genesis_timestamp,
+                gas_limit=gas_limit,
+                base_fee=base_fee,
+            )
+
+        # The genesis state records the genesis header's commitment, which covers every field
+        # but the state root, so it can be computed before the root is known.
         self.genesis_alloc = genesis_alloc(
-            alloc, chain_id=chain_id, gas_limit=gas_limit, timestamp=genesis_timestamp
-        )
-        root = apply_genesis(
-            self.model.open(self.store, self.model.empty_root()), self.genesis_alloc
-        )
-        genesis = self.vm.genesis_header(
+            alloc,
             chain_id=chain_id,
-            state_root=root,
-            timestamp=genesis_timestamp,
-            gas_limit=gas_limit,
-            base_fee=base_fee,
+            header_commitment=self.vm.header_commitment(header(ZERO_HASH)),
         )
+        empty = self.model.open(self.store, self.model.empty_root())
+        genesis = header(apply_genesis(empty, self.genesis_alloc))
         self.headers: list[bytes] = [genesis]
         self.l1_queue: list[L1Message] = []
         self.queue_position = QueuePosition()
@@ -239,9 +253,11 @@ class DevChain:
         if not blocks:
             raise ValueError("a trace needs at least one block")
         if include_pending and self.pending_messages():
+            # As many as a block may carry; the rest wait for the next block.
+            room = LIMITS.max_messages_per_block - len(blocks[0].l1_messages)
             first = blocks[0]
             blocks[0] = replace(
-                first, l1_messages=tuple(self.pending_messages()) + first.l1_messages
+                first, l1_messages=tuple(self.pending_messages()[:room]) + first.l1_messages
             )
         timestamp = self.head.timestamp
         for i, block in enumerate(blocks):

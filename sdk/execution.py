@@ -32,12 +32,10 @@ from rollupkit.interfaces import VM, StateModel, StateView
 from rollupkit.plugins import PluginRegistry, get_registry
 from rollupkit.system import (
     CHAIN_ID_SLOT,
-    GAS_LIMIT_SLOT,
-    NUMBER_SLOT,
+    HEADER_SLOT,
     QUEUE_HASH_SLOT,
     QUEUE_INDEX_SLOT,
     SYSTEM_ADDRESS,
-    TIMESTAMP_SLOT,
     system_writes,
 )
 from rollupkit.trace import LIMITS, decode_trace
@@ -75,29 +73,23 @@ def read_queue_position(view: StateView) -> QueuePosition:
 
 
 def check_pre_state(vm: VM, view: StateView, chain_id: int, parent_header: bytes) -> None:
-    """The pre-state must belong to ``chain_id`` and its last block must be ``parent_header``
-    in number, gas limit and timestamp (as recorded in the system account)."""
+    """The pre-state must belong to ``chain_id`` and ``parent_header`` must be its block: the
+    header commitment stored in the system account fixes every field but the state root."""
     recorded_chain = view.get_storage(SYSTEM_ADDRESS, CHAIN_ID_SLOT)
     if recorded_chain == 0:
         raise InvalidBlockError(
             "the pre-state has no rollupkit system account (genesis must be made with "
-            "rollupkit.chain.apply_genesis)"
+            "rollupkit.chain.genesis_alloc)"
         )
     if recorded_chain != chain_id:
         raise InvalidBlockError(
             f"the trace is for chain {chain_id}, but the pre-state is chain {recorded_chain}"
         )
-    parent = vm.decode_header(parent_header)
-    recorded = (
-        view.get_storage(SYSTEM_ADDRESS, NUMBER_SLOT),
-        view.get_storage(SYSTEM_ADDRESS, GAS_LIMIT_SLOT),
-        view.get_storage(SYSTEM_ADDRESS, TIMESTAMP_SLOT),
-    )
-    if (parent.number, parent.gas_limit, parent.timestamp) != recorded:
+    recorded = view.get_storage(SYSTEM_ADDRESS, HEADER_SLOT).to_bytes(32, "big")
+    if vm.header_commitment(parent_header) != recorded:
         raise InvalidBlockError(
-            f"the parent header (block {parent.number}, gas limit {parent.gas_limit}, time "
-            f"{parent.timestamp}) is not the pre-state's last block (block {recorded[0]}, gas "
-            f"limit {recorded[1]}, time {recorded[2]})"
+            "the parent header in the witness is not the pre-state's block (its header "
+            "commitment differs from the one the pre-state records)"
         )
 
 
@@ -155,10 +147,11 @@ def run_blocks(
 
         def writes_for(
             dropped: tuple[int, ...],
+            header_commitment: bytes,
             block: BlockInput = block,
             after: QueuePosition = position_after,
         ) -> Mapping[int, int]:
-            return system_writes(chain_id, _without(block, dropped), after)
+            return system_writes(chain_id, _without(block, dropped), after, header_commitment)
 
         result, dropped = vm.execute_block(
             view,
@@ -168,6 +161,7 @@ def run_blocks(
             ancestors=ancestors,
             system_storage=writes_for,
             drop_invalid=drop_invalid,
+            gas_budget=None if gas_cap is None else gas_cap - outcome.gas_used,
         )
         outcome.blocks.append(_without(block, dropped))
         outcome.results.append(result)

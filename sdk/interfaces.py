@@ -201,6 +201,12 @@ class VM(ABC):
         :class:`rollupkit.errors.TraceError` if it is malformed."""
 
     @abstractmethod
+    def header_commitment(self, header: bytes) -> bytes:
+        """A 32-byte hash of every field of ``header`` except its state root (which cannot
+        be known while the state is still being written). Stored in the system account at
+        the end of each block, it lets EXECUTE check a parent header against the pre-state."""
+
+    @abstractmethod
     def next_block(self, parent_header: bytes) -> NextBlock:
         """Number, parent hash and base fee that a child of ``parent_header`` must carry."""
 
@@ -213,16 +219,22 @@ class VM(ABC):
         parent_header: bytes,
         block: BlockInput,
         ancestors: AncestorHashes,
-        system_storage: Callable[[tuple[int, ...]], Mapping[int, int]],
+        system_storage: Callable[[tuple[int, ...], bytes], Mapping[int, int]],
         drop_invalid: bool = False,
+        gas_budget: int | None = None,
     ) -> tuple[BlockResult, tuple[int, ...]]:
         """Execute ``block`` on ``state`` and seal it.
 
         Order: L1 messages (deposits credit then call; forced transactions apply if valid, else
         are skipped), then ``block.transactions``, then the storage writes that
-        ``system_storage(dropped_indices)`` returns, made to
+        ``system_storage(dropped_indices, header_commitment)`` returns, made to
         :data:`rollupkit.system.SYSTEM_ADDRESS` at no gas (give the account nonce 1 so it is
-        never cleaned up as empty). Commit ``state`` and return the result.
+        never cleaned up as empty); ``header_commitment`` is :meth:`header_commitment` of this
+        block's header, which is final but for its state root at that point. Commit ``state``
+        and return the result.
+
+        With ``gas_budget``, raise :class:`rollupkit.errors.GasCapExceeded` as soon as the
+        block has used more gas than that (checked after each message and transaction).
 
         Raises :class:`rollupkit.errors.InvalidBlockError` (or its subclass
         :class:`~rollupkit.errors.InvalidTransactionError`) when the block is invalid, and

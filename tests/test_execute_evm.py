@@ -434,7 +434,7 @@ def test_execution_stops_once_past_the_claimed_gas() -> None:
     per_block = built.gas_used // 4
     result = execute_detailed(built.pre_state_root, built.post_state_root, built.encoded, per_block)
     assert not result.ok and result.reason == RejectReason.GAS_MISMATCH
-    assert "by block" in result.detail and result.outputs is None  # stopped early, no outputs
+    assert "claimed gas" in result.detail and result.outputs is None  # stopped early
 
 
 def test_eip7702_authorization_verifies_and_its_nodes_cannot_be_dropped() -> None:
@@ -507,7 +507,20 @@ def test_trace_for_another_chain_id_is_false() -> None:
     )
 
 
-def test_forged_parent_header_is_false() -> None:
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        {"gas_limit": 2**40},
+        {"base_fee_per_gas": 0},
+        {"parent_hash": b"\x01" * 32},
+        {"extra_data": b"forged"},
+        {"gas_used": 0},
+    ],
+    ids=["gas-limit", "zero-base-fee", "other-history", "extra-data", "gas-used"],
+)
+def test_forged_parent_header_is_false(forgery: dict) -> None:  # type: ignore[type-arg]
+    """A parent with the real state root but any other field changed (which would grant a
+    huge gas limit, free gas, a fake BLOCKHASH history, ...) is refused by EXECUTE itself."""
     import rlp
 
     from rollupkit_evm.engine import HEADER_CLASS
@@ -517,7 +530,8 @@ def test_forged_parent_header_is_false() -> None:
         transactions=[s.wallets[1].transfer(s.wallets[2].address, 1)], commit=False
     )
     parent = rlp.decode(built.trace.witness.headers[-1], sedes=HEADER_CLASS)
-    forged_parent = parent.copy(gas_limit=2**40)  # same state root, a huge gas limit for children
+    forged_parent = parent.copy(**forgery)
+    assert forged_parent.state_root == built.pre_state_root
     block = replace(built.trace.blocks[0], parent_hash=forged_parent.hash)
     trace = replace(
         built.trace,
@@ -528,4 +542,48 @@ def test_forged_parent_header_is_false() -> None:
         built.pre_state_root, built.post_state_root, encode_trace(trace), built.gas_used
     )
     assert not result.ok and result.reason == RejectReason.INVALID_BLOCK
-    assert "is not the pre-state's last block" in result.detail
+    assert "is not the pre-state's block" in result.detail
+
+
+def test_work_stops_inside_a_block_once_past_the_claimed_gas() -> None:
+    s = fresh()
+    burn = calldata("setMany(uint256,uint256,uint256)", 0, 1000, 1)
+    s.chain.deposit(s.store, 0, data=burn, gas_limit=5_000_000)
+    built = s.chain.build(
+        transactions=[
+            s.store_call(
+                s.wallets[1], "setMany(uint256,uint256,uint256)", 2000, 1000, 1, gas=25_000_000
+            )
+        ]
+    )
+    assert built.gas_used > 20_000_000
+    result = execute_detailed(built.pre_state_root, built.post_state_root, built.encoded, 0)
+    assert result.reason == RejectReason.GAS_MISMATCH
+    assert "block 2 used more than the claimed gas (0 left)" in result.detail
+
+
+def test_builder_never_makes_a_trace_execute_would_refuse() -> None:
+    from rollupkit.errors import InvalidTransactionError
+    from rollupkit.trace import LIMITS
+
+    s = fresh()
+    w = s.wallets
+    huge = w[1].sign(to=s.store, data=b"\x01" * (LIMITS.max_transaction_bytes + 1), gas=29_000_000)
+    with pytest.raises(InvalidTransactionError, match="more than a trace carries"):
+        s.chain.build(transactions=[huge], commit=False)
+    small = w[2].transfer(w[3].address, 1)
+    built = s.chain.build(transactions=[huge, small], drop_invalid=True)
+    assert built.dropped == ((0,),) and built.trace.blocks[0].transactions == (small,)
+    assert_verifies(built)
+
+
+def test_a_block_takes_at_most_the_message_limit_from_the_queue() -> None:
+    from rollupkit.trace import LIMITS
+
+    s = fresh()
+    for _ in range(LIMITS.max_messages_per_block + 3):
+        s.chain.deposit(b"\x42" * 20, 1)
+    first = s.chain.build()
+    assert first.outputs.messages_consumed == LIMITS.max_messages_per_block
+    assert_verifies(first)
+    assert s.chain.build().outputs.messages_consumed == 3

@@ -327,3 +327,25 @@ def test_execute_price_follows_cumulative_gas_and_the_limit_is_hard() -> None:
         assert peak > risen
         assert execute_calls(1) == [1]  # after an empty block...
         assert market.price < peak  # ...it falls
+
+
+def test_bridge_refuses_messages_no_trace_could_carry(rollup: Rollup) -> None:
+    from rollupkit.trace import LIMITS
+
+    c = rollup.contracts
+    limit = c.bridge.functions.MAX_MESSAGE_DATA().call()
+    assert limit == LIMITS.max_message_data <= LIMITS.max_transaction_bytes
+    with reverts_with("MessageTooLarge"):
+        c.deposit(b"\x01" * 20, 0, data=b"\x00" * (limit + 1), gas_limit=100_000)
+    with reverts_with("MessageTooLarge"):
+        c.force_transaction(b"\x02" * (limit + 1))
+    with reverts_with("EmptyTransaction"):
+        c.force_transaction(b"")
+    with reverts_with("GasLimitTooHigh"):
+        c.deposit(b"\x01" * 20, 0, gas_limit=10_000_001)
+    # The largest message the bridge takes is one a batch can consume.
+    c.deposit(rollup.l2.store, 0, data=b"\x00" * limit, gas_limit=1_000_000)
+    rollup.sync_queue()
+    built = rollup.l2.chain.build()
+    assert built.outputs.messages_consumed == 1
+    rollup.settle(built)

@@ -8,12 +8,14 @@ py-evm's own state API.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
+import rlp
 from eth.abc import SignedTransactionAPI
 from eth.chains.base import MiningChain
 from eth.db.atomic import AtomicDB
+from eth_hash.auto import keccak
 
 from rollupkit import messages as queue
 from rollupkit.system import SYSTEM_ADDRESS, system_writes
@@ -24,10 +26,12 @@ from rollupkit_evm.engine import BASE_VM
 class ReferenceVM(BASE_VM):
     """Stock py-evm plus rollupkit's system-account write before sealing."""
 
-    pending_writes: ClassVar[Mapping[int, int]] = {}
+    pending_writes: ClassVar[Callable[[bytes], Mapping[int, int]]] = staticmethod(lambda _: {})
 
     def finalize_block(self, block: Any) -> Any:
-        for slot, value in self.pending_writes.items():
+        # The header commitment, as rollupkit defines it: every field but the state root.
+        commitment = keccak(rlp.encode(block.header.copy(state_root=b"\x00" * 32)))
+        for slot, value in self.pending_writes(commitment).items():
             self.state.set_storage(SYSTEM_ADDRESS, slot, value)
         if self.state.get_nonce(SYSTEM_ADDRESS) == 0:
             self.state.set_nonce(SYSTEM_ADDRESS, 1)
@@ -72,7 +76,9 @@ class ReferenceChain:
         """Mine ``block`` (its context, and ``transactions`` decoded from it) with
         ``mine_all`` on the full state; return py-evm's imported block header."""
         position = queue.consume(self.queue_position, block.l1_messages)
-        ReferenceVM.pending_writes = system_writes(self.chain_id, block, position)
+        ReferenceVM.pending_writes = staticmethod(  # type: ignore[assignment]
+            lambda commitment: system_writes(self.chain_id, block, position, commitment)
+        )
         parent = self.chain.get_canonical_head()
         self.chain.header = self.chain.create_header_from_parent(
             parent,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import rlp
 from eth.abc import ComputationAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
@@ -13,10 +14,12 @@ from eth.db.chain import ChainDB
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.interrupt import EVMMissingData
 from eth.vm.message import Message
+from eth_hash.auto import keccak
 from eth_utils import ValidationError
 from trie.exceptions import MissingTrieNode
 
 from rollupkit.errors import (
+    GasCapExceeded,
     InvalidBlockError,
     InvalidTransactionError,
     MissingWitnessError,
@@ -24,7 +27,7 @@ from rollupkit.errors import (
 )
 from rollupkit.interfaces import VM, AncestorHashes, NextBlock, NodeStoreView, StateModel, StateView
 from rollupkit.system import SYSTEM_ADDRESS
-from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
+from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
 from rollupkit.withdrawals import withdrawals_from_logs
 from rollupkit_evm.engine import FORK_NAME, HEADER_CLASS, RollupEVM, ViewDB
 
@@ -143,6 +146,9 @@ class EvmVM(VM):
             gas_limit=header.gas_limit,
         )
 
+    def header_commitment(self, header: bytes) -> bytes:
+        return _commitment(self._header(header))
+
     def next_block(self, parent_header: bytes) -> NextBlock:
         parent = self._header(parent_header)
         return NextBlock(
@@ -161,8 +167,9 @@ class EvmVM(VM):
         parent_header: bytes,
         block: BlockInput,
         ancestors: AncestorHashes,
-        system_storage: Callable[[tuple[int, ...]], Mapping[int, int]],
+        system_storage: Callable[[tuple[int, ...], bytes], Mapping[int, int]],
         drop_invalid: bool = False,
+        gas_budget: int | None = None,
     ) -> tuple[BlockResult, tuple[int, ...]]:
         if not isinstance(state, NodeStoreView):
             raise TypeError("the evm VM needs a state view with a node store (state model mpt)")
@@ -196,7 +203,7 @@ class EvmVM(VM):
             ancestors=ancestors,
         )
         try:
-            return self._run(vm, block, chain_id, system_storage, drop_invalid, state)
+            return self._run(vm, block, chain_id, system_storage, drop_invalid, gas_budget, state)
         except _MISSING_DATA as exc:
             raise _missing(exc) from exc
         except ValidationError as exc:
@@ -210,8 +217,9 @@ class EvmVM(VM):
         vm: RollupEVM,
         block: BlockInput,
         chain_id: int,
-        system_storage: Callable[[tuple[int, ...]], Mapping[int, int]],
+        system_storage: Callable[[tuple[int, ...], bytes], Mapping[int, int]],
         drop_invalid: bool,
+        gas_budget: int | None,
         view: NodeStoreView,
     ) -> tuple[BlockResult, tuple[int, ...]]:
         empty_block = vm.get_block()
@@ -230,6 +238,7 @@ class EvmVM(VM):
                 budget = block.gas_limit - message_gas
                 gas, computation = _apply_deposit(evm_state, message, budget)
                 message_gas += gas
+                _check_budget(message_gas, gas_budget, block.number)
                 if computation is not None and computation.is_success:
                     logs.extend(_computation_logs(computation))
             else:
@@ -274,6 +283,7 @@ class EvmVM(VM):
                 raise InvalidTransactionError(
                     f"block {block.number}, transaction 0x{tx.hash.hex()}: {exc}"
                 ) from exc
+            _check_budget(message_gas + running_header.gas_used, gas_budget, block.number)
             included.append(tx)
             receipts.append(receipt)
             logs.extend(
@@ -281,15 +291,17 @@ class EvmVM(VM):
                 for log in receipt.logs
             )
 
-        for slot, value in system_storage(tuple(dropped)).items():
+        # Every header field but the state root is final once the transactions ran.
+        filled = vm.set_block_transactions_and_withdrawals(
+            vm.get_block(), running_header, included, receipts
+        )
+        commitment = _commitment(filled.header)
+        for slot, value in system_storage(tuple(dropped), commitment).items():
             evm_state.set_storage(SYSTEM_ADDRESS, slot, value)
         if evm_state.get_nonce(SYSTEM_ADDRESS) == 0:
             evm_state.set_nonce(SYSTEM_ADDRESS, 1)  # never "empty", so never cleaned up
         evm_state.lock_changes()
 
-        filled = vm.set_block_transactions_and_withdrawals(
-            vm.get_block(), running_header, included, receipts
-        )
         sealed = vm.finalize_block(vm.pack_block(filled)).block
         view.reset_root(sealed.header.state_root)
         header = sealed.header
@@ -311,6 +323,15 @@ class EvmVM(VM):
             withdrawals=withdrawals_from_logs(logs),
         )
         return result, tuple(dropped)
+
+
+def _commitment(header: Any) -> bytes:
+    return keccak(rlp.encode(header.copy(state_root=ZERO_HASH)))
+
+
+def _check_budget(used: int, budget: int | None, number: int) -> None:
+    if budget is not None and used > budget:
+        raise GasCapExceeded(f"block {number} used more than the claimed gas ({budget} left)")
 
 
 def _computation_logs(computation: ComputationAPI) -> list[tuple[bytes, list[bytes], bytes]]:
