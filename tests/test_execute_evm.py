@@ -587,3 +587,12 @@ def test_a_block_takes_at_most_the_message_limit_from_the_queue() -> None:
     assert first.outputs.messages_consumed == LIMITS.max_messages_per_block
     assert_verifies(first)
     assert s.chain.build().outputs.messages_consumed == 3
+
+
+def test_deposit_call_to_an_empty_account_leaves_no_empty_account() -> None:
+    s = fresh()
+    empty = b"\x5e" * 20
+    s.chain.deposit(empty, 0, data=b"\x01", gas_limit=50_000)  # touches, credits nothing
+    built = s.chain.build()
+    assert_verifies(built)
+    assert s.chain.account(empty) is None  # EIP-161: a touched empty account is removed

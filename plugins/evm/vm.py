@@ -12,6 +12,7 @@ from eth.consensus.context import ConsensusContext
 from eth.db.atomic import AtomicDB
 from eth.db.chain import ChainDB
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
 from eth.vm.interrupt import EVMMissingData
 from eth.vm.message import Message
 from eth_hash.auto import keccak
@@ -368,6 +369,12 @@ def _apply_deposit(
         context = state.get_transaction_context_class()(gas_price=0, origin=message.sender)
         computation = state.computation_class.apply_message(state, call, context)
         gas_used = gas - computation.get_gas_remaining()
+        # Finish the call as a transaction would: self-destructs, then EIP-161 clean-up.
+        for account in computation.get_accounts_for_deletion():
+            state.delete_account(account)
+        for account in collect_touched_accounts(computation):
+            if state.account_exists(account) and state.account_is_empty(account):
+                state.delete_account(account)
         state.clear_transient_storage()
     state.lock_changes()
     return gas_used, computation
