@@ -106,9 +106,12 @@ def test_claim_that_does_not_match_its_trace_is_rejected(rollup: Rollup) -> None
     rollup.settle(built)
 
 
-def test_invalid_trace_is_rejected_and_still_pays_execute_gas(l1: L1) -> None:
-    if l1.kind != "embedded":
-        pytest.skip("needs the EXECUTE precompile")
+def test_invalid_trace_is_rejected_and_still_pays_execute_gas() -> None:
+    with running_l1("embedded") as l1:  # the EXECUTE precompile is on the embedded L1 only
+        _invalid_trace_pays(l1)
+
+
+def _invalid_trace_pays(l1: L1) -> None:
     rollup = deploy(l1)
     w = rollup.l2.wallets
     built = rollup.l2.chain.build(transactions=[w[1].transfer(w[2].address, 10)])
@@ -230,9 +233,13 @@ def test_withdrawal_claimed_once_with_a_valid_proof_after_finality(l1: L1) -> No
 # --- attestations --------------------------------------------------------------------------------
 
 
-def test_attestation_threshold_duplicates_and_strangers(l1: L1) -> None:
-    if l1.kind != "anvil":
-        pytest.skip("the attestation verifier is exercised on the stock L1")
+@pytest.mark.skipif(not _anvil_available(), reason="npm install provides anvil")
+def test_attestation_threshold_duplicates_and_strangers() -> None:
+    with running_l1("anvil") as l1:  # attestations are how a stock L1 settles
+        _attestation_rules(l1)
+
+
+def _attestation_rules(l1: L1) -> None:
     rollup = deploy(l1)
     built = rollup.l2.chain.build()
     c = rollup.contracts

@@ -11,16 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-import rlp
 from eth.abc import SignedTransactionAPI
 from eth.chains.base import MiningChain
 from eth.db.atomic import AtomicDB
-from eth_hash.auto import keccak
 
 from rollupkit import messages as queue
 from rollupkit.system import SYSTEM_ADDRESS, system_writes
 from rollupkit.types import BlockInput, GenesisAccount, QueuePosition
-from rollupkit_evm.engine import BASE_VM
+from rollupkit_evm.engine import BASE_VM, header_commitment, header_params
 
 
 class ReferenceVM(BASE_VM):
@@ -29,9 +27,7 @@ class ReferenceVM(BASE_VM):
     pending_writes: ClassVar[Callable[[bytes], Mapping[int, int]]] = staticmethod(lambda _: {})
 
     def finalize_block(self, block: Any) -> Any:
-        # The header commitment, as rollupkit defines it: every field but the state root.
-        commitment = keccak(rlp.encode(block.header.copy(state_root=b"\x00" * 32)))
-        for slot, value in self.pending_writes(commitment).items():
+        for slot, value in self.pending_writes(header_commitment(block.header)).items():
             self.state.set_storage(SYSTEM_ADDRESS, slot, value)
         if self.state.get_nonce(SYSTEM_ADDRESS) == 0:
             self.state.set_nonce(SYSTEM_ADDRESS, 1)
@@ -80,15 +76,7 @@ class ReferenceChain:
             lambda commitment: system_writes(self.chain_id, block, position, commitment)
         )
         parent = self.chain.get_canonical_head()
-        self.chain.header = self.chain.create_header_from_parent(
-            parent,
-            timestamp=block.timestamp,
-            gas_limit=block.gas_limit,
-            coinbase=block.coinbase,
-            mix_hash=block.prev_randao,
-            extra_data=block.extra_data,
-            parent_beacon_block_root=block.l1_anchor,
-        )
+        self.chain.header = self.chain.create_header_from_parent(parent, **header_params(block))
         imported, _, _ = self.chain.mine_all(list(transactions))
         self.queue_position = position
         return imported.imported_block.header

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import rlp
 from eth.abc import ComputationAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
@@ -15,7 +14,6 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
 from eth.vm.interrupt import EVMMissingData
 from eth.vm.message import Message
-from eth_hash.auto import keccak
 from eth_utils import ValidationError
 from trie.exceptions import MissingTrieNode
 
@@ -28,9 +26,16 @@ from rollupkit.errors import (
 )
 from rollupkit.interfaces import VM, AncestorHashes, NextBlock, NodeStoreView, StateModel, StateView
 from rollupkit.system import SYSTEM_ADDRESS
-from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
+from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
 from rollupkit.withdrawals import withdrawals_from_logs
-from rollupkit_evm.engine import FORK_NAME, HEADER_CLASS, RollupEVM, ViewDB
+from rollupkit_evm.engine import (
+    FORK_NAME,
+    HEADER_CLASS,
+    RollupEVM,
+    ViewDB,
+    header_commitment,
+    header_params,
+)
 
 TransactionBuilder = RollupEVM.get_transaction_builder()
 
@@ -148,7 +153,7 @@ class EvmVM(VM):
         )
 
     def header_commitment(self, header: bytes) -> bytes:
-        return _commitment(self._header(header))
+        return header_commitment(self._header(header))
 
     def next_block(self, parent_header: bytes) -> NextBlock:
         parent = self._header(parent_header)
@@ -176,15 +181,7 @@ class EvmVM(VM):
             raise TypeError("the evm VM needs a state view with a node store (state model mpt)")
         parent = self._header(parent_header)
         try:
-            header = RollupEVM.create_header_from_parent(
-                parent,
-                coinbase=block.coinbase,
-                timestamp=block.timestamp,
-                gas_limit=block.gas_limit,
-                mix_hash=block.prev_randao,
-                extra_data=block.extra_data,
-                parent_beacon_block_root=block.l1_anchor,
-            )
+            header = RollupEVM.create_header_from_parent(parent, **header_params(block))
             RollupEVM.validate_header(header, parent)
         except ValidationError as exc:
             raise InvalidBlockError(f"block {block.number}: {exc}") from exc
@@ -296,7 +293,7 @@ class EvmVM(VM):
         filled = vm.set_block_transactions_and_withdrawals(
             vm.get_block(), running_header, included, receipts
         )
-        commitment = _commitment(filled.header)
+        commitment = header_commitment(filled.header)
         for slot, value in system_storage(tuple(dropped), commitment).items():
             evm_state.set_storage(SYSTEM_ADDRESS, slot, value)
         if evm_state.get_nonce(SYSTEM_ADDRESS) == 0:
@@ -324,10 +321,6 @@ class EvmVM(VM):
             withdrawals=withdrawals_from_logs(logs),
         )
         return result, tuple(dropped)
-
-
-def _commitment(header: Any) -> bytes:
-    return keccak(rlp.encode(header.copy(state_root=ZERO_HASH)))
 
 
 def _check_budget(used: int, budget: int | None, number: int) -> None:

@@ -398,33 +398,34 @@ class Devnet:
         )
         return SpoofTransaction(unsigned, from_=sender)
 
-    @staticmethod
-    def _raise_if_failed(computation: ComputationAPI) -> None:
+    def _costless(
+        self, params: dict[str, Any], block: int | str | bytes
+    ) -> tuple[Any, BlockHeaderAPI, ComputationAPI]:
+        """Run ``params`` as a gas-price-free transaction on top of ``block``, keeping nothing;
+        raise :class:`CallReverted` if it fails. Returns the spoofed transaction and header."""
+        header = self.header(block)
+        tx = self._spoof(params, header)
+        with self.chain.get_vm(header).in_costless_state() as state:
+            computation = state.costless_execute_transaction(tx)
         if computation.is_error:
             error = computation.error
-            data = bytes(getattr(error, "args", [b""])[0] or b"") if computation.is_error else b""
             if type(error).__name__ == "Revert":
-                raise CallReverted("execution reverted", data if isinstance(data, bytes) else b"")
+                data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
+                raise CallReverted("execution reverted", data)
             raise CallReverted(f"execution failed: {type(error).__name__}: {error}")
+        return tx, header, computation
 
     def call(self, params: dict[str, Any], block: int | str | bytes = "latest") -> bytes:
         """Run a call against the state after ``block`` (nothing is kept)."""
-        header = self.header(block)
         with self._lock, market_in_effect(copy.deepcopy(self.market)):
-            tx = self._spoof(params, header)
-            with self.chain.get_vm(header).in_costless_state() as state:
-                computation = state.costless_execute_transaction(tx)
-        self._raise_if_failed(computation)
+            _, _, computation = self._costless(params, block)
         return bytes(computation.output)
 
     def estimate_gas(self, params: dict[str, Any], block: int | str | bytes = "latest") -> int:
-        """The gas a transaction needs (binary search, as py-evm does)."""
-        header = self.header(block)
+        """The gas a transaction needs (binary search, as py-evm does); a transaction that
+        fails with all the gas there is raises :class:`CallReverted`."""
         with self._lock, market_in_effect(copy.deepcopy(self.market)):
-            tx = self._spoof(params, header)
-            with self.chain.get_vm(header).in_costless_state() as state:
-                computation = state.costless_execute_transaction(tx)
-            self._raise_if_failed(computation)
+            tx, header, _ = self._costless(params, block)
             try:
                 return int(self.chain.estimate_gas(tx, header))
             except Exception as exc:
