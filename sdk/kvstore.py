@@ -1,9 +1,10 @@
-"""A durable key-value store on SQLite, usable as py-evm's database.
+"""Durable storage on SQLite, usable as py-evm's database and as the node's database.
 
 Why SQLite: it ships with Python (nothing to build or install), it is crash-safe with WAL
-journaling and explicit transactions, and a devnet or node has one writer. Writes go into an
-open transaction; :meth:`SqliteKV.commit` makes everything written so far durable at once, so a
-crash loses only work that was never acknowledged.
+journaling and explicit transactions, and a devnet or node has one writer. Every table of a
+:class:`SqliteDatabase` shares one connection, so a block's state, its chain data and the
+mempool changes it causes become durable together in one :meth:`SqliteDatabase.commit`: a
+crash loses only work that was never acknowledged, and never half of a block.
 """
 
 from __future__ import annotations
@@ -12,94 +13,133 @@ import sqlite3
 import threading
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from eth.db.backends.base import BaseDB
 
 
-class SqliteKV(MutableMapping[bytes, bytes]):
-    """``bytes -> bytes`` in one SQLite table, committed explicitly."""
+class SqliteDatabase:
+    """One SQLite file; writes collect in an open transaction until :meth:`commit`."""
 
-    def __init__(self, path: Path | str, table: str = "kv") -> None:
-        if not table.isidentifier():
-            raise ValueError(f"bad table name {table!r}")
+    def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._table = table
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {table} (k BLOB PRIMARY KEY, v BLOB NOT NULL)"
-        )
         self._in_transaction = False
 
-    def _begin(self) -> None:
-        if not self._in_transaction:
-            self._conn.execute("BEGIN")
-            self._in_transaction = True
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """Run a statement; writes join the open transaction."""
+        with self.lock:
+            if not self._in_transaction and not sql.lstrip().upper().startswith("SELECT"):
+                self._conn.execute("BEGIN")
+                self._in_transaction = True
+            return self._conn.execute(sql, params)
 
-    def __getitem__(self, key: bytes) -> bytes:
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT v FROM {self._table} WHERE k = ?", (bytes(key),)
-            ).fetchone()
-        if row is None:
-            raise KeyError(key)
-        return bytes(row[0])
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run a write statement for each row, in the open transaction."""
+        with self.lock:
+            if not self._in_transaction:
+                self._conn.execute("BEGIN")
+                self._in_transaction = True
+            self._conn.executemany(sql, rows)
 
-    def __setitem__(self, key: bytes, value: bytes) -> None:
-        with self._lock:
-            self._begin()
-            self._conn.execute(
-                f"INSERT OR REPLACE INTO {self._table} (k, v) VALUES (?, ?)",
-                (bytes(key), bytes(value)),
-            )
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """All rows of a SELECT."""
+        with self.lock:
+            return list(self._conn.execute(sql, params).fetchall())
 
-    def __delitem__(self, key: bytes) -> None:
-        with self._lock:
-            self._begin()
-            cursor = self._conn.execute(f"DELETE FROM {self._table} WHERE k = ?", (bytes(key),))
-        if cursor.rowcount == 0:
-            raise KeyError(key)
-
-    def __contains__(self, key: object) -> bool:
-        if not isinstance(key, bytes | bytearray):
-            return False
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT 1 FROM {self._table} WHERE k = ?", (bytes(key),)
-            ).fetchone()
-        return row is not None
-
-    def __iter__(self) -> Iterator[bytes]:
-        with self._lock:
-            keys = [bytes(r[0]) for r in self._conn.execute(f"SELECT k FROM {self._table}")]
-        return iter(keys)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return int(self._conn.execute(f"SELECT COUNT(*) FROM {self._table}").fetchone()[0])
+    def table(self, name: str) -> SqliteTable:
+        """A ``bytes -> bytes`` table in this database (created if missing)."""
+        return SqliteTable(self, name)
 
     def commit(self) -> None:
-        """Make every write so far durable."""
-        with self._lock:
+        """Make every write so far durable, all at once."""
+        with self.lock:
             if self._in_transaction:
                 self._conn.execute("COMMIT")
                 self._in_transaction = False
 
     def rollback(self) -> None:
         """Forget every write since the last commit."""
-        with self._lock:
+        with self.lock:
             if self._in_transaction:
                 self._conn.execute("ROLLBACK")
                 self._in_transaction = False
 
     def close(self) -> None:
         """Commit and close."""
-        with self._lock:
+        with self.lock:
             self.commit()
             self._conn.close()
+
+
+class SqliteTable(MutableMapping[bytes, bytes]):
+    """``bytes -> bytes`` in one table of a :class:`SqliteDatabase`."""
+
+    def __init__(self, db: SqliteDatabase, name: str) -> None:
+        if not name.isidentifier():
+            raise ValueError(f"bad table name {name!r}")
+        self.db = db
+        self.name = name
+        db.execute(f"CREATE TABLE IF NOT EXISTS {name} (k BLOB PRIMARY KEY, v BLOB NOT NULL)")
+        db.commit()
+
+    def __getitem__(self, key: bytes) -> bytes:
+        rows = self.db.query(f"SELECT v FROM {self.name} WHERE k = ?", (bytes(key),))
+        if not rows:
+            raise KeyError(key)
+        return bytes(rows[0][0])
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.db.execute(
+            f"INSERT OR REPLACE INTO {self.name} (k, v) VALUES (?, ?)", (bytes(key), bytes(value))
+        )
+
+    def __delitem__(self, key: bytes) -> None:
+        if self.db.execute(f"DELETE FROM {self.name} WHERE k = ?", (bytes(key),)).rowcount == 0:
+            raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, bytes | bytearray):
+            return False
+        return bool(self.db.query(f"SELECT 1 FROM {self.name} WHERE k = ?", (bytes(key),)))
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([bytes(r[0]) for r in self.db.query(f"SELECT k FROM {self.name}")])
+
+    def __len__(self) -> int:
+        return int(self.db.query(f"SELECT COUNT(*) FROM {self.name}")[0][0])
+
+    def update_many(self, items: dict[bytes, bytes]) -> None:
+        """Write many entries with one statement."""
+        if items:
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO {self.name} (k, v) VALUES (?, ?)",
+                [(bytes(k), bytes(v)) for k, v in items.items()],
+            )
+
+
+class SqliteKV(SqliteTable):
+    """A single-table store in its own file (the devnet's py-evm database)."""
+
+    def __init__(self, path: Path | str, table: str = "kv") -> None:
+        super().__init__(SqliteDatabase(path), table)
+        self.path = self.db.path
+
+    def commit(self) -> None:
+        """Make every write so far durable."""
+        self.db.commit()
+
+    def rollback(self) -> None:
+        """Forget every write since the last commit."""
+        self.db.rollback()
+
+    def close(self) -> None:
+        """Commit and close."""
+        self.db.close()
 
 
 class PyEvmKV(BaseDB):

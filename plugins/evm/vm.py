@@ -24,6 +24,7 @@ from rollupkit.errors import (
     MissingWitnessError,
     TraceError,
 )
+from rollupkit.ethtx import decode_signed_transaction
 from rollupkit.interfaces import VM, AncestorHashes, NextBlock, NodeStoreView, StateModel, StateView
 from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
@@ -37,39 +38,13 @@ from rollupkit_evm.engine import (
     header_params,
 )
 
-TransactionBuilder = RollupEVM.get_transaction_builder()
-
-#: EIP-4844 blob transactions carry data the L2 never sees; the L2 refuses them.
-BLOB_TX_TYPE = 3
-
 _MISSING_DATA = (EVMMissingData, MissingTrieNode, MissingWitnessError)
 
 
 def decode_transaction(raw: bytes, chain_id: int) -> SignedTransactionAPI:
-    """Decode a signed transaction in its network encoding, or raise
-    :class:`InvalidTransactionError`.
-
-    py-evm does not compare a transaction's chain id with the chain's, so it is done here:
-    a transaction signed for another chain is invalid (no cross-chain replay). Legacy
-    transactions without EIP-155 protection are accepted, as on Ethereum (deterministic
-    deployment proxies rely on them).
-    """
-    if raw[:1] == bytes([BLOB_TX_TYPE]):
-        raise InvalidTransactionError("blob transactions are not accepted on the L2")
-    try:
-        tx = TransactionBuilder.decode(raw)
-        tx.check_signature_validity()
-        _ = tx.sender  # recover now so a bad signature is an invalid transaction here
-    except _MISSING_DATA:
-        raise
-    except Exception as exc:
-        raise InvalidTransactionError(
-            f"undecodable transaction: {type(exc).__name__}: {exc}"
-        ) from exc
-    if tx.chain_id is not None and tx.chain_id != chain_id:
-        raise InvalidTransactionError(
-            f"transaction 0x{tx.hash.hex()} is signed for chain {tx.chain_id}, not {chain_id}"
-        )
+    """Decode a signed transaction for this chain, or raise :class:`InvalidTransactionError`
+    (see :func:`rollupkit.ethtx.decode_signed_transaction`)."""
+    tx: SignedTransactionAPI = decode_signed_transaction(raw, chain_id)
     return tx
 
 

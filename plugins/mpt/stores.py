@@ -55,7 +55,8 @@ class RecordingStore(MutableMapping[bytes, bytes]):
 
     def flush(self) -> None:
         """Write the overlay into the base store."""
-        self._base.update(self._overlay)
+        # A database-backed base may write a batch in one statement.
+        getattr(self._base, "update_many", self._base.update)(self._overlay)
         self._overlay.clear()
 
 

@@ -1,0 +1,77 @@
+"""Ethereum's signed-transaction format, which every rollupkit VM uses (EIP-2718 envelopes:
+legacy, EIP-2930, EIP-1559, EIP-7702). Decoding is py-evm's; the checks py-evm leaves to the
+caller (chain id, blob transactions on an L2) are made here, once, for every VM and for the
+node's mempool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+
+from rollupkit.errors import InvalidTransactionError
+
+#: EIP-4844 blob transactions carry data an L2 never sees; rollupkit L2s refuse them.
+BLOB_TX_TYPE = 3
+#: The most a transaction may weigh (as Ethereum mempools; see rollupkit.trace.LIMITS).
+MAX_TRANSACTION_BYTES = 128 * 1024
+
+
+def decode_signed_transaction(raw: bytes, chain_id: int) -> Any:
+    """Decode and check a signed transaction; raise :class:`InvalidTransactionError`.
+
+    The signature is checked and the sender recovered here. A transaction signed for another
+    chain is invalid (py-evm does not compare chain ids); legacy transactions without EIP-155
+    protection are accepted, as on Ethereum (deterministic deployment proxies need them).
+    """
+    if not raw:
+        raise InvalidTransactionError("empty transaction")
+    if len(raw) > MAX_TRANSACTION_BYTES:
+        raise InvalidTransactionError(
+            f"oversized transaction: {len(raw)} bytes, more than {MAX_TRANSACTION_BYTES}"
+        )
+    if raw[0] == BLOB_TX_TYPE:
+        raise InvalidTransactionError("blob transactions are not accepted on the L2")
+    try:
+        tx = PragueTransactionBuilder.decode(raw)
+        tx.check_signature_validity()
+        _ = tx.sender
+    except Exception as exc:
+        raise InvalidTransactionError(f"invalid transaction: {type(exc).__name__}: {exc}") from exc
+    if tx.chain_id is not None and tx.chain_id != chain_id:
+        raise InvalidTransactionError(
+            f"invalid chain id: transaction signed for chain {tx.chain_id}, not {chain_id}"
+        )
+    return tx
+
+
+@dataclass(frozen=True)
+class TxSummary:
+    """What a mempool needs to know about a transaction."""
+
+    hash: bytes
+    sender: bytes
+    nonce: int
+    gas: int
+    max_fee: int
+    tip: int
+    value: int
+    intrinsic_gas: int
+
+    @property
+    def max_cost(self) -> int:
+        """The most the sender can pay: gas * max fee + value."""
+        return self.gas * self.max_fee + self.value
+
+
+def summarize(tx: Any) -> TxSummary:
+    """The mempool's view of a decoded transaction."""
+    max_fee = getattr(tx, "max_fee_per_gas", None)
+    tip = getattr(tx, "max_priority_fee_per_gas", None)
+    if max_fee is None:  # legacy and EIP-2930: one gas price, all of it above the base fee
+        max_fee = tip = tx.gas_price
+    return TxSummary(
+        hash=bytes(tx.hash), sender=bytes(tx.sender), nonce=tx.nonce, gas=tx.gas,
+        max_fee=max_fee, tip=tip, value=tx.value, intrinsic_gas=tx.intrinsic_gas,
+    )  # fmt: skip
