@@ -40,6 +40,7 @@ class BuiltTrace:
     outputs: PublicOutputs
     results: tuple[BlockResult, ...]
     dropped: tuple[tuple[int, ...], ...]  # per block: sequencer transactions left out
+    created: tuple[bytes, ...] = ()  # hashes of the nodes and codes the blocks created
 
     def execute_args(self) -> tuple[bytes, bytes, bytes, int]:
         """``(pre_state_root, post_state_root, trace, gas_used)``, ready for EXECUTE."""
@@ -90,6 +91,7 @@ def build_trace(
         else min(ancestors.oldest_read, parent.number)
     )
     recorded = view.witness()
+    created = view.created_preimages()
     witness = Witness(
         state_nodes=recorded.state_nodes,
         codes=recorded.codes,
@@ -125,6 +127,7 @@ def build_trace(
         outputs=outputs,
         results=tuple(outcome.results),
         dropped=tuple(dropped),
+        created=created,
     )
 
 

@@ -105,6 +105,12 @@ class StateView(ABC):
     def flush(self) -> None:
         """Write every node and code created through this view into the underlying store."""
 
+    def created_preimages(self) -> tuple[bytes, ...]:
+        """For a recording view: the hashes of the nodes and codes this view created (and has
+        not flushed yet). A node that builds blocks one at a time uses it to merge per-block
+        witnesses into a batch witness. Empty for other views."""
+        return ()
+
 
 class NodeStoreView(StateView):
     """A view whose state lives in a hash-keyed node store that an execution engine with its

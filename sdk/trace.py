@@ -220,6 +220,20 @@ def _decode_block(value: object, what: str, limits: TraceLimits) -> BlockInput:
     )
 
 
+def encode_block(block: BlockInput) -> bytes:
+    """One block in the trace's block layout (how a node stores and posts blocks)."""
+    return rlp.encode(block_fields(block))
+
+
+def decode_block(data: bytes, limits: TraceLimits = LIMITS) -> BlockInput:
+    """Inverse of :func:`encode_block`; raises :class:`TraceError` on any defect."""
+    try:
+        item = rlp_strict.decode(data)
+    except TraceError as exc:
+        raise TraceError(f"the block is not valid RLP: {exc}") from exc
+    return _decode_block(item, "block", limits)
+
+
 def decode_trace(data: bytes, limits: TraceLimits = LIMITS) -> Trace:
     """Parse and structurally check a trace; raise :class:`TraceError` on any defect."""
     if not isinstance(data, bytes | bytearray | memoryview):

@@ -177,6 +177,13 @@ class MptStateView(NodeStoreView):
         codes = self._codes.reads if isinstance(self._codes, RecordingStore) else {}
         return Witness(state_nodes=tuple(nodes.values()), codes=tuple(codes.values()))
 
+    def created_preimages(self) -> tuple[bytes, ...]:
+        created: list[bytes] = []
+        for store in (self._nodes, self._codes):
+            if isinstance(store, RecordingStore):
+                created.extend(store.created())
+        return tuple(created)
+
     def flush(self) -> None:
         for store in (self._nodes, self._codes):
             if isinstance(store, RecordingStore):

@@ -53,6 +53,10 @@ class RecordingStore(MutableMapping[bytes, bytes]):
     def __len__(self) -> int:
         return len(self._overlay) + sum(1 for k in self._base if k not in self._overlay)
 
+    def created(self) -> list[bytes]:
+        """Keys written through this store and not flushed yet."""
+        return list(self._overlay)
+
     def flush(self) -> None:
         """Write the overlay into the base store."""
         # A database-backed base may write a batch in one statement.

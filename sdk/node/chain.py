@@ -1,0 +1,286 @@
+"""The node's L2 chain: blocks built on a persistent state, and batches assembled from them.
+
+Each block is built with :func:`rollupkit.builder.build_trace` (the same loop EXECUTE runs) and
+committed in one database transaction with everything it changes. Its witness is kept, so a
+batch of blocks gets its trace by merging the blocks' witnesses instead of executing again.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import rlp
+from eth_hash.auto import keccak
+
+from rollupkit import messages as queue
+from rollupkit.builder import BuiltTrace, build_trace
+from rollupkit.chain import (
+    DEFAULT_BASE_FEE,
+    DEFAULT_CHAIN_ID,
+    DEFAULT_GAS_LIMIT,
+    DEFAULT_GENESIS_TIMESTAMP,
+    apply_genesis,
+    genesis_alloc,
+)
+from rollupkit.execution import read_queue_position, resolve_plugins
+from rollupkit.interfaces import StateView
+from rollupkit.node.store import NodeStore, StoredBlock
+from rollupkit.plugins import PluginRegistry
+from rollupkit.trace import decode_block, encode_block, encode_trace
+from rollupkit.types import (
+    ZERO_HASH,
+    BlockInput,
+    GenesisAccount,
+    HeaderInfo,
+    PublicOutputs,
+    QueuePosition,
+    Trace,
+    Withdrawal,
+    Witness,
+)
+from rollupkit.withdrawals import withdrawals_root
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    """What defines an L2 chain (its genesis included)."""
+
+    chain_id: int = DEFAULT_CHAIN_ID
+    vm: str = "evm"
+    state: str = "mpt"
+    gas_limit: int = DEFAULT_GAS_LIMIT
+    base_fee: int = DEFAULT_BASE_FEE
+    genesis_timestamp: int = DEFAULT_GENESIS_TIMESTAMP
+    alloc: dict[bytes, GenesisAccount] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Blocks assembled for settlement: the trace, its roots and gas, and its public outputs."""
+
+    first_block: int
+    last_block: int
+    trace: bytes
+    pre_state_root: bytes
+    post_state_root: bytes
+    gas_used: int
+    outputs: PublicOutputs
+    blocks: tuple[BlockInput, ...]
+
+
+class NodeChain:
+    """An L2 chain on a :class:`NodeStore`, safe to use from several threads."""
+
+    def __init__(
+        self, store: NodeStore, config: ChainConfig, registry: PluginRegistry | None = None
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.vm, self.model = resolve_plugins(config.vm, config.state, registry)
+        self.lock = threading.RLock()
+        if store.head_number() < 0:
+            self._genesis()
+
+    # --- genesis ----------------------------------------------------------------------------
+
+    def _genesis(self) -> None:
+        c = self.config
+
+        def header(state_root: bytes) -> bytes:
+            return self.vm.genesis_header(
+                chain_id=c.chain_id, state_root=state_root, timestamp=c.genesis_timestamp,
+                gas_limit=c.gas_limit, base_fee=c.base_fee,
+            )  # fmt: skip
+
+        alloc = genesis_alloc(
+            c.alloc,
+            chain_id=c.chain_id,
+            header_commitment=self.vm.header_commitment(header(ZERO_HASH)),
+        )
+        view = self.model.open(self.store.state, self.model.empty_root(), record=True)
+        root = apply_genesis(view, alloc)
+        view.flush()
+        raw = header(root)
+        info = self.vm.decode_header(raw)
+        empty = rlp.encode([[], [], [], 0])
+        self.store.add_block(StoredBlock(0, info.hash, raw, b"", empty, 0, rlp.encode([])), [])
+        self.store.set_meta(
+            "chain",
+            {"chain_id": c.chain_id, "vm": c.vm, "state": c.state, "genesis": info.hash.hex()},
+        )
+        self.store.commit()
+
+    # --- reading ----------------------------------------------------------------------------
+
+    @property
+    def head(self) -> HeaderInfo:
+        """The newest block's header fields."""
+        return self.vm.decode_header(self.store.header(self.store.head_number()))
+
+    def header_info(self, number: int) -> HeaderInfo:
+        """The header fields of block ``number``."""
+        return self.vm.decode_header(self.store.header(number))
+
+    def view(self, number: int | None = None) -> StateView:
+        """A view of the state after block ``number`` (default: the head); writes to it are
+        kept in memory and never reach the store."""
+        root = self.header_info(self.store.head_number() if number is None else number).state_root
+        return self.model.open(self.store.state, root, record=True)
+
+    def queue_position(self, number: int | None = None) -> QueuePosition:
+        """How far blocks up to ``number`` (default: the head) consumed the L1 queue."""
+        return read_queue_position(self.view(number))
+
+    def block_input(self, number: int) -> BlockInput:
+        """The input of block ``number`` (not for genesis)."""
+        stored = self.store.block(number)
+        if stored is None or not stored.input:
+            raise KeyError(number)
+        return decode_block(stored.input)
+
+    def withdrawals(self, number: int) -> list[Withdrawal]:
+        """The withdrawals block ``number`` made, in order."""
+        stored = self.store.block(number)
+        if stored is None:
+            raise KeyError(number)
+        return [
+            Withdrawal(int.from_bytes(n, "big"), s, t, int.from_bytes(v, "big"), d)
+            for n, s, t, v, d in rlp.decode(stored.withdrawals)
+        ]
+
+    # --- building ---------------------------------------------------------------------------
+
+    def build_block(
+        self,
+        template: BlockInput,
+        *,
+        drop_invalid: bool = True,
+        mempool_hashes: list[bytes] | None = None,
+    ) -> BuiltTrace:
+        """Build one block on the head and commit it, with the mempool entries it used up.
+
+        ``template`` needs no number, parent hash or base fee (they are filled in). Invalid
+        transactions are left out with ``drop_invalid``; ``mempool_hashes`` (the hashes of the
+        template's transactions) are removed from the mempool in the same commit, included or
+        dropped.
+        """
+        with self.lock:
+            head = self.store.head_number()
+            built = build_trace(
+                self.vm, self.model, self.store.state,
+                chain_id=self.config.chain_id,
+                parent_header=self.store.header(head),
+                header_by_number=self.store.header,
+                queue_start=self.queue_position(),
+                blocks=[template],
+                drop_invalid=drop_invalid,
+                commit=True,
+            )  # fmt: skip
+            try:
+                self._store_block(built)
+                if mempool_hashes:
+                    self.store.remove_pending(mempool_hashes)
+                self.store.commit()
+            except BaseException:
+                self.store.rollback()
+                raise
+            return built
+
+    def _store_block(self, built: BuiltTrace) -> None:
+        (result,) = built.results
+        block = built.trace.blocks[0]
+        witness = built.trace.witness
+        oldest = result.info.number - len(witness.headers)
+        stored = StoredBlock(
+            number=result.info.number,
+            hash=result.info.hash,
+            header=result.header,
+            input=encode_block(block),
+            witness=rlp.encode(
+                [list(witness.state_nodes), list(witness.codes), list(built.created), oldest]
+            ),
+            gas_used=result.gas_used,
+            withdrawals=rlp.encode(
+                [[w.nonce, w.sender, w.target, w.value, w.data] for w in result.withdrawals]
+            ),
+        )
+        txs = [
+            (keccak(raw), raw, receipt)
+            for raw, receipt in zip(result.transactions, result.receipts, strict=True)
+        ]
+        self.store.add_block(stored, txs)
+
+    # --- batches ----------------------------------------------------------------------------
+
+    def assemble_batch(self, first: int, last: int) -> Batch:
+        """The trace and public outputs of blocks ``first``..``last`` (merged witnesses)."""
+        if not 1 <= first <= last <= self.store.head_number():
+            raise ValueError(f"no blocks {first}..{last} to batch")
+        created: set[bytes] = set()
+        nodes: dict[bytes, bytes] = {}
+        codes: dict[bytes, bytes] = {}
+        oldest = first - 1
+        inputs, withdrawals, gas = [], [], 0
+        for number in range(first, last + 1):
+            stored = self.store.block(number)
+            assert stored is not None
+            state_nodes, code_list, created_here, oldest_read = rlp.decode(stored.witness)
+            # A node is needed from the pre-state only if no earlier block of the batch made
+            # it: EXECUTE recreates those itself.
+            for node in state_nodes:
+                digest = keccak(node)
+                if digest not in created:
+                    nodes.setdefault(digest, node)
+            for code in code_list:
+                digest = keccak(code)
+                if digest not in created:
+                    codes.setdefault(digest, code)
+            created.update(created_here)
+            oldest = min(oldest, int.from_bytes(oldest_read, "big"))
+            inputs.append(decode_block(stored.input))
+            withdrawals.extend(self.withdrawals(number))
+            gas += stored.gas_used
+        start = self.queue_position(first - 1)
+        witness = Witness(
+            tuple(nodes.values()), tuple(codes.values()),
+            tuple(self.store.header(n) for n in range(oldest, first)),
+        )  # fmt: skip
+        trace = Trace(self.config.chain_id, start, tuple(inputs), witness)
+        parent = self.header_info(first - 1)
+        tip = self.header_info(last)
+        end = queue.consume(start, [m for block in inputs for m in block.l1_messages])
+        outputs = PublicOutputs(
+            chain_id=self.config.chain_id,
+            pre_state_root=parent.state_root,
+            post_state_root=tip.state_root,
+            gas_used=gas,
+            parent_hash=parent.hash,
+            block_hash=tip.hash,
+            block_number=tip.number,
+            block_count=last - first + 1,
+            receipts_root=_receipts_root(self.store.header(last)),
+            queue_start_index=start.index,
+            queue_start_hash=start.rolling_hash,
+            messages_consumed=end.index - start.index,
+            queue_end_hash=end.rolling_hash,
+            withdrawals_root=withdrawals_root(withdrawals),
+            withdrawal_count=len(withdrawals),
+        )
+        return Batch(
+            first,
+            last,
+            encode_trace(trace),
+            parent.state_root,
+            tip.state_root,
+            gas,
+            outputs,
+            tuple(inputs),
+        )
+
+
+def _receipts_root(header: bytes) -> bytes:
+    # Every rollupkit L2 header is an Ethereum header: the receipts root is field 5.
+    fields: Any = rlp.decode(header)
+    return bytes(fields[5])
