@@ -71,3 +71,22 @@ class ExecuteGasLimitExceeded(RollupkitError):
 
 class ProofError(RollupkitError):
     """A state or withdrawal proof does not verify."""
+
+
+# --- chains served over JSON-RPC ----------------------------------------------------------------
+
+
+class TransactionRejected(RollupkitError):
+    """A transaction was refused before or while being mined (nonce, funds, gas, fee)."""
+
+
+class CallReverted(RollupkitError):
+    """An ``eth_call`` or gas estimate failed; ``data`` is the revert data, if any."""
+
+    def __init__(self, message: str, data: bytes = b"") -> None:
+        super().__init__(message)
+        self.data = data
+
+
+class BlockNotFound(RollupkitError):
+    """No block with that number, hash or tag."""

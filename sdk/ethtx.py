@@ -67,10 +67,10 @@ class TxSummary:
 
 def summarize(tx: Any) -> TxSummary:
     """The mempool's view of a decoded transaction."""
-    max_fee = getattr(tx, "max_fee_per_gas", None)
-    tip = getattr(tx, "max_priority_fee_per_gas", None)
-    if max_fee is None:  # legacy and EIP-2930: one gas price, all of it above the base fee
-        max_fee = tip = tx.gas_price
+    if hasattr(tx, "max_fee_per_gas"):
+        max_fee, tip = int(tx.max_fee_per_gas), int(tx.max_priority_fee_per_gas)
+    else:  # legacy and EIP-2930: one gas price, all of it above the base fee
+        max_fee = tip = int(tx.gas_price)
     return TxSummary(
         hash=bytes(tx.hash), sender=bytes(tx.sender), nonce=tx.nonce, gas=tx.gas,
         max_fee=max_fee, tip=tip, value=tx.value, intrinsic_gas=tx.intrinsic_gas,

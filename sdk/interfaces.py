@@ -181,6 +181,17 @@ class NextBlock:
     base_fee: int
 
 
+@dataclass(frozen=True)
+class CallResult:
+    """The outcome of a read-only call (eth_call, gas estimation)."""
+
+    success: bool
+    output: bytes  # return data, or revert data when ``reverted``
+    gas_used: int
+    reverted: bool = False  # the code reverted (as opposed to an exceptional halt)
+    error: str = ""
+
+
 class VM(ABC):
     """An execution engine for L2 blocks.
 
@@ -215,6 +226,23 @@ class VM(ABC):
     @abstractmethod
     def next_block(self, parent_header: bytes) -> NextBlock:
         """Number, parent hash and base fee that a child of ``parent_header`` must carry."""
+
+    @abstractmethod
+    def call(
+        self,
+        state: StateView,
+        *,
+        chain_id: int,
+        parent_header: bytes,
+        sender: bytes,
+        to: bytes | None,
+        value: int,
+        data: bytes,
+        gas: int,
+    ) -> CallResult:
+        """Run a call (or, with ``to`` None, a contract creation) from ``sender`` in the
+        context of a child of ``parent_header``, at gas price zero, on ``state`` (a view the
+        caller throws away). Never raises for a failing call: that is ``success`` False."""
 
     @abstractmethod
     def execute_block(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import rlp
 from eth.abc import ComputationAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
@@ -10,10 +11,12 @@ from eth.chains.base import ChainContext
 from eth.consensus.context import ConsensusContext
 from eth.db.atomic import AtomicDB
 from eth.db.chain import ChainDB
+from eth.exceptions import Revert
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
 from eth.vm.interrupt import EVMMissingData
 from eth.vm.message import Message
+from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError
 from trie.exceptions import MissingTrieNode
 
@@ -25,7 +28,15 @@ from rollupkit.errors import (
     TraceError,
 )
 from rollupkit.ethtx import decode_signed_transaction
-from rollupkit.interfaces import VM, AncestorHashes, NextBlock, NodeStoreView, StateModel, StateView
+from rollupkit.interfaces import (
+    VM,
+    AncestorHashes,
+    CallResult,
+    NextBlock,
+    NodeStoreView,
+    StateModel,
+    StateView,
+)
 from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
 from rollupkit.withdrawals import withdrawals_from_logs
@@ -137,6 +148,51 @@ class EvmVM(VM):
             parent_hash=parent.hash,
             base_fee=calculate_expected_base_fee_per_gas(parent),
         )
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def call(
+        self,
+        state: StateView,
+        *,
+        chain_id: int,
+        parent_header: bytes,
+        sender: bytes,
+        to: bytes | None,
+        value: int,
+        data: bytes,
+        gas: int,
+    ) -> CallResult:
+        if not isinstance(state, NodeStoreView):
+            raise TypeError("the evm VM needs a state view with a node store (state model mpt)")
+        parent = self._header(parent_header)
+        # A child block's context with no base fee: calls are free, as eth_call is.
+        header = RollupEVM.create_header_from_parent(
+            parent, timestamp=parent.timestamp + 1, gas_limit=parent.gas_limit,
+            coinbase=parent.coinbase,
+        ).copy(base_fee_per_gas=0)  # fmt: skip
+        chaindb = ChainDB(AtomicDB())
+        vm = RollupEVM(
+            header, chaindb, ChainContext(chain_id), ConsensusContext(chaindb.db),
+            state_db=ViewDB(state), ancestors=_ParentOnly(parent),
+        )  # fmt: skip
+        evm_state = vm.state
+        unsigned = RollupEVM.create_unsigned_transaction(
+            nonce=evm_state.get_nonce(sender), gas_price=0, gas=gas, to=to or b"", value=value,
+            data=data,
+        )  # fmt: skip
+        try:
+            computation = evm_state.apply_transaction(SpoofTransaction(unsigned, from_=sender))
+        except ValidationError as exc:
+            return CallResult(False, b"", 0, error=str(exc))
+        used = gas - computation.get_gas_remaining()
+        if computation.is_success:
+            return CallResult(True, bytes(computation.output), used)
+        error = computation.error
+        if isinstance(error, Revert):
+            output = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
+            return CallResult(False, output, used, reverted=True, error="execution reverted")
+        return CallResult(False, b"", used, error=f"{type(error).__name__}: {error}")
 
     # --- execution ------------------------------------------------------------------------
 
@@ -296,6 +352,16 @@ class EvmVM(VM):
             withdrawals=withdrawals_from_logs(logs),
         )
         return result, tuple(dropped)
+
+
+class _ParentOnly(AncestorHashes):
+    """BLOCKHASH for a call: the parent is known, older blocks answer zero (no witness)."""
+
+    def __init__(self, parent: Any) -> None:
+        self._parent = parent
+
+    def hashes_back_from(self, number: int) -> Any:
+        yield self._parent.hash
 
 
 def _check_budget(used: int, budget: int | None, number: int) -> None:

@@ -29,7 +29,7 @@ from eth_account import Account as EthAccount
 from eth_hash.auto import keccak
 from eth_utils import ValidationError
 
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import BlockNotFound, CallReverted, TransactionRejected
 from rollupkit.gas_market import ExecuteGasConfig, ExecuteGasMarket
 from rollupkit.kvstore import PyEvmKV, SqliteKV
 from rollupkit.l1.precompile import EXECUTE_ADDRESS, execute_precompile, market_in_effect
@@ -37,22 +37,6 @@ from rollupkit.l1.precompile import EXECUTE_ADDRESS, execute_precompile, market_
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_L1_CHAIN_ID = 1337
 _META_PREFIX = b"rollupkit:devnet:"
-
-
-class TransactionRejected(RollupkitError):
-    """A transaction was refused before or while being mined (nonce, funds, gas, fee)."""
-
-
-class CallReverted(RollupkitError):
-    """An ``eth_call`` or gas estimate reverted; ``data`` is the revert data."""
-
-    def __init__(self, message: str, data: bytes = b"") -> None:
-        super().__init__(message)
-        self.data = data
-
-
-class BlockNotFound(RollupkitError):
-    """No block with that number or hash."""
 
 
 class L1Computation(PragueComputation):
@@ -280,6 +264,27 @@ class Devnet:
         """All receipts of a mined block."""
         with self._lock:
             return tuple(block.get_receipts(self.chain.chaindb))
+
+    @property
+    def chain_id(self) -> int:
+        """The L1 chain id."""
+        return self.config.chain_id
+
+    def next_base_fee(self) -> int:
+        """The base fee of the next block."""
+        from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+
+        return int(calculate_expected_base_fee_per_gas(self.head))
+
+    def proof(self, address: bytes, slots: list[int], block: int | str | bytes = "latest") -> Any:
+        """An eth_getProof proof of ``address`` and ``slots`` after ``block``."""
+        from rollupkit.interfaces import StateStore
+        from rollupkit.plugins import get_registry
+
+        header = self.header(block)
+        db = self.chain.chaindb.db
+        model = get_registry().create("state", "mpt")
+        return model.get_proof(StateStore(db, db), header.state_root, address, slots)
 
     # --- transactions -----------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rollupkit.l1.devnet import Devnet, DevnetConfig
-from rollupkit.rpc.eth import EthMethods
+from rollupkit.rpc.eth import DevnetMethods
 from rollupkit.rpc.server import JsonRpcServer
 
 
@@ -43,7 +43,9 @@ def start_devnet(
 ) -> RunningDevnet:
     """Start an embedded L1 and serve it (port 0 picks a free port)."""
     devnet = Devnet(config, data_dir=data_dir)
-    server = JsonRpcServer(EthMethods(devnet).methods(), host=host, port=port, name="rollupkit-l1")
+    server = JsonRpcServer(
+        DevnetMethods(devnet).methods(), host=host, port=port, name="rollupkit-l1"
+    )
     try:
         server.start()
     except BaseException:

@@ -1,4 +1,4 @@
-"""The ``eth_*`` JSON-RPC methods over a py-evm chain (the embedded L1 devnet).
+"""The ``eth_*`` JSON-RPC methods, over any chain backend (the embedded L1, an L2 node).
 
 Values follow the Ethereum JSON-RPC specification (execution-apis): quantities are hex without
 leading zeros, data is 0x-prefixed hex, block tags are latest, earliest, pending, safe and
@@ -14,12 +14,7 @@ from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
-from rollupkit.l1.devnet import (
-    BlockNotFound,
-    CallReverted,
-    Devnet,
-    TransactionRejected,
-)
+from rollupkit.errors import BlockNotFound, CallReverted, TransactionRejected
 from rollupkit.rpc.server import (
     EXECUTION_REVERTED,
     INVALID_PARAMS,
@@ -27,7 +22,7 @@ from rollupkit.rpc.server import (
     RpcError,
 )
 
-CLIENT_VERSION = "rollupkit-l1/{version}/py-evm"
+CLIENT_VERSION = "{client}/{version}/py-evm"
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -261,20 +256,30 @@ def _call_params(raw: Any) -> dict[str, Any]:
 
 
 class EthMethods:
-    """The eth_*, net_*, web3_* and devnet (evm_*) methods of a :class:`Devnet`."""
+    """The eth_*, net_* and web3_* methods of a chain backend.
 
-    def __init__(self, devnet: Devnet) -> None:
-        self.devnet = devnet
-        self.chain_id = devnet.config.chain_id
+    A backend offers: ``chain_id``, ``accounts`` (signers eth_sendTransaction may use),
+    ``head``, ``header(tag)``, ``block(tag)``, ``balance``/``nonce``/``code``/``storage``
+    (address, [slot,] tag), ``proof(address, slots, tag)``, ``transaction(hash)``,
+    ``receipt(hash)``, ``receipts(block)``, ``send_raw_transaction(raw)``,
+    ``call(params, tag)``, ``estimate_gas(params, tag)``, ``logs(first, last, addresses,
+    topics)`` and ``next_base_fee()``, with py-evm's block, transaction and receipt objects.
+    """
+
+    client = "rollupkit"
+
+    def __init__(self, chain: Any) -> None:
+        self.devnet = chain  # the backend (named for the first one: the L1 devnet)
+        self.chain_id = chain.chain_id
 
     def methods(self) -> dict[str, Callable[..., Any]]:
         """Method name → handler, for :class:`rollupkit.rpc.server.JsonRpcServer`."""
+        # A handler named ``eth__chainId`` answers ``eth_chainId``.
+        namespaces = ("eth", "net", "web3", "evm", "rollup", "rollupkit")
         return {
-            name.replace("__", "_", 1)
-            if name.startswith(("eth__", "net__", "web3__", "evm__", "rollupkit__"))
-            else name: getattr(self, name)
+            name.replace("__", "_", 1): getattr(self, name)
             for name in dir(self)
-            if "__" in name and not name.startswith("_")
+            if name.split("__", 1)[0] in namespaces and "__" in name
         }
 
     def _block(self, tag: Any) -> BlockAPI:
@@ -287,7 +292,7 @@ class EthMethods:
     def web3__clientVersion(self) -> str:
         from rollupkit import __version__
 
-        return CLIENT_VERSION.format(version=__version__)
+        return CLIENT_VERSION.format(client=self.client, version=__version__)
 
     def web3__sha3(self, data: str) -> str:
         return d(keccak(parse_data(data)))
@@ -327,9 +332,7 @@ class EthMethods:
         return q(1)
 
     def _next_base_fee(self) -> int:
-        from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
-
-        return int(calculate_expected_base_fee_per_gas(self.devnet.head))
+        return int(self.devnet.next_base_fee())
 
     def eth__feeHistory(
         self, count: Any, newest: Any = "latest", percentiles: Any = None
@@ -367,19 +370,8 @@ class EthMethods:
     def eth__getProof(
         self, address: str, slots: list[Any], block: Any = "latest"
     ) -> dict[str, Any]:
-        from rollupkit.interfaces import StateStore
-        from rollupkit.plugins import get_registry
-
-        header = self.devnet.header(self._tag(block))
-        db = self.devnet.chain.chaindb.db
-        model = get_registry().create("state", "mpt")
-        keys = [
-            parse_quantity(s, "storage key")
-            if not (isinstance(s, str) and len(s) > 2 and len(s) == 66)
-            else int(s, 16)
-            for s in slots
-        ]
-        proof = model.get_proof(StateStore(db, db), header.state_root, parse_address(address), keys)
+        keys = [int(parse_data(s, "storage key").hex() or "0", 16) for s in slots]
+        proof = self.devnet.proof(parse_address(address), keys, self._tag(block))
         account = proof.account
         return {
             "address": a(proof.address),
@@ -516,7 +508,13 @@ class EthMethods:
             )
         ]
 
-    # devnet controls (anvil / hardhat compatible names)
+
+class DevnetMethods(EthMethods):
+    """:class:`EthMethods` plus the devnet controls (anvil and hardhat names) and the EXECUTE
+    gas market of the embedded L1."""
+
+    client = "rollupkit-l1"
+
     def evm__mine(self, timestamp: Any = None) -> str:
         self.devnet.mine(parse_quantity(timestamp, "timestamp") if timestamp is not None else None)
         return "0x0"
@@ -543,7 +541,7 @@ class EthMethods:
         }
 
 
-def _number(devnet: Devnet, tag: Any, head: int) -> int:
+def _number(devnet: Any, tag: Any, head: int) -> int:
     value = parse_block(tag)
     if isinstance(value, int):
         return value
