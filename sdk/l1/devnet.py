@@ -444,13 +444,15 @@ class Devnet:
         topics: Sequence[Sequence[bytes] | None] = (),
     ) -> Iterator[tuple[Any, ReceiptAPI, SignedTransactionAPI, BlockAPI, int, int]]:
         """Logs matching an eth_getLogs filter: (log, receipt, tx, block, tx index, log index)."""
+        from rollupkit.rpc.eth import log_matches
+
         with self._lock:
             for number in range(from_block, to_block + 1):
                 block = self.chain.get_canonical_block_by_number(number)
                 log_index = 0
                 for tx_index, receipt in enumerate(block.get_receipts(self.chain.chaindb)):
                     for log in receipt.logs:
-                        if _log_matches(log, addresses, topics):
+                        if log_matches(log, addresses, topics):
                             yield (
                                 log,
                                 receipt,
@@ -460,17 +462,3 @@ class Devnet:
                                 log_index,
                             )
                         log_index += 1
-
-
-def _log_matches(
-    log: Any, addresses: Sequence[bytes], topics: Sequence[Sequence[bytes] | None]
-) -> bool:
-    if addresses and log.address not in addresses:
-        return False
-    log_topics = [t.to_bytes(32, "big") for t in log.topics]
-    for position, wanted in enumerate(topics):
-        if wanted is None or not wanted:
-            continue
-        if position >= len(log_topics) or log_topics[position] not in wanted:
-            return False
-    return True

@@ -33,7 +33,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS txs_by_block ON txs (number, idx)",
     """CREATE TABLE IF NOT EXISTS mempool (
         hash BLOB PRIMARY KEY, sender BLOB NOT NULL, nonce INTEGER NOT NULL,
-        raw BLOB NOT NULL, tip INTEGER NOT NULL, seq INTEGER NOT NULL)""",
+        raw BLOB NOT NULL, tip INTEGER NOT NULL, gas INTEGER NOT NULL, seq INTEGER NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS l1_messages (
         idx INTEGER PRIMARY KEY, message BLOB NOT NULL, l1_block INTEGER NOT NULL,
         l1_hash BLOB NOT NULL, l1_time INTEGER NOT NULL)""",
@@ -187,23 +187,30 @@ class NodeStore:
 
     # --- mempool ----------------------------------------------------------------------------
 
-    def add_pending(self, tx_hash: bytes, sender: bytes, nonce: int, raw: bytes, tip: int) -> None:
+    def add_pending(
+        self, tx_hash: bytes, sender: bytes, nonce: int, raw: bytes, tip: int, gas: int
+    ) -> None:
         """Add (or replace, for the same sender and nonce) a pending transaction."""
         self.db.execute("DELETE FROM mempool WHERE sender = ? AND nonce = ?", (sender, nonce))
         seq = self.db.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM mempool")[0][0]
         self.db.execute(
-            "INSERT INTO mempool (hash, sender, nonce, raw, tip, seq) VALUES (?, ?, ?, ?, ?, ?)",
-            (tx_hash, sender, nonce, raw, tip, seq),
+            "INSERT INTO mempool (hash, sender, nonce, raw, tip, gas, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (tx_hash, sender, nonce, raw, tip, gas, seq),
         )
 
     def remove_pending(self, hashes: list[bytes]) -> None:
         """Drop pending transactions (mined, or no longer valid)."""
         self.db.executemany("DELETE FROM mempool WHERE hash = ?", [(h,) for h in hashes])
 
-    def pending(self) -> list[tuple[bytes, bytes, int, bytes, int]]:
-        """(hash, sender, nonce, raw, tip) of every pending transaction, oldest first."""
-        rows = self.db.query("SELECT hash, sender, nonce, raw, tip FROM mempool ORDER BY seq")
-        return [(bytes(h), bytes(s), int(n), bytes(r), int(t)) for h, s, n, r, t in rows]
+    def pending(self) -> list[tuple[bytes, bytes, int, bytes, int, int]]:
+        """(hash, sender, nonce, raw, tip, gas) of every pending transaction, oldest first."""
+        rows = self.db.query("SELECT hash, sender, nonce, raw, tip, gas FROM mempool ORDER BY seq")
+        return [(bytes(h), bytes(s), int(n), bytes(r), int(t), int(g)) for h, s, n, r, t, g in rows]
+
+    def pending_count(self) -> int:
+        """How many transactions are pending."""
+        return int(self.db.query("SELECT COUNT(*) FROM mempool")[0][0])
 
     def pending_tx(self, tx_hash: bytes) -> bytes | None:
         """A pending transaction's raw bytes."""

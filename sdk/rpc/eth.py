@@ -7,7 +7,7 @@ finalized. web3.py, ethers and cast talk to it unmodified.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
@@ -233,6 +233,21 @@ def format_receipt(
         "status": q(1 if receipt.state_root == b"\x01" else 0),
         "type": q(getattr(tx, "type_id", None) or 0),
     }
+
+
+def log_matches(
+    log: Any, addresses: Sequence[bytes], topics: Sequence[Sequence[bytes] | None]
+) -> bool:
+    """Whether a py-evm log passes an eth_getLogs address and topics filter."""
+    if addresses and log.address not in addresses:
+        return False
+    log_topics = [t.to_bytes(32, "big") for t in log.topics]
+    for position, wanted in enumerate(topics):
+        if not wanted:
+            continue
+        if position >= len(log_topics) or log_topics[position] not in wanted:
+            return False
+    return True
 
 
 # --- methods ---------------------------------------------------------------------------------

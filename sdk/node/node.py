@@ -1,0 +1,109 @@
+"""A rollup node: the sequencer, the L2 JSON-RPC, and (with an L1) the queue watcher, the
+batcher and settler, or, as a follower, the derivation of the chain from L1 alone.
+
+Every role runs on its own thread in one process; :meth:`Node.stop` ends them all. Each role
+resumes from the database after a crash or a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rollupkit.node.backend import L2Backend
+from rollupkit.node.chain import ChainConfig, NodeChain
+from rollupkit.node.mempool import Mempool
+from rollupkit.node.rpc import L2Methods
+from rollupkit.node.sequencer import L1View, Sequencer, SequencerPolicy
+from rollupkit.node.store import NodeStore
+from rollupkit.plugins import PluginRegistry
+from rollupkit.rpc.server import JsonRpcServer
+
+log = logging.getLogger("rollupkit.node")
+
+
+@dataclass
+class NodeConfig:
+    """Everything a node needs besides the chain's own definition."""
+
+    data_dir: Path
+    chain: ChainConfig = field(default_factory=ChainConfig)
+    role: str = "sequencer"  # or "follower"
+    block_time: float = 1.0
+    rpc_host: str = "127.0.0.1"
+    rpc_port: int = 0
+    policy: SequencerPolicy = field(default_factory=SequencerPolicy)
+
+
+class Node:
+    """One rollup node process."""
+
+    def __init__(self, config: NodeConfig, registry: PluginRegistry | None = None) -> None:
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = NodeStore(config.data_dir / "node.sqlite")
+        self.chain = NodeChain(self.store, config.chain, registry)
+        self.mempool = Mempool(self.chain) if config.role == "sequencer" else None
+        self.sequencer = (
+            Sequencer(self.chain, self.mempool, config.policy) if self.mempool is not None else None
+        )
+        self.backend = L2Backend(self.chain, self.mempool)
+        self.server = JsonRpcServer(
+            L2Methods(self.backend, self).methods(),
+            host=config.rpc_host, port=config.rpc_port, name="rollupkit-l2",
+        )  # fmt: skip
+        self.l1_view = L1View()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.errors: list[str] = []
+
+    @property
+    def url(self) -> str:
+        """The L2 JSON-RPC URL."""
+        return self.server.url
+
+    def start(self) -> Node:
+        """Serve JSON-RPC and start the roles' loops."""
+        self.server.start()
+        if self.sequencer is not None:
+            self._spawn("sequencer", self.config.block_time, self.produce_block)
+        return self
+
+    def _spawn(self, name: str, interval: float, step: Callable[[], object]) -> None:
+        def loop() -> None:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    step()
+                except Exception as exc:
+                    log.exception("%s failed", name)
+                    self.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
+
+        thread = threading.Thread(target=loop, name=f"rollupkit-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def produce_block(self) -> object:
+        """One sequencer step (also callable directly, e.g. from tests)."""
+        assert self.sequencer is not None
+        return self.sequencer.produce(self.l1_view)
+
+    def stop(self) -> None:
+        """Stop every role and close the database."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self.server.stop()
+        with self.chain.lock:
+            self.store.close()
+
+    def __enter__(self) -> Node:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

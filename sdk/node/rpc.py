@@ -1,0 +1,138 @@
+"""The L2 node's JSON-RPC: the eth_* methods plus ``rollup_*``.
+
+``rollup_*`` methods:
+
+* ``rollup_status()``: head, settled block, L1 queue position, pending transactions.
+* ``rollup_getBlockStatus(block)``: which batch holds a block and how far it got
+  (``unbatched``, ``built``, ``posted``, ``settled``).
+* ``rollup_getBatch(id)``: a batch's blocks, status and L1 transactions.
+* ``rollup_getWithdrawalProof(txHash)``: each withdrawal the transaction made, with its leaf
+  index and Merkle proof against its batch's withdrawals root, and the batch's settlement
+  index on L1 (what ``L1Bridge.claimWithdrawal`` takes).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rollupkit.node.backend import L2Backend
+from rollupkit.rpc.eth import EthMethods, d, parse_block, parse_data, q
+from rollupkit.rpc.server import INVALID_PARAMS, SERVER_ERROR, RpcError
+from rollupkit.withdrawals import merkle_proof, withdrawal_leaf
+
+if TYPE_CHECKING:
+    from rollupkit.node.node import Node
+
+
+class L2Methods(EthMethods):
+    """eth_*, net_*, web3_* and rollup_* for an L2 node."""
+
+    client = "rollupkit-l2"
+
+    def __init__(self, backend: L2Backend, node: Node) -> None:
+        super().__init__(backend)
+        self.backend = backend
+        self.node = node
+
+    def rollup__status(self) -> dict[str, Any]:
+        store = self.backend.store
+        position = self.backend.chain.queue_position()
+        return {
+            "role": self.node.config.role,
+            "head": q(store.head_number()),
+            "settledBlock": q(int(store.get_meta("settled_block", 0))),
+            "queueIndex": q(position.index),
+            "queueKnown": q(store.message_count()),
+            "pendingTransactions": q(store.pending_count()),
+            "batches": q(len(store.batches())),
+            "errors": self.node.errors[-5:],
+        }
+
+    def rollup__getBlockStatus(self, block: Any = "latest") -> dict[str, Any]:
+        number = self.backend._number(parse_block(block))
+        batch = self.backend.store.batch_of_block(number)
+        status = "genesis" if number == 0 else ("unbatched" if batch is None else batch["status"])
+        return {
+            "block": q(number),
+            "hash": d(self.backend.chain.header_info(number).hash),
+            "status": status,
+            "batch": _batch_json(batch) if batch else None,
+        }
+
+    def rollup__getBatch(self, batch_id: Any) -> dict[str, Any] | None:
+        batch = self.backend.store.batch(int(batch_id))
+        return _batch_json(batch) if batch else None
+
+    def rollup__getWithdrawalProof(self, tx_hash: str) -> dict[str, Any]:
+        digest = parse_data(tx_hash, "transaction hash", 32)
+        location = self.backend.store.tx_location(digest)
+        if location is None:
+            raise RpcError(INVALID_PARAMS, f"unknown transaction {tx_hash}")
+        number, index = location
+        batch = self.backend.store.batch_of_block(number)
+        if batch is None:
+            raise RpcError(SERVER_ERROR, f"block {number} is not in a batch yet; try again later")
+        chain = self.backend.chain
+        leaves: list[bytes] = []
+        mine: list[tuple[int, Any]] = []
+        for block in range(batch["first_block"], batch["last_block"] + 1):
+            block_withdrawals = chain.withdrawals(block)
+            receipts = self.backend.receipts(self.backend.block(block)) if block == number else ()
+            owned = (
+                _withdrawals_of_tx(block_withdrawals, receipts, index) if block == number else set()
+            )
+            for position, withdrawal in enumerate(block_withdrawals):
+                if position in owned:
+                    mine.append((len(leaves), withdrawal))
+                leaves.append(withdrawal_leaf(withdrawal))
+        if not mine:
+            raise RpcError(SERVER_ERROR, f"transaction {tx_hash} made no withdrawal")
+        detail = batch["detail"]
+        return {
+            "batch": batch["id"],
+            "status": batch["status"],
+            "settlementIndex": detail.get("settlement_index"),
+            "withdrawals": [
+                {
+                    "nonce": q(w.nonce),
+                    "sender": d(w.sender),
+                    "target": d(w.target),
+                    "value": q(w.value),
+                    "data": d(w.data),
+                    "leafIndex": leaf,
+                    "proof": [d(p) for p in merkle_proof(leaves, leaf)],
+                }
+                for leaf, w in mine
+            ],
+        }
+
+
+def _withdrawals_of_tx(
+    withdrawals: list[Any], receipts: tuple[Any, ...], tx_index: int
+) -> set[int]:
+    """Positions, among a block's withdrawals, of those made by transaction ``tx_index``:
+    withdrawals are in log order, so count the bridge's withdrawal logs per receipt."""
+    from rollupkit.withdrawals import L2_BRIDGE_ADDRESS, WITHDRAWAL_EVENT_TOPIC
+
+    topic = int.from_bytes(WITHDRAWAL_EVENT_TOPIC, "big")
+    position = 0
+    owned: set[int] = set()
+    for i, receipt in enumerate(receipts):
+        for log in receipt.logs:
+            if log.address == L2_BRIDGE_ADDRESS and log.topics and log.topics[0] == topic:
+                if i == tx_index:
+                    owned.add(position)
+                position += 1
+    # Withdrawals made by deposit calls come before every transaction's.
+    offset = len(withdrawals) - position
+    return {p + offset for p in owned}
+
+
+def _batch_json(batch: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": batch["id"],
+        "firstBlock": q(batch["first_block"]),
+        "lastBlock": q(batch["last_block"]),
+        "status": batch["status"],
+        **{k: v for k, v in batch["detail"].items() if not k.startswith("_")},
+    }
