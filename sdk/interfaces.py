@@ -26,6 +26,7 @@ from rollupkit.types import (
     BlockInput,
     BlockResult,
     HeaderInfo,
+    L1Message,
     Witness,
 )
 
@@ -282,18 +283,27 @@ class VM(ABC):
 
 
 class Derivation(ABC):
-    """Turns L2 blocks into L1 data (the batcher's side) and L1 data back into blocks."""
+    """Turns L2 blocks into L1 data (the batcher's side) and L1 data back into blocks (the
+    follower's side). ``carrier`` says where the data travels: ``calldata`` or ``blobs``."""
 
     description: ClassVar[str] = ""
+    carrier: ClassVar[str] = "calldata"
 
     @abstractmethod
-    def encode_batch(self, chain_id: int, blocks: Sequence[BlockInput]) -> list[bytes]:
-        """Encode ``blocks`` into one or more L1 payloads (calldata or blob contents)."""
+    def encode_batch(
+        self, chain_id: int, blocks: Sequence[BlockInput], *, compression: str = "none"
+    ) -> list[bytes]:
+        """Encode ``blocks`` into L1 payloads: calldata strings, or 131,072-byte blobs."""
 
     @abstractmethod
-    def decode_batch(self, chain_id: int, payloads: Sequence[bytes]) -> list[BlockInput]:
-        """The inverse of :meth:`encode_batch`; raise :class:`rollupkit.errors.TraceError`
-        on data it cannot decode."""
+    def decode_batch(
+        self,
+        chain_id: int,
+        payloads: Sequence[bytes],
+        message_at: Callable[[int], L1Message],
+    ) -> list[BlockInput]:
+        """The inverse of :meth:`encode_batch`, with L1 messages taken from the queue by
+        index; raise :class:`rollupkit.errors.TraceError` on data it cannot decode."""
 
 
 class ProofBackend(ABC):

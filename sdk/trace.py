@@ -66,7 +66,8 @@ LIMITS = TraceLimits()
 # --- encoding --------------------------------------------------------------------------------
 
 
-def _message_fields(message: L1Message) -> list[Any]:
+def message_fields(message: L1Message) -> list[Any]:
+    """The RLP structure of one L1 message."""
     return [
         int(message.kind),
         message.index,
@@ -90,7 +91,7 @@ def block_fields(block: BlockInput) -> list[Any]:
         block.parent_hash,
         block.l1_anchor,
         block.extra_data,
-        [_message_fields(m) for m in block.l1_messages],
+        [message_fields(m) for m in block.l1_messages],
         list(block.transactions),
     ]
 
