@@ -317,9 +317,15 @@ def attest_batch(
     claimed: PublicOutputs,
     vm: str = "evm",
     state: str = "mpt",
+    onchain_trace: bytes | None = None,
 ) -> bytes:
     """Act as verifier clients holding ``keys``: re-execute the batch with rollupkit's
-    EXECUTE and sign the claim only if it verifies with exactly the claimed outputs."""
+    EXECUTE and sign the claim only if it verifies with exactly the claimed outputs.
+
+    ``onchain_trace`` is what ``submitBatch`` will carry as its trace argument, which the
+    signatures cover (default: the trace itself). A rollup whose data is posted elsewhere
+    (blobs, or calldata to its inbox) passes ``b""`` and saves that calldata.
+    """
     from rollupkit.execution import execute_detailed
 
     result = execute_detailed(pre_state_root, post_state_root, trace, gas_used, vm=vm, state=state)
@@ -327,4 +333,5 @@ def attest_batch(
         raise AttestationRefused(f"the batch does not verify: {result.reason}: {result.detail}")
     if result.outputs != claimed:
         raise AttestationRefused("the claimed public outputs are not what the trace produces")
-    return sign_attestations(keys, attestation_digest(l1_chain_id, verifier, claimed, trace))
+    signed_trace = trace if onchain_trace is None else onchain_trace
+    return sign_attestations(keys, attestation_digest(l1_chain_id, verifier, claimed, signed_trace))

@@ -212,6 +212,30 @@ class NodeChain:
         ]
         self.store.add_block(stored, txs)
 
+    def rollback_to(self, number: int, *, return_to_mempool: bool) -> None:
+        """Forget blocks above ``number`` (an L1 reorg dropped messages they used), putting
+        their own transactions back in the mempool if asked. Forced transactions are not put
+        back: they come again from the L1 queue."""
+        from rollupkit.errors import InvalidTransactionError
+        from rollupkit.ethtx import decode_signed_transaction, summarize
+
+        with self.lock:
+            head = self.store.head_number()
+            if return_to_mempool:
+                for block_number in range(number + 1, head + 1):
+                    forced = {m.data for m in self.block_input(block_number).l1_messages}
+                    for _, raw, _ in self.store.block_txs(block_number):
+                        if raw in forced:
+                            continue
+                        try:
+                            tx = summarize(decode_signed_transaction(raw, self.config.chain_id))
+                        except InvalidTransactionError:
+                            continue
+                        self.store.add_pending(tx.hash, tx.sender, tx.nonce, raw, tx.tip, tx.gas)
+            self.store.remove_blocks_after(number)
+            self.store.remove_batches_from_block(number)
+            self.store.commit()
+
     # --- batches ----------------------------------------------------------------------------
 
     def assemble_batch(self, first: int, last: int) -> Batch:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rollupkit.node.backend import L2Backend
 from rollupkit.node.chain import ChainConfig, NodeChain
+from rollupkit.node.l1link import L1Link, L1Settings
 from rollupkit.node.mempool import Mempool
 from rollupkit.node.rpc import L2Methods
 from rollupkit.node.sequencer import L1View, Sequencer, SequencerPolicy
@@ -37,6 +38,8 @@ class NodeConfig:
     rpc_host: str = "127.0.0.1"
     rpc_port: int = 0
     policy: SequencerPolicy = field(default_factory=SequencerPolicy)
+    l1: L1Settings | None = None  # None: a standalone L2 (no queue, no settlement)
+    l1_poll: float = 0.5
 
 
 class Node:
@@ -57,6 +60,7 @@ class Node:
             host=config.rpc_host, port=config.rpc_port, name="rollupkit-l2",
         )  # fmt: skip
         self.l1_view = L1View()
+        self.l1 = L1Link(config.l1, self.chain, config.role) if config.l1 is not None else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.errors: list[str] = []
@@ -71,7 +75,16 @@ class Node:
         self.server.start()
         if self.sequencer is not None:
             self._spawn("sequencer", self.config.block_time, self.produce_block)
+        if self.l1 is not None:
+            self._spawn("l1", self.config.l1_poll, self.l1_step)
         return self
+
+    def l1_step(self) -> None:
+        """One L1 step: read L1; as the sequencer, move batches along."""
+        assert self.l1 is not None
+        self.l1_view = self.l1.sync()
+        if self.config.role == "sequencer":
+            self.l1.batch_step()
 
     def _spawn(self, name: str, interval: float, step: Callable[[], object]) -> None:
         def loop() -> None:

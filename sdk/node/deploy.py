@@ -1,0 +1,66 @@
+"""Deploy a rollup's L1 contracts for a chain, and describe them for a node."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account as EthAccount
+from web3 import Web3
+
+from rollupkit.l1.contracts import deploy_rollup
+from rollupkit.node.chain import ChainConfig, NodeChain
+from rollupkit.node.l1link import L1Settings, default_inbox
+from rollupkit.node.store import NodeStore
+from rollupkit.types import HeaderInfo
+
+
+def genesis_of(chain: ChainConfig) -> HeaderInfo:
+    """The genesis block a chain config gives (computed in memory)."""
+    store = NodeStore(Path(":memory:"))
+    try:
+        return NodeChain(store, chain).head
+    finally:
+        store.close()
+
+
+def deploy_for_chain(
+    chain: ChainConfig,
+    l1_url: str,
+    deployer: Any,
+    *,
+    batcher_key: bytes,
+    verifier: str = "execute",
+    attester_keys: Sequence[bytes] = (),
+    threshold: int = 0,
+    derivation: str = "calldata",
+    compression: str = "none",
+    inclusion_deadline: int = 3600,
+    finality_delay: int = 0,
+    **settings: Any,
+) -> L1Settings:
+    """Deploy bridge, verifier and settlement for ``chain`` on the L1 at ``l1_url``; return
+    the settings a node needs to use them."""
+    w3 = Web3(Web3.HTTPProvider(l1_url))
+    genesis = genesis_of(chain)
+    start = int(w3.eth.block_number)
+    attesters = [EthAccount.from_key(k).address for k in attester_keys]
+    contracts = deploy_rollup(
+        w3, deployer, l2_chain_id=chain.chain_id, genesis_state_root=genesis.state_root,
+        genesis_block_hash=genesis.hash, verifier=verifier, vm=chain.vm, state=chain.state,
+        attesters=attesters, threshold=threshold or len(attesters),
+        inclusion_deadline=inclusion_deadline, finality_delay=finality_delay,
+    )  # fmt: skip
+    return L1Settings(
+        url=l1_url,
+        deployment=contracts.deployment,
+        deploy_block=start,
+        inbox=default_inbox(chain.chain_id),
+        batcher_key=batcher_key,
+        attester_keys=list(attester_keys),
+        derivation=derivation,
+        compression=compression,
+        inclusion_deadline=inclusion_deadline,
+        **settings,
+    )

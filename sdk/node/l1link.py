@@ -1,0 +1,382 @@
+"""The node's link to L1: the message queue, batch data, settlement, and reorgs.
+
+:meth:`L1Link.sync` reads L1 up to its head (less ``confirmations``): queued messages into the
+store, settled batches, and, for a follower, the batch data posted to the rollup's inbox,
+which it turns back into L2 blocks with the derivation plugin. It remembers recent L1 block
+hashes; when one changes (a reorg), it forgets what came from the dropped blocks, rolls the
+L2 back to before the first block that used a dropped message, and re-reads.
+
+:meth:`L1Link.batch_step` (sequencer only) groups blocks into batches, posts each batch's data
+(calldata or blobs), then settles it (EXECUTE re-execution, or attestations), strictly in
+order; a failed step is retried on the next call, and a batch found already settled on L1
+(say, after a crash between sending and recording) is not sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account as EthAccount
+from eth_utils import to_checksum_address
+from web3 import Web3
+
+from rollupkit.errors import RollupkitError, TraceError
+from rollupkit.l1.contracts import Deployment, RollupContracts, attest_batch
+from rollupkit.node.chain import NodeChain
+from rollupkit.node.sequencer import L1View
+from rollupkit.node.store import QueuedMessage
+from rollupkit.plugins import get_registry
+from rollupkit.types import BlockInput
+
+log = logging.getLogger("rollupkit.node.l1")
+
+#: How many recent L1 block hashes are kept to detect reorgs.
+REORG_WINDOW = 64
+#: How many L1 blocks one sync reads at most.
+SYNC_CHUNK = 1000
+
+
+def default_inbox(chain_id: int) -> str:
+    """The address batches are posted to (nothing lives there: it only names the rollup)."""
+    return to_checksum_address((0xFF << 152 | chain_id).to_bytes(20, "big"))
+
+
+@dataclass
+class L1Settings:
+    """Where the rollup lives on L1 and how the node talks to it."""
+
+    url: str
+    deployment: Deployment
+    deploy_block: int
+    inbox: str
+    batcher_key: bytes
+    attester_keys: list[bytes] = field(default_factory=list)
+    derivation: str = "calldata"
+    compression: str = "none"
+    confirmations: int = 0
+    inclusion_deadline: int = 3600
+    max_blocks_per_batch: int = 32
+    max_batch_gas: int = 12_000_000
+    batch_interval: float = 2.0
+
+
+class L1Link:
+    """One node's view of, and actions on, L1."""
+
+    def __init__(self, settings: L1Settings, chain: NodeChain, role: str) -> None:
+        self.settings = settings
+        self.chain = chain
+        self.store = chain.store
+        self.role = role
+        self.w3 = Web3(Web3.HTTPProvider(settings.url, request_kwargs={"timeout": 60}))
+        self.batcher = EthAccount.from_key(settings.batcher_key)
+        self.contracts = RollupContracts(self.w3, settings.deployment, self.batcher)
+        self.derivation = get_registry().create("derivation", settings.derivation)
+        self.view = L1View()
+        self._block_cache: dict[int, Any] = {}
+
+    # --- reading L1 -------------------------------------------------------------------------
+
+    def _block(self, number: int) -> Any:
+        block = self._block_cache.get(number)
+        if block is None:
+            block = self.w3.eth.get_block(number, full_transactions=self.role == "follower")
+            self._block_cache[number] = block
+            if len(self._block_cache) > 4 * SYNC_CHUNK:
+                self._block_cache.clear()
+        return block
+
+    def sync(self) -> L1View:
+        """Read L1 up to its safe head; returns the view of the L1 head."""
+        head = self.w3.eth.get_block("latest")
+        self.view = L1View(bytes(head["hash"]), int(head["timestamp"]))
+        self._check_reorg()
+        synced = int(self.store.get_meta("l1_synced", self.settings.deploy_block - 1))
+        target = min(int(head["number"]) - self.settings.confirmations, synced + SYNC_CHUNK)
+        if target <= synced:
+            return self.view
+        first = synced + 1
+        messages = self._messages(first, target)
+        with self.chain.lock:
+            self.store.add_messages(messages)
+            self._settled(first, target)
+            recent = self.store.get_meta("l1_recent", [])
+            for number in range(max(first, target - REORG_WINDOW + 1), target + 1):
+                recent.append([number, bytes(self._block(number)["hash"]).hex()])
+            self.store.set_meta("l1_recent", recent[-REORG_WINDOW:])
+            self.store.set_meta("l1_synced", target)
+            self.store.set_meta(
+                "l1_head", {"hash": self.view.block_hash.hex(), "timestamp": self.view.timestamp}
+            )
+            self.store.commit()
+        if self.role == "follower":
+            self._derive(first, target)
+        return self.view
+
+    def _messages(self, first: int, last: int) -> list[QueuedMessage]:
+        events = self.contracts.bridge.events.MessageQueued().get_logs(
+            from_block=first, to_block=last
+        )
+        known = self.store.message_count()
+        queued = []
+        for event in sorted(events, key=lambda e: e.args["index"]):
+            if event.args["index"] < known:
+                continue
+            from rollupkit.l1.contracts import _message
+
+            block = self._block(int(event["blockNumber"]))
+            queued.append(
+                QueuedMessage(
+                    _message(event.args),
+                    int(event["blockNumber"]),
+                    bytes(block["hash"]),
+                    int(block["timestamp"]),
+                )
+            )
+        return queued
+
+    def _settled(self, first: int, last: int) -> None:
+        events = self.contracts.rollup.events.BatchSettled().get_logs(
+            from_block=first, to_block=last
+        )
+        for event in events:
+            number = int(event.args["blockNumber"])
+            if number == 0:
+                continue
+            batch = self.store.batch_of_block(number)
+            if batch is not None and batch["last_block"] == number:
+                self.store.update_batch(
+                    batch["id"],
+                    "settled",
+                    settlement_index=int(event.args["batchIndex"]),
+                    settle_l1_block=int(event["blockNumber"]),
+                )
+            settled = int(self.store.get_meta("settled_block", 0))
+            self.store.set_meta("settled_block", max(settled, number))
+
+    def _check_reorg(self) -> None:
+        recent = self.store.get_meta("l1_recent", [])
+        for number, block_hash in reversed(recent):
+            try:
+                current = bytes(self.w3.eth.get_block(number)["hash"]).hex()
+            except Exception:  # noqa: BLE001 - the block is gone: the chain got shorter
+                current = None
+            if current == block_hash:
+                fork = None if number == recent[-1][0] else number + 1
+                break
+        else:
+            fork = recent[0][0] if recent else None
+        if fork is not None:
+            self.rewind_l1(fork)
+
+    def rewind_l1(self, fork: int) -> None:
+        """Forget everything read from L1 blocks ``fork`` and later (they were reorged out),
+        rolling the L2 back to before its first block that used a forgotten message."""
+        log.warning("L1 reorg: rewinding to L1 block %d", fork - 1)
+        self._block_cache.clear()
+        with self.chain.lock:
+            dropped = [q for q in self.store.messages() if q.l1_block >= fork]
+            if dropped:
+                first_dropped = min(q.message.index for q in dropped)
+                head = self.store.head_number()
+                keep = head
+                while keep > 0 and self.chain.queue_position(keep).index > first_dropped:
+                    keep -= 1
+                if keep < head:
+                    self.chain.rollback_to(keep, return_to_mempool=self.role == "sequencer")
+                self.store.remove_messages_from(first_dropped)
+            for batch in self.store.batches():
+                detail = batch["detail"]
+                posted_late = detail.get("post_l1_block", -1) >= fork
+                settled_late = detail.get("settle_l1_block", -1) >= fork
+                if batch["status"] in ("posted", "settled") and (posted_late or settled_late):
+                    self.store.update_batch(batch["id"], "built" if posted_late else "posted")
+            settled = [b for b in self.store.batches("settled")]
+            self.store.set_meta("settled_block", settled[-1]["last_block"] if settled else 0)
+            recent = [r for r in self.store.get_meta("l1_recent", []) if r[0] < fork]
+            self.store.set_meta("l1_recent", recent)
+            self.store.set_meta("l1_synced", fork - 1)
+            self.store.commit()
+
+    # --- the follower -----------------------------------------------------------------------
+
+    def _derive(self, first: int, last: int) -> None:
+        inbox = self.settings.inbox.lower()
+        batcher = self.batcher.address.lower()
+        for number in range(first, last + 1):
+            block = self._block(number)
+            for tx in block["transactions"]:
+                if (tx.get("to") or "").lower() != inbox or tx["from"].lower() != batcher:
+                    continue
+                try:
+                    blocks = self.derivation.decode_batch(
+                        self.chain.config.chain_id, self._payloads(tx), self._message_at
+                    )
+                except TraceError as exc:
+                    log.warning("ignoring undecodable batch in %s: %s", tx["hash"].hex(), exc)
+                    continue
+                self._apply(blocks)
+
+    def _payloads(self, tx: Any) -> list[bytes]:
+        if self.derivation.carrier == "blobs":
+            method: Any = "anvil_getBlobsByTransactionHash"
+            blobs = self.w3.provider.make_request(method, [tx["hash"].to_0x_hex()])
+            return [bytes.fromhex(b[2:]) for b in blobs.get("result") or []]
+        return [bytes(tx["input"])]
+
+    def _message_at(self, index: int) -> Any:
+        for queued in self.store.messages(index):
+            if queued.message.index == index:
+                return queued.message
+            break
+        raise KeyError(index)
+
+    def _apply(self, blocks: list[BlockInput]) -> None:
+        for block in blocks:
+            head = self.store.head_number()
+            if block.number <= head:
+                continue  # posted again after a retry: already derived
+            if block.number != head + 1:
+                raise RollupkitError(f"batch skips from block {head} to {block.number}")
+            built = self.chain.build_block(block, drop_invalid=False)
+            if built.trace.blocks[0] != block:
+                raise RollupkitError(f"derived block {block.number} differs from the posted one")
+
+    # --- the sequencer's batches ------------------------------------------------------------
+
+    def batch_step(self) -> None:
+        """Make a batch if it is time, then move the oldest unsettled batch one step."""
+        self._make_batch()
+        for batch in self.store.batches():
+            if batch["status"] == "settled":
+                continue
+            if batch["status"] == "built":
+                self._post(batch)
+            elif batch["status"] == "posted":
+                self._settle(batch)
+            return  # strictly in order
+
+    def _make_batch(self) -> None:
+        with self.chain.lock:
+            batches = self.store.batches()
+            first = batches[-1]["last_block"] + 1 if batches else 1
+            head = self.store.head_number()
+            if head < first:
+                return
+            oldest = self.chain.header_info(first)
+            young = time.time() - oldest.timestamp < self.settings.batch_interval
+            if head - first + 1 < self.settings.max_blocks_per_batch and young:
+                return
+            last, gas = first, 0
+            for number in range(
+                first, min(head, first + self.settings.max_blocks_per_batch - 1) + 1
+            ):
+                stored = self.store.block(number)
+                assert stored is not None
+                if gas + stored.gas_used > self.settings.max_batch_gas and number > first:
+                    break
+                gas += stored.gas_used
+                last = number
+            if self._leaves_overdue_message(last) and last < head:
+                last = head
+            self.store.add_batch(first, last)
+            self.store.commit()
+
+    def _leaves_overdue_message(self, last: int) -> bool:
+        position = self.chain.queue_position(last)
+        for queued in self.store.messages(position.index):
+            due = queued.l1_time + self.settings.inclusion_deadline
+            return self.view.timestamp + 60 >= due
+        return False
+
+    def _post(self, batch: dict[str, Any]) -> None:
+        blocks = [
+            self.chain.block_input(n) for n in range(batch["first_block"], batch["last_block"] + 1)
+        ]
+        payloads = self.derivation.encode_batch(
+            self.chain.config.chain_id, blocks, compression=self.settings.compression
+        )
+        tx: dict[str, Any] = {
+            "to": self.settings.inbox,
+            "value": 0,
+            "chainId": self.w3.eth.chain_id,
+            "nonce": self.w3.eth.get_transaction_count(self.batcher.address, "pending"),
+        }
+        base_fee = int(self.w3.eth.get_block("latest")["baseFeePerGas"])
+        tx.update(maxFeePerGas=2 * base_fee + 10**9, maxPriorityFeePerGas=10**9)
+        if self.derivation.carrier == "blobs":
+            tx.update(type=3, data=b"", gas=100_000, maxFeePerBlobGas=10**10)
+            signed = self.batcher.sign_transaction(tx, blobs=payloads)
+        else:
+            tx.update(data=payloads[0])
+            estimate: Any = {"from": self.batcher.address, **tx}
+            tx["gas"] = int(self.w3.eth.estimate_gas(estimate)) + 10_000
+            signed = self.batcher.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        with self.chain.lock:
+            self.store.update_batch(
+                batch["id"],
+                "posted",
+                post_tx=tx_hash.to_0x_hex(),
+                post_l1_block=int(receipt["blockNumber"]),
+                l1_bytes=sum(len(p) for p in payloads),
+                carrier=self.derivation.carrier,
+            )
+            self.store.commit()
+
+    def _settle(self, batch: dict[str, Any]) -> None:
+        assembled = self.chain.assemble_batch(batch["first_block"], batch["last_block"])
+        onchain = self.contracts.state()
+        if onchain["block_hash"] == assembled.outputs.block_hash:
+            self._mark_settled(batch, None)  # settled before a crash could record it
+            return
+        if onchain["state_root"] != assembled.pre_state_root:
+            raise RollupkitError(
+                f"L1 is at L2 block {onchain['block_number']}, not at the parent of batch "
+                f"{batch['id']}: waiting for L1 to catch up"
+            )
+        execute = self.settings.deployment.verifier_kind == "execute"
+        trace_arg = assembled.trace if execute else b""
+        evidence = b""
+        if not execute:
+            evidence = attest_batch(
+                self.settings.attester_keys, l1_chain_id=self.w3.eth.chain_id,
+                verifier=self.settings.deployment.verifier,
+                pre_state_root=assembled.pre_state_root,
+                post_state_root=assembled.post_state_root, trace=assembled.trace,
+                gas_used=assembled.gas_used, claimed=assembled.outputs,
+                vm=self.chain.config.vm, state=self.chain.config.state, onchain_trace=trace_arg,
+            )  # fmt: skip
+        try:
+            receipt = self.contracts.submit_batch(assembled.outputs, trace_arg, evidence)
+        except RollupkitError as exc:
+            with self.chain.lock:
+                attempts = int(batch["detail"].get("attempts", 0)) + 1
+                self.store.update_batch(
+                    batch["id"], "posted", attempts=attempts, last_error=str(exc)
+                )
+                self.store.commit()
+            raise
+        self._mark_settled(batch, receipt)
+
+    def _mark_settled(self, batch: dict[str, Any], receipt: Any) -> None:
+        detail: dict[str, Any] = {}
+        if receipt is not None:
+            event = self.contracts.rollup.events.BatchSettled().process_receipt(receipt)[0]
+            detail = {
+                "settlement_index": int(event.args["batchIndex"]),
+                "settle_tx": receipt["transactionHash"].to_0x_hex(),
+                "settle_l1_block": int(receipt["blockNumber"]),
+                "settle_gas": int(receipt["gasUsed"]),
+            }
+        else:
+            detail = {"settlement_index": int(self.contracts.state()["batches"]) - 1}
+        with self.chain.lock:
+            self.store.update_batch(batch["id"], "settled", **detail)
+            settled = int(self.store.get_meta("settled_block", 0))
+            self.store.set_meta("settled_block", max(settled, batch["last_block"]))
+            self.store.commit()
