@@ -70,9 +70,12 @@ class Node:
         """The L2 JSON-RPC URL."""
         return self.server.url
 
-    def start(self) -> Node:
-        """Serve JSON-RPC and start the roles' loops."""
+    def start(self, *, background: bool = True) -> Node:
+        """Serve JSON-RPC and start the roles' loops (with ``background=False`` the roles
+        only run when :meth:`produce_block` and :meth:`l1_step` are called: for tests)."""
         self.server.start()
+        if not background:
+            return self
         if self.sequencer is not None:
             self._spawn("sequencer", self.config.block_time, self.produce_block)
         if self.l1 is not None:

@@ -1,0 +1,140 @@
+"""Test support: an L1 with a rollup deployed, a sequencer node and a follower node."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from rollupkit.l1.anvil import Anvil
+from rollupkit.l1.contracts import RollupContracts
+from rollupkit.l1.devnet import dev_accounts
+from rollupkit.l1.node import start_devnet
+from rollupkit.node.chain import ChainConfig
+from rollupkit.node.deploy import deploy_for_chain
+from rollupkit.node.node import Node, NodeConfig
+from rollupkit.node.sequencer import SequencerPolicy
+from rollupkit.testing.evm import l2_bridge_alloc
+from rollupkit.testing.wallets import Wallet, dev_wallets
+from rollupkit.types import GenesisAccount
+
+CHAIN_ID = 42_424
+ATTESTER_KEYS = [w.private_key for w in dev_wallets(3, 1, offset=9000)]
+
+
+def chain_config() -> ChainConfig:
+    alloc = {w.address: GenesisAccount(balance=10**24) for w in dev_wallets(6, CHAIN_ID)}
+    alloc.update(l2_bridge_alloc())
+    return ChainConfig(chain_id=CHAIN_ID, alloc=alloc)
+
+
+@dataclass
+class Rollup:
+    l1_kind: str
+    l1_url: str
+    l1: Web3
+    l2: Web3
+    sequencer: Node
+    follower: Node | None
+    contracts: RollupContracts  # acting as an L1 user (dev account 2)
+    wallets: list[Wallet]
+    devnet: Any = None
+
+    def wait(self, what: Callable[[], Any], timeout: float = 60, message: str = "") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = what()
+            if value:
+                return value
+            time.sleep(0.1)
+        errors = self.sequencer.errors[-3:] + (self.follower.errors[-3:] if self.follower else [])
+        raise AssertionError(f"timed out waiting for {message or what}; node errors: {errors}")
+
+    def settled_block(self) -> int:
+        return int(self.sequencer.store.get_meta("settled_block", 0))
+
+    def advance_l1(self, seconds: int) -> None:
+        self.l1.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        self.l1.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+@contextmanager
+def running_rollup(
+    tmp: Path,
+    *,
+    l1: str = "embedded",
+    derivation: str = "calldata",
+    compression: str = "none",
+    censor: frozenset[bytes] = frozenset(),
+    inclusion_deadline: int = 3600,
+    deadline_margin: int = 60,
+    finality_delay: int = 0,
+    follower: bool = True,
+    background: bool = True,
+    block_time: float = 0.2,
+) -> Iterator[Rollup]:
+    chain = chain_config()
+    with _l1(l1) as (url, devnet):
+        accounts = dev_accounts(4)
+        attestation = l1 != "embedded"
+        settings = deploy_for_chain(
+            chain, url, accounts[0], batcher_key=bytes(accounts[1].key),
+            verifier="attestation" if attestation else "execute",
+            attester_keys=ATTESTER_KEYS if attestation else (), threshold=2,
+            derivation=derivation, compression=compression,
+            inclusion_deadline=inclusion_deadline, finality_delay=finality_delay,
+            batch_interval=0.3,
+        )  # fmt: skip
+        policy = SequencerPolicy(
+            censor=censor, inclusion_deadline=inclusion_deadline, deadline_margin=deadline_margin
+        )
+        sequencer = Node(
+            NodeConfig(
+                tmp / "sequencer",
+                chain,
+                block_time=block_time,
+                policy=policy,
+                l1=settings,
+                l1_poll=0.2,
+            )
+        )
+        nodes = [sequencer]
+        follower_node = None
+        if follower:
+            follower_node = Node(
+                NodeConfig(tmp / "follower", chain, role="follower", l1=settings, l1_poll=0.2)
+            )
+            nodes.append(follower_node)
+        try:
+            for node in nodes:
+                node.start(background=background)
+            l1_w3 = Web3(Web3.HTTPProvider(url))
+            yield Rollup(
+                l1,
+                url,
+                l1_w3,
+                Web3(Web3.HTTPProvider(sequencer.url)),
+                sequencer,
+                follower_node,
+                RollupContracts(l1_w3, settings.deployment, accounts[2]),
+                dev_wallets(6, CHAIN_ID),
+                devnet,
+            )
+        finally:
+            for node in nodes:
+                node.stop()
+
+
+@contextmanager
+def _l1(kind: str) -> Iterator[tuple[str, Any]]:
+    if kind == "embedded":
+        with start_devnet() as running:
+            yield running.url, running.devnet
+    else:
+        with Anvil() as anvil:
+            yield anvil.url, None

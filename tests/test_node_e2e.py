@@ -1,0 +1,153 @@
+"""The rollup end to end: deposit, deploy, transfers over eth_sendRawTransaction, batches on
+L1, settlement, a follower that reaches the same roots from L1 alone, a withdrawal claimed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eth_abi import encode
+from node_env import Rollup, running_rollup
+from web3 import Web3
+
+from rollupkit.l1.anvil import NodeToolMissing, find_tool
+from rollupkit.testing.contracts import artifact
+from rollupkit.testing.evm import calldata
+from rollupkit.types import Withdrawal
+from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
+
+
+def _anvil() -> bool:
+    try:
+        find_tool("anvil")
+    except NodeToolMissing:
+        return False
+    return True
+
+
+SETUPS = [
+    pytest.param(("embedded", "calldata", "zlib"), id="embedded-execute-calldata-zlib"),
+    pytest.param(
+        ("anvil", "blobs", "zstd"),
+        id="anvil-attestations-blobs-zstd",
+        marks=[
+            pytest.mark.slow,
+            pytest.mark.skipif(not _anvil(), reason="npm install provides anvil"),
+        ],
+    ),
+]
+
+
+def withdrawal_from_rpc(item: dict) -> Withdrawal:  # type: ignore[type-arg]
+    return Withdrawal(
+        int(item["nonce"], 16),
+        bytes.fromhex(item["sender"][2:]),
+        bytes.fromhex(item["target"][2:]),
+        int(item["value"], 16),
+        bytes.fromhex(item["data"][2:]),
+    )
+
+
+@pytest.mark.parametrize("setup", SETUPS)
+def test_rollup_end_to_end(tmp_path: Path, setup: tuple[str, str, str]) -> None:
+    l1_kind, derivation, compression = setup
+    with running_rollup(tmp_path, l1=l1_kind, derivation=derivation, compression=compression) as r:
+        _journey(r)
+
+
+def _journey(r: Rollup) -> None:
+    l2 = r.l2
+    w = r.wallets
+    newcomer = Web3().eth.account.create()
+    newcomer_address = bytes.fromhex(newcomer.address[2:])
+
+    # 1. Deposit ETH on L1: credited on L2.
+    r.contracts.deposit(newcomer_address, 3 * 10**18)
+    r.wait(lambda: l2.eth.get_balance(newcomer.address) == 3 * 10**18, message="the deposit")
+
+    # 2. Deploy a token and transfer it, all over eth_sendRawTransaction (eth-account).
+    token_artifact = artifact("Token")
+    deploy = newcomer.sign_transaction(
+        {
+            "chainId": 42_424,
+            "nonce": 0,
+            "gas": 1_500_000,
+            "maxFeePerGas": 5 * 10**9,
+            "maxPriorityFeePerGas": 10**9,
+            "data": token_artifact.bytecode + encode(["uint256"], [10**24]),
+        }
+    )
+    receipt = l2.eth.wait_for_transaction_receipt(
+        l2.eth.send_raw_transaction(deploy.raw_transaction), poll_latency=0.1
+    )
+    assert receipt["status"] == 1
+    token = l2.eth.contract(address=receipt["contractAddress"], abi=token_artifact.abi)
+    hashes = []
+    for i in range(5):
+        tx = newcomer.sign_transaction(
+            {
+                "chainId": 42_424,
+                "nonce": 1 + i,
+                "to": token.address,
+                "gas": 80_000,
+                "maxFeePerGas": 5 * 10**9,
+                "maxPriorityFeePerGas": 10**9,
+                "data": calldata("transfer(address,uint256)", w[1].address, 1000 + i),
+            }
+        )
+        hashes.append(l2.eth.send_raw_transaction(tx.raw_transaction))
+    hashes.append(l2.eth.send_raw_transaction(w[2].transfer(w[3].address, 777)))
+    for tx_hash in hashes:
+        assert l2.eth.wait_for_transaction_receipt(tx_hash, poll_latency=0.1)["status"] == 1
+    assert token.functions.balanceOf(w[1].checksum_address).call() == sum(
+        1000 + i for i in range(5)
+    )
+
+    # 3. Withdraw on L2.
+    withdraw = l2.eth.send_raw_transaction(
+        w[4].sign(
+            to=L2_BRIDGE_ADDRESS,
+            value=10**18,
+            gas=150_000,
+            data=calldata("withdraw(address,bytes)", w[4].address, b""),
+        )
+    )
+    withdraw_receipt = l2.eth.wait_for_transaction_receipt(withdraw, poll_latency=0.1)
+    head = l2.eth.block_number
+
+    # 4. Everything is batched, posted and settled on L1 (by EXECUTE, or attestations).
+    r.wait(lambda: r.settled_block() >= head, timeout=90, message="settlement")
+    status = l2.provider.make_request(
+        "rollup_getBlockStatus", [hex(withdraw_receipt["blockNumber"])]
+    )
+    assert status["result"]["status"] == "settled"
+    assert r.contracts.state()["block_number"] >= head
+    assert bytes(r.contracts.state()["state_root"]) == bytes(
+        l2.eth.get_block(r.contracts.state()["block_number"])["stateRoot"]
+    )
+
+    # 5. The follower, from L1 alone, reaches the same state root at every settled block.
+    assert r.follower is not None
+    r.wait(lambda: r.follower.store.head_number() >= head, message="the follower")
+    for number in range(1, head + 1):
+        assert r.follower.chain.header_info(number) == r.sequencer.chain.header_info(number)
+    follower_l2 = Web3(Web3.HTTPProvider(r.follower.url))
+    assert (
+        token.functions.balanceOf(w[1].checksum_address).call()
+        == follower_l2.eth.contract(address=token.address, abi=token_artifact.abi)
+        .functions.balanceOf(w[1].checksum_address)
+        .call()
+    )
+
+    # 6. The withdrawal is claimed on L1 with the proof from rollup_getWithdrawalProof.
+    proof = l2.provider.make_request("rollup_getWithdrawalProof", [withdraw.to_0x_hex()])["result"]
+    item = proof["withdrawals"][0]
+    before = r.l1.eth.get_balance(w[4].checksum_address)
+    r.contracts.claim_withdrawal(
+        proof["settlementIndex"],
+        withdrawal_from_rpc(item),
+        item["leafIndex"],
+        [bytes.fromhex(p[2:]) for p in item["proof"]],
+    )
+    assert r.l1.eth.get_balance(w[4].checksum_address) - before == 10**18
+    assert not r.sequencer.errors and not r.follower.errors
