@@ -253,6 +253,19 @@ class L1Link:
         for batch in self.store.batches():
             if batch["status"] == "settled":
                 continue
+            if self._leaves_overdue_message(batch["last_block"]):
+                # L1 would reject it: it must reach a block that consumed the overdue message.
+                head = self.store.head_number()
+                if head > batch["last_block"]:
+                    with self.chain.lock:
+                        for later in self.store.batches():
+                            if later["id"] > batch["id"]:
+                                self.store.db.execute(
+                                    "DELETE FROM batches WHERE id = ?", (later["id"],)
+                                )
+                        self.store.extend_batch(batch["id"], head)
+                        self.store.commit()
+                return  # wait for the sequencer to include it
             if batch["status"] == "built":
                 self._post(batch)
             elif batch["status"] == "posted":

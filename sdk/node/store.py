@@ -269,6 +269,15 @@ class NodeStore:
             (status, json.dumps(merged), batch_id),
         )
 
+    def extend_batch(self, batch_id: int, last_block: int) -> None:
+        """Make a batch reach ``last_block`` (it must be posted again); later batches, which
+        it now covers, are forgotten."""
+        self.db.execute("DELETE FROM batches WHERE id > ?", (batch_id,))
+        self.db.execute(
+            "UPDATE batches SET last_block = ?, status = 'built' WHERE id = ?",
+            (last_block, batch_id),
+        )
+
     def batch(self, batch_id: int) -> dict[str, Any] | None:
         """One batch as a dict (id, first_block, last_block, status, detail)."""
         rows = self.db.query(
