@@ -17,8 +17,9 @@ def test_censored_transaction_is_forced_in_through_l1(tmp_path: Path) -> None:
 
     victim = dev_wallets(6, 42_424)[5]
     receiver = b"\x66" * 20
-    with running_rollup(tmp_path, censor=frozenset({victim.address}), background=False,
-                        follower=False) as r:
+    with running_rollup(
+        tmp_path, censor=frozenset({victim.address}), background=False, follower=False
+    ) as r:
         node = r.sequencer
         other = r.wallets[1]
 

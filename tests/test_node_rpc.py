@@ -46,11 +46,24 @@ def test_bad_transactions_are_refused_with_reasons(node: Node) -> None:
     cases = {
         "invalid transaction": good[:1] + rlp.encode(fields),  # bad signature
         "invalid chain id": w[1].transfer(w[2].address, 1, nonce=0, chain_id=1),
-        "insufficient funds": bytes(Account.create().sign_transaction({
-            "chainId": 42_424, "nonce": 0, "to": w[2].checksum_address, "value": 1,
-            "gas": 21_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 1}).raw_transaction),
-        "oversized transaction": w[1].sign(to=w[2].address, data=b"\x01" * (128 * 1024 + 1),
-                                           gas=29_000_000, nonce=0),
+        "insufficient funds": bytes(
+            Account.create()
+            .sign_transaction(
+                {
+                    "chainId": 42_424,
+                    "nonce": 0,
+                    "to": w[2].checksum_address,
+                    "value": 1,
+                    "gas": 21_000,
+                    "maxFeePerGas": 10**10,
+                    "maxPriorityFeePerGas": 1,
+                }
+            )
+            .raw_transaction
+        ),
+        "oversized transaction": w[1].sign(
+            to=w[2].address, data=b"\x01" * (128 * 1024 + 1), gas=29_000_000, nonce=0
+        ),
         "intrinsic gas too low": w[1].sign(to=w[2].address, gas=20_000, nonce=0),
         "exceeds block gas limit": w[1].sign(to=w[2].address, gas=31_000_000, nonce=0),
         "less than block base fee": w[1].sign(to=w[2].address, max_fee=1, tip=1, nonce=0),
@@ -82,7 +95,9 @@ def test_replacement_needs_a_higher_tip(tmp_path: Path) -> None:
         quiet.produce_block()
         receipt = rpc(quiet.url, "eth_getTransactionReceipt", high["result"])["result"]
         assert receipt["status"] == "0x1"
-        assert rpc(quiet.url, "eth_getBalance", w[1].checksum_address, "latest")["result"] == hex(10**24 + 3)
+        assert rpc(quiet.url, "eth_getBalance", w[1].checksum_address, "latest")["result"] == hex(
+            10**24 + 3
+        )
 
 
 def test_malformed_json_huge_bodies_and_batches(node: Node) -> None:
@@ -98,11 +113,15 @@ def test_malformed_json_huge_bodies_and_batches(node: Node) -> None:
     assert post(b"{]")[1]["error"]["code"] == -32700
     status, answer = post(b'"' + b"a" * (33 * 1024 * 1024) + b'"')
     assert status == 413 and answer["error"]["code"] == -32600
-    status, answers = post(json.dumps([
-        {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"},
-        {"jsonrpc": "2.0", "id": 2, "method": "eth_getBalance", "params": ["0x12"]},
-        {"jsonrpc": "2.0", "id": 3, "method": "rollup_status"},
-    ]).encode())
+    status, answers = post(
+        json.dumps(
+            [
+                {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"},
+                {"jsonrpc": "2.0", "id": 2, "method": "eth_getBalance", "params": ["0x12"]},
+                {"jsonrpc": "2.0", "id": 3, "method": "rollup_status"},
+            ]
+        ).encode()
+    )
     by_id = {a["id"]: a for a in answers}
     assert by_id[1]["result"].startswith("0x") and by_id[2]["error"]["code"] == -32602
     assert by_id[3]["result"]["role"] == "sequencer"
@@ -116,8 +135,13 @@ def test_cast_reads_and_sends(node: Node) -> None:
     w = dev_wallets(6, 42_424)
 
     def run(*args: str) -> str:
-        done = subprocess.run([cast, *args, "--rpc-url", node.url], capture_output=True,
-                              text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [cast, *args, "--rpc-url", node.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 

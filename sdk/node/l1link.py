@@ -77,6 +77,7 @@ class L1Link:
         self.derivation = get_registry().create("derivation", settings.derivation)
         self.view = L1View()
         self._block_cache: dict[int, Any] = {}
+        self._unbatched_since: dict[int, float] = {}
 
     # --- reading L1 -------------------------------------------------------------------------
 
@@ -279,8 +280,10 @@ class L1Link:
             head = self.store.head_number()
             if head < first:
                 return
-            oldest = self.chain.header_info(first)
-            young = time.time() - oldest.timestamp < self.settings.batch_interval
+            # Age by this process's clock: block timestamps are whole seconds and may run a
+            # little ahead of the wall clock when blocks come faster than one a second.
+            seen = self._unbatched_since.setdefault(first, time.monotonic())
+            young = time.monotonic() - seen < self.settings.batch_interval
             if head - first + 1 < self.settings.max_blocks_per_batch and young:
                 return
             last, gas = first, 0

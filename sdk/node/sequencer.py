@@ -23,6 +23,10 @@ from rollupkit.node.mempool import Mempool
 from rollupkit.trace import LIMITS
 from rollupkit.types import ZERO_ADDRESS, ZERO_HASH, BlockInput, L1Message, MessageKind
 
+#: Block timestamps rise by at least a second per block; with faster blocks they may run this
+#: many seconds ahead of the wall clock, no more (the sequencer waits instead).
+MAX_CLOCK_LEAD = 2
+
 
 @dataclass
 class SequencerPolicy:
@@ -86,7 +90,10 @@ class Sequencer:
             if not messages and not pending and not self.policy.empty_blocks:
                 return None
             head = self.chain.head
-            timestamp = max(head.timestamp + 1, int(now if now is not None else time.time()))
+            clock = int(now if now is not None else time.time())
+            if head.timestamp + 1 > clock + MAX_CLOCK_LEAD:
+                return None  # timestamps must rise; do not run ahead of the clock for it
+            timestamp = max(head.timestamp + 1, clock)
             template = BlockInput(
                 number=0,
                 timestamp=timestamp,
