@@ -45,9 +45,16 @@ def test_reorg_removing_a_deposit_rolls_the_l2_back(tmp_path: Path) -> None:
     with Anvil() as anvil:
         accounts = dev_accounts(4)
         attesters = [w.private_key for w in dev_wallets(2, 1, offset=9000)]
-        settings = deploy_for_chain(chain, anvil.url, accounts[0], batcher_key=bytes(accounts[1].key),
-                                    verifier="attestation", attester_keys=attesters,
-                                    batch_interval=3600, max_blocks_per_batch=1000)
+        settings = deploy_for_chain(
+            chain,
+            anvil.url,
+            accounts[0],
+            batcher_key=bytes(accounts[1].key),
+            verifier="attestation",
+            attester_keys=attesters,
+            batch_interval=3600,
+            max_blocks_per_batch=1000,
+        )
         with Node(NodeConfig(tmp_path, chain, block_time=0.2, l1=settings, l1_poll=0.2)) as node:
             l1 = Web3(Web3.HTTPProvider(anvil.url))
             l2 = Web3(Web3.HTTPProvider(node.url))
@@ -55,7 +62,8 @@ def test_reorg_removing_a_deposit_rolls_the_l2_back(tmp_path: Path) -> None:
             target = "0x" + "77" * 20
             wallet = dev_wallets(6, 42_424)[1]
             l2.eth.wait_for_transaction_receipt(
-                l2.eth.send_raw_transaction(wallet.transfer(b"\x11" * 20, 1)), poll_latency=0.1)
+                l2.eth.send_raw_transaction(wallet.transfer(b"\x11" * 20, 1)), poll_latency=0.1
+            )
             before = l1.eth.block_number
             contracts.deposit(bytes.fromhex(target[2:]), 10**18)
             wait(lambda: l2.eth.get_balance(target) == 10**18, what="the deposit")
@@ -68,7 +76,8 @@ def test_reorg_removing_a_deposit_rolls_the_l2_back(tmp_path: Path) -> None:
             # The earlier L2 transaction survived (it went back to the mempool if needed).
             wait(lambda: l2.eth.get_balance("0x" + "11" * 20) == 1, what="the transfer")
             l2.eth.wait_for_transaction_receipt(
-                l2.eth.send_raw_transaction(wallet.transfer(b"\x11" * 20, 2)), poll_latency=0.1)
+                l2.eth.send_raw_transaction(wallet.transfer(b"\x11" * 20, 2)), poll_latency=0.1
+            )
             assert not node.errors, node.errors
 
 
@@ -77,9 +86,15 @@ def test_reorg_removing_a_settlement_settles_again(tmp_path: Path) -> None:
     with Anvil() as anvil:
         accounts = dev_accounts(4)
         attesters = [w.private_key for w in dev_wallets(2, 1, offset=9000)]
-        settings = deploy_for_chain(chain, anvil.url, accounts[0], batcher_key=bytes(accounts[1].key),
-                                    verifier="attestation", attester_keys=attesters,
-                                    batch_interval=0.3)
+        settings = deploy_for_chain(
+            chain,
+            anvil.url,
+            accounts[0],
+            batcher_key=bytes(accounts[1].key),
+            verifier="attestation",
+            attester_keys=attesters,
+            batch_interval=0.3,
+        )
         with Node(NodeConfig(tmp_path, chain, block_time=0.2, l1=settings, l1_poll=0.2)) as node:
             l1 = Web3(Web3.HTTPProvider(anvil.url))
             l2 = Web3(Web3.HTTPProvider(node.url))
@@ -87,12 +102,15 @@ def test_reorg_removing_a_settlement_settles_again(tmp_path: Path) -> None:
             wallet = dev_wallets(6, 42_424)[1]
             before = l1.eth.block_number
             l2.eth.wait_for_transaction_receipt(
-                l2.eth.send_raw_transaction(wallet.transfer(b"\x11" * 20, 1)), poll_latency=0.1)
+                l2.eth.send_raw_transaction(wallet.transfer(b"\x11" * 20, 1)), poll_latency=0.1
+            )
             head = node.store.head_number()
             wait(lambda: contracts.state()["block_number"] >= head, what="the first settlement")
             reorg(l1, l1.eth.block_number - before)  # posting and settlement are gone
             assert contracts.state()["block_number"] < head
             wait(lambda: contracts.state()["block_number"] >= head, what="settling again")
-            assert bytes(contracts.state()["state_root"]) == node.chain.header_info(
-                contracts.state()["block_number"]).state_root
+            assert (
+                bytes(contracts.state()["state_root"])
+                == node.chain.header_info(contracts.state()["block_number"]).state_root
+            )
             assert not node.errors, node.errors

@@ -118,7 +118,7 @@ class L2Backend:
         account = self._view(block).get_account(address)
         nonce = account.nonce if account else 0
         if block == "pending":  # count the sender's consecutive pending transactions
-            pending = {n for _, s, n, _, _, _ in self.store.pending() if s == address}
+            pending = self.store.pending_nonces(address)
             while nonce in pending:
                 nonce += 1
         return nonce

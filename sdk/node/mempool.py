@@ -92,13 +92,14 @@ class Mempool:
                     f"max fee per gas less than block base fee: maxFeePerGas {summary.max_fee}, "
                     f"baseFee {base_fee}"
                 )
-            for _, sender, other_nonce, _, other_tip, _ in self.store.pending():
-                replaces = sender == summary.sender and other_nonce == summary.nonce
-                if replaces and summary.tip * 100 < other_tip * (100 + REPLACEMENT_BUMP_PERCENT):
-                    raise TransactionRejected(
-                        f"replacement transaction underpriced: tip {summary.tip} must be "
-                        f"at least {REPLACEMENT_BUMP_PERCENT}% over {other_tip}"
-                    )
+            other_tip = self.store.pending_tip(summary.sender, summary.nonce)
+            if other_tip is not None and summary.tip * 100 < other_tip * (
+                100 + REPLACEMENT_BUMP_PERCENT
+            ):
+                raise TransactionRejected(
+                    f"replacement transaction underpriced: tip {summary.tip} must be "
+                    f"at least {REPLACEMENT_BUMP_PERCENT}% over {other_tip}"
+                )
             self.store.add_pending(
                 summary.hash, summary.sender, summary.nonce, raw, summary.tip, summary.gas
             )

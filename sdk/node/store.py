@@ -34,6 +34,7 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS mempool (
         hash BLOB PRIMARY KEY, sender BLOB NOT NULL, nonce INTEGER NOT NULL,
         raw BLOB NOT NULL, tip INTEGER NOT NULL, gas INTEGER NOT NULL, seq INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS mempool_by_sender ON mempool (sender, nonce)",
     """CREATE TABLE IF NOT EXISTS l1_messages (
         idx INTEGER PRIMARY KEY, message BLOB NOT NULL, l1_block INTEGER NOT NULL,
         l1_hash BLOB NOT NULL, l1_time INTEGER NOT NULL)""",
@@ -211,6 +212,18 @@ class NodeStore:
     def pending_count(self) -> int:
         """How many transactions are pending."""
         return int(self.db.query("SELECT COUNT(*) FROM mempool")[0][0])
+
+    def pending_tip(self, sender: bytes, nonce: int) -> int | None:
+        """The tip of the pending transaction of ``sender`` with ``nonce``, if there is one."""
+        rows = self.db.query(
+            "SELECT tip FROM mempool WHERE sender = ? AND nonce = ?", (sender, nonce)
+        )
+        return int(rows[0][0]) if rows else None
+
+    def pending_nonces(self, sender: bytes) -> set[int]:
+        """The nonces of ``sender``'s pending transactions."""
+        rows = self.db.query("SELECT nonce FROM mempool WHERE sender = ?", (sender,))
+        return {int(r[0]) for r in rows}
 
     def pending_tx(self, tx_hash: bytes) -> bytes | None:
         """A pending transaction's raw bytes."""

@@ -469,6 +469,13 @@ class EthMethods:
             return None
         return format_transaction(tx, block, index, self.chain_id)
 
+    def eth__getRawTransactionByHash(self, tx_hash: str) -> str | None:
+        try:
+            tx, _, _ = self.devnet.transaction(parse_data(tx_hash, "transaction hash", 32))
+        except KeyError:
+            return None
+        return d(tx.encode() if hasattr(tx, "encode") else __import__("rlp").encode(tx))
+
     def eth__getTransactionReceipt(self, tx_hash: str) -> dict[str, Any] | None:
         try:
             receipt, tx, block, index = self.devnet.receipt(
