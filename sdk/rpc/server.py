@@ -169,7 +169,9 @@ class JsonRpcServer:
         if request.content_length is not None and request.content_length > self.max_body:
             return self._too_large()
         try:
-            body = await request.content.read(self.max_body + 1)
+            body = await request.read()  # the whole body, up to client_max_size
+        except web.HTTPRequestEntityTooLarge:
+            return self._too_large()
         except Exception:  # noqa: BLE001 - a broken client connection
             return web.Response(status=400, headers=_CORS)
         if len(body) > self.max_body:
@@ -189,9 +191,8 @@ class JsonRpcServer:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def _app(self) -> web.Application:
-        # aiohttp's own size check would answer 413 with HTML; allow a little more and check
-        # the size ourselves so the client gets a JSON-RPC error.
-        app = web.Application(client_max_size=self.max_body + 1024)
+        # Over client_max_size aiohttp raises; the handler turns that into a JSON-RPC error.
+        app = web.Application(client_max_size=self.max_body)
         app.router.add_route("*", "/", self._handle)
         return app
 
