@@ -27,6 +27,7 @@ from rollupkit.types import (
     BlockResult,
     HeaderInfo,
     L1Message,
+    PublicOutputs,
     Witness,
 )
 
@@ -306,27 +307,67 @@ class Derivation(ABC):
         index; raise :class:`rollupkit.errors.TraceError` on data it cannot decode."""
 
 
+@dataclass(frozen=True)
+class SettlementContext:
+    """Where and how a batch settles: what a proof backend needs besides the batch."""
+
+    l1_chain_id: int
+    verifier: str  # the L1 verifier contract's address
+    vm: str = "evm"
+    state: str = "mpt"
+    attester_keys: tuple[bytes, ...] = ()  # for backends whose evidence is signatures
+    threshold: int = 0
+
+
 class ProofBackend(ABC):
-    """Produces and checks the evidence that settles a batch on L1."""
+    """Produces and checks the evidence that settles a batch on L1, through one verifier
+    contract (an artifact of ``rollupkit.contracts`` implementing ``IVerifier``)."""
 
     description: ClassVar[str] = ""
+    #: The verifier contract this backend settles through.
+    verifier_contract: ClassVar[str] = ""
+    #: Whether the L1 must have the EXECUTE precompile.
+    requires_execute: ClassVar[bool] = False
+    #: Whether the verifier reads the trace from calldata (so blob DA cannot serve it).
+    trace_in_calldata: ClassVar[bool] = False
+
+    @abstractmethod
+    def verifier_arguments(
+        self, *, vm: str, state: str, attesters: Sequence[str], threshold: int
+    ) -> list[object]:
+        """Constructor arguments of :attr:`verifier_contract`."""
+
+    @abstractmethod
+    def onchain_trace(self, trace: bytes) -> bytes:
+        """What ``submitBatch`` carries as its trace argument."""
 
     @abstractmethod
     def prove(
-        self, pre_state_root: bytes, post_state_root: bytes, trace: bytes, gas_used: int
-    ) -> bytes:
-        """Evidence that the transition holds (may be empty when L1 re-executes)."""
-
-    @abstractmethod
-    def verify(
         self,
+        *,
         pre_state_root: bytes,
         post_state_root: bytes,
         trace: bytes,
         gas_used: int,
+        outputs: PublicOutputs,
+        context: SettlementContext,
+    ) -> bytes:
+        """Evidence that the transition holds with these public outputs (empty when the L1
+        re-executes); raise :class:`rollupkit.errors.ProofError` when it does not hold."""
+
+    @abstractmethod
+    def verify(
+        self,
+        *,
+        pre_state_root: bytes,
+        post_state_root: bytes,
+        trace: bytes,
+        gas_used: int,
+        outputs: PublicOutputs,
         evidence: bytes,
+        context: SettlementContext,
     ) -> bool:
-        """Check ``evidence`` off-chain the way the L1 verifier will; never raises."""
+        """Check ``evidence`` off-chain as the L1 verifier will; never raises."""
 
 
 #: Plugin kind name → (base class, registration hook name). The CLI and docs read this.

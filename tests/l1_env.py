@@ -34,7 +34,7 @@ class L1:
 
     @property
     def verifier(self) -> str:
-        return "execute" if self.kind == "embedded" else "attestation"
+        return "reexec" if self.kind == "embedded" else "multiclient"
 
     def advance(self, seconds: int) -> None:
         """Move L1 time forward and mine a block."""
@@ -64,7 +64,7 @@ class Rollup:
 
     def evidence(self, built: BuiltTrace, keys: list[bytes] | None = None) -> bytes:
         """What the verifier needs: nothing for EXECUTE, k-of-n signatures for attestation."""
-        if self.l1.verifier == "execute":
+        if self.l1.verifier == "reexec":
             return b""
         return attest_batch(
             keys if keys is not None else ATTESTER_KEYS[:2],
@@ -99,7 +99,7 @@ def deploy(
         l2_chain_id=scenario.chain.chain_id,
         genesis_state_root=genesis.state_root,
         genesis_block_hash=genesis.hash,
-        verifier=l1.verifier,
+        proof=l1.verifier,
         attesters=ATTESTERS,
         threshold=2,
         finality_delay=finality_delay,

@@ -84,7 +84,7 @@ def running_rollup(
         attestation = l1 != "embedded"
         settings = deploy_for_chain(
             chain, url, accounts[0], batcher_key=bytes(accounts[1].key),
-            verifier="attestation" if attestation else "execute",
+            proof="multiclient" if attestation else "reexec",
             attester_keys=ATTESTER_KEYS if attestation else (), threshold=2,
             derivation=derivation, compression=compression,
             inclusion_deadline=inclusion_deadline, finality_delay=finality_delay,

@@ -94,7 +94,7 @@ def test_claim_that_does_not_match_its_trace_is_rejected(rollup: Rollup) -> None
     w = rollup.l2.wallets
     built = chain.build(transactions=[w[1].transfer(w[2].address, 10)])
     forged = with_outputs(built, withdrawals_root=b"\x11" * 32, withdrawal_count=1)
-    if rollup.l1.verifier == "execute":
+    if rollup.l1.verifier == "reexec":
         with reverts_with("OutputsMismatch"):
             rollup.contracts.submit_batch(forged.outputs, forged.encoded, b"")
     else:
@@ -155,7 +155,7 @@ def test_batch_that_skips_a_queued_deposit_is_rejected(rollup: Rollup) -> None:
         messages_consumed=1,
         queue_end_hash=bytes(c.bridge.functions.rollingHashAt(1).call()),
     )
-    if rollup.l1.verifier == "execute":
+    if rollup.l1.verifier == "reexec":
         with reverts_with("OutputsMismatch"):
             c.submit_batch(forged.outputs, forged.encoded, b"")
     else:

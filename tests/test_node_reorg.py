@@ -50,7 +50,7 @@ def test_reorg_removing_a_deposit_rolls_the_l2_back(tmp_path: Path) -> None:
             anvil.url,
             accounts[0],
             batcher_key=bytes(accounts[1].key),
-            verifier="attestation",
+            proof="multiclient",
             attester_keys=attesters,
             batch_interval=3600,
             max_blocks_per_batch=1000,
@@ -91,7 +91,7 @@ def test_reorg_removing_a_settlement_settles_again(tmp_path: Path) -> None:
             anvil.url,
             accounts[0],
             batcher_key=bytes(accounts[1].key),
-            verifier="attestation",
+            proof="multiclient",
             attester_keys=attesters,
             batch_interval=0.3,
         )

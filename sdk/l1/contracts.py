@@ -21,6 +21,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from rollupkit.contracts import artifact
 from rollupkit.errors import RollupkitError
+from rollupkit.plugins import get_registry
 from rollupkit.types import L1Message, MessageKind, PublicOutputs, Withdrawal
 
 CLAIM_TYPE = (
@@ -79,7 +80,12 @@ class Deployment:
     bridge: str
     verifier: str
     rollup: str
-    verifier_kind: str  # "execute" or "attestation"
+    proof: str  # the proof backend (a plugin) the verifier belongs to: reexec, multiclient, ...
+
+    @property
+    def verifier_contract(self) -> str:
+        """The verifier's contract name (from the proof backend plugin)."""
+        return str(get_registry().get("proof", self.proof).verifier_contract)
 
 
 class RollupContracts:
@@ -91,11 +97,8 @@ class RollupContracts:
         self.account = account
         self.bridge = w3.eth.contract(_address(deployment.bridge), abi=artifact("L1Bridge").abi)
         self.rollup = w3.eth.contract(_address(deployment.rollup), abi=artifact("NativeRollup").abi)
-        verifier_artifact = (
-            "ExecuteVerifier" if deployment.verifier_kind == "execute" else "AttestationVerifier"
-        )
         self.verifier = w3.eth.contract(
-            _address(deployment.verifier), abi=artifact(verifier_artifact).abi
+            _address(deployment.verifier), abi=artifact(deployment.verifier_contract).abi
         )
         self._errors = _error_selectors(
             ["L1Bridge", "NativeRollup", "ExecuteVerifier", "AttestationVerifier"]
@@ -266,7 +269,7 @@ def deploy_rollup(
     l2_chain_id: int,
     genesis_state_root: bytes,
     genesis_block_hash: bytes,
-    verifier: str = "execute",
+    proof: str = "reexec",
     vm: str = "evm",
     state: str = "mpt",
     attesters: Sequence[str] = (),
@@ -276,14 +279,14 @@ def deploy_rollup(
     max_message_gas: int = 10_000_000,
     sequencer: str = "0x0000000000000000000000000000000000000000",
 ) -> RollupContracts:
-    """Deploy L1Bridge, a verifier (``execute`` or ``attestation``) and NativeRollup."""
+    """Deploy L1Bridge, the verifier of proof backend ``proof`` (reexec, multiclient, ...)
+    and NativeRollup, and wire them."""
+    backend = get_registry().create("proof", proof)
     bridge = _deploy(w3, account, "L1Bridge", max_message_gas, finality_delay)
-    if verifier == "execute":
-        verifier_address = _deploy(w3, account, "ExecuteVerifier", vm, state)
-    elif verifier == "attestation":
-        verifier_address = _deploy(w3, account, "AttestationVerifier", list(attesters), threshold)
-    else:
-        raise RollupkitError(f"unknown verifier {verifier!r} (use execute or attestation)")
+    arguments = backend.verifier_arguments(
+        vm=vm, state=state, attesters=attesters, threshold=threshold
+    )
+    verifier_address = _deploy(w3, account, backend.verifier_contract, *arguments)
     rollup = _deploy(
         w3,
         account,
@@ -296,7 +299,7 @@ def deploy_rollup(
         inclusion_deadline,
         sequencer,
     )
-    contracts = RollupContracts(w3, Deployment(bridge, verifier_address, rollup, verifier), account)
+    contracts = RollupContracts(w3, Deployment(bridge, verifier_address, rollup, proof), account)
     contracts.transact(contracts.bridge.functions.initialize(rollup))
     return contracts
 

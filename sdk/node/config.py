@@ -27,7 +27,7 @@
     bridge = "0x…"
     verifier = "0x…"
     rollup = "0x…"
-    verifier_kind = "execute"              # or "attestation"
+    proof = "reexec"                       # proof backend: reexec, multiclient
     deploy_block = 0
     inbox = "0x…"
     batcher_key = "0x…"                    # or set ROLLUPKIT_BATCHER_KEY
@@ -111,7 +111,7 @@ def l1_from_dict(data: dict[str, Any]) -> L1Settings:
     try:
         deployment = Deployment(
             bridge=data["bridge"], verifier=data["verifier"], rollup=data["rollup"],
-            verifier_kind=data.get("verifier_kind", "execute"),
+            proof=data.get("proof", "reexec"),
         )  # fmt: skip
         return L1Settings(
             url=data["url"],
@@ -196,7 +196,7 @@ def to_dict(config: NodeConfig, *, include_key: bool = True) -> dict[str, Any]:
         s = config.l1
         data["l1"] = {
             "url": s.url, "bridge": s.deployment.bridge, "verifier": s.deployment.verifier,
-            "rollup": s.deployment.rollup, "verifier_kind": s.deployment.verifier_kind,
+            "rollup": s.deployment.rollup, "proof": s.deployment.proof,
             "deploy_block": s.deploy_block, "inbox": s.inbox,
             "attester_keys": ["0x" + k.hex() for k in s.attester_keys],
             "derivation": s.derivation, "compression": s.compression,

@@ -31,7 +31,7 @@ def deploy_for_chain(
     deployer: Any,
     *,
     batcher_key: bytes,
-    verifier: str = "execute",
+    proof: str = "reexec",
     attester_keys: Sequence[bytes] = (),
     threshold: int = 0,
     derivation: str = "calldata",
@@ -48,7 +48,7 @@ def deploy_for_chain(
     attesters = [EthAccount.from_key(k).address for k in attester_keys]
     contracts = deploy_rollup(
         w3, deployer, l2_chain_id=chain.chain_id, genesis_state_root=genesis.state_root,
-        genesis_block_hash=genesis.hash, verifier=verifier, vm=chain.vm, state=chain.state,
+        genesis_block_hash=genesis.hash, proof=proof, vm=chain.vm, state=chain.state,
         attesters=attesters, threshold=threshold or len(attesters),
         inclusion_deadline=inclusion_deadline, finality_delay=finality_delay,
     )  # fmt: skip

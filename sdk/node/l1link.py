@@ -24,7 +24,8 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 
 from rollupkit.errors import RollupkitError, TraceError
-from rollupkit.l1.contracts import Deployment, RollupContracts, attest_batch
+from rollupkit.interfaces import SettlementContext
+from rollupkit.l1.contracts import Deployment, RollupContracts
 from rollupkit.node.chain import NodeChain
 from rollupkit.node.sequencer import L1View
 from rollupkit.node.store import QueuedMessage
@@ -355,18 +356,18 @@ class L1Link:
                 f"L1 is at L2 block {onchain['block_number']}, not at the parent of batch "
                 f"{batch['id']}: waiting for L1 to catch up"
             )
-        execute = self.settings.deployment.verifier_kind == "execute"
-        trace_arg = assembled.trace if execute else b""
-        evidence = b""
-        if not execute:
-            evidence = attest_batch(
-                self.settings.attester_keys, l1_chain_id=self.w3.eth.chain_id,
-                verifier=self.settings.deployment.verifier,
-                pre_state_root=assembled.pre_state_root,
-                post_state_root=assembled.post_state_root, trace=assembled.trace,
-                gas_used=assembled.gas_used, claimed=assembled.outputs,
-                vm=self.chain.config.vm, state=self.chain.config.state, onchain_trace=trace_arg,
-            )  # fmt: skip
+        backend = get_registry().create("proof", self.settings.deployment.proof)
+        context = SettlementContext(
+            l1_chain_id=int(self.w3.eth.chain_id), verifier=self.settings.deployment.verifier,
+            vm=self.chain.config.vm, state=self.chain.config.state,
+            attester_keys=tuple(self.settings.attester_keys),
+        )  # fmt: skip
+        trace_arg = backend.onchain_trace(assembled.trace)
+        evidence = backend.prove(
+            pre_state_root=assembled.pre_state_root, post_state_root=assembled.post_state_root,
+            trace=assembled.trace, gas_used=assembled.gas_used, outputs=assembled.outputs,
+            context=context,
+        )  # fmt: skip
         try:
             receipt = self.contracts.submit_batch(assembled.outputs, trace_arg, evidence)
         except RollupkitError as exc:
