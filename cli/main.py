@@ -20,6 +20,7 @@ from rollupkit_cli import (
     commands_l1,
     commands_node,
     commands_plugins,
+    commands_scaffold,
 )
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.add_typer(commands_plugins.app, name="plugins")
 app.add_typer(commands_contracts.app, name="contracts")
 app.add_typer(commands_l1.app, name="l1")
 app.add_typer(commands_node.app, name="node")
+app.add_typer(commands_scaffold.app, name="scaffold")
 app.command("demo")(commands_demo.demo)
 app.command("execute")(commands_execute.execute_command)
 app.add_typer(commands_execute.trace_app, name="trace")

@@ -58,6 +58,8 @@ class TxSummary:
     tip: int
     value: int
     intrinsic_gas: int
+    to: bytes | None = None  # None for a contract creation
+    data: bytes = b""
 
     @property
     def max_cost(self) -> int:
@@ -74,4 +76,5 @@ def summarize(tx: Any) -> TxSummary:
     return TxSummary(
         hash=bytes(tx.hash), sender=bytes(tx.sender), nonce=tx.nonce, gas=tx.gas,
         max_fee=max_fee, tip=tip, value=tx.value, intrinsic_gas=tx.intrinsic_gas,
+        to=bytes(tx.to) if tx.to else None, data=bytes(tx.data),
     )  # fmt: skip

@@ -114,6 +114,10 @@ def compile_sources(
             "settings": {
                 "evmVersion": evm_version,
                 "optimizer": {"enabled": True, "runs": 200},
+                # No CBOR metadata: bytecode then depends only on the code, not on comments or
+                # contract names, so a scaffolded project's renamed contracts can ship artifacts
+                # built once (and `contracts build --check` still holds for them).
+                "metadata": {"appendCBOR": False},
                 "outputSelection": {
                     "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
                 },
@@ -132,14 +136,18 @@ def compile_sources(
     return artifacts
 
 
-def _artifact_json(artifact: Artifact, source_file: str, source_hash: str, version: str) -> str:
+def artifact_json(artifact: Artifact, source_file: str, source_hash: str, version: str) -> str:
+    """The committed artifact file of ``artifact`` (compiled by solc ``version``)."""
     return (
         json.dumps(
             {
                 "contractName": artifact.name,
                 "sourceName": source_file,
                 "sourceSha256": source_hash,
-                "compiler": f"solc {version} (npm), evmVersion {EVM_VERSION}, optimizer 200 runs",
+                "compiler": (
+                    f"solc {version} (npm), evmVersion {EVM_VERSION}, optimizer 200 runs, "
+                    "no metadata"
+                ),
                 "abi": artifact.abi,
                 "bytecode": artifact.bytecode.hex(),
                 "deployedBytecode": artifact.deployed_bytecode.hex(),
@@ -175,7 +183,7 @@ def build_artifacts(source_dir: Path, *, check: bool = False) -> list[str]:
                 continue
             target = build / f"{name}.json"
             expected_files.add(target.name)
-            content = _artifact_json(artifact, file.name, digest, version)
+            content = artifact_json(artifact, file.name, digest, version)
             if check:
                 if not target.is_file() or target.read_text() != content:
                     stale.append(str(target))

@@ -74,8 +74,10 @@ class Anvil:
         hardfork: str | None = None,
         extra_args: tuple[str, ...] = (),
         startup_timeout: float = 30,
+        port: int = 0,
+        state_file: Path | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.chain_id = chain_id
         self.url = f"http://127.0.0.1:{self.port}"
         args = [
@@ -92,6 +94,8 @@ class Anvil:
             args += ["--block-time", str(block_time)]
         if hardfork is not None:
             args += ["--hardfork", hardfork]
+        if state_file is not None:  # load at start, dump at exit: the chain survives restarts
+            args += ["--state", str(state_file), "--state-interval", "5"]
         args += list(extra_args)
         self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ)

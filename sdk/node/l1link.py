@@ -378,9 +378,11 @@ class L1Link:
                 )
                 self.store.commit()
             raise
-        self._mark_settled(batch, receipt)
+        self._mark_settled(batch, receipt, assembled, len(trace_arg))
 
-    def _mark_settled(self, batch: dict[str, Any], receipt: Any) -> None:
+    def _mark_settled(
+        self, batch: dict[str, Any], receipt: Any, assembled: Any = None, trace_bytes: int = 0
+    ) -> None:
         detail: dict[str, Any] = {}
         if receipt is not None:
             event = self.contracts.rollup.events.BatchSettled().process_receipt(receipt)[0]
@@ -389,6 +391,10 @@ class L1Link:
                 "settle_tx": receipt["transactionHash"].to_0x_hex(),
                 "settle_l1_block": int(receipt["blockNumber"]),
                 "settle_gas": int(receipt["gasUsed"]),
+                "pre_state_root": "0x" + assembled.pre_state_root.hex(),
+                "post_state_root": "0x" + assembled.post_state_root.hex(),
+                "l2_gas_used": assembled.gas_used,
+                "trace_bytes": trace_bytes,
             }
         else:
             detail = {"settlement_index": int(self.contracts.state()["batches"]) - 1}

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rollupkit.errors import InvalidTransactionError, TransactionRejected
-from rollupkit.ethtx import decode_signed_transaction, summarize
+from rollupkit.ethtx import TxSummary, decode_signed_transaction, summarize
 from rollupkit.node.chain import NodeChain
 
 #: How far ahead of the account nonce a transaction may be queued.
@@ -39,8 +39,12 @@ class Pending:
 class Mempool:
     """Pending transactions of one node."""
 
-    def __init__(self, chain: NodeChain) -> None:
+    def __init__(
+        self, chain: NodeChain, admit: Callable[[TxSummary], str | None] | None = None
+    ) -> None:
         self.chain = chain
+        #: An extra admission rule (a project's ``rollupkit_admit_transaction`` hook).
+        self.admit = admit
         self.store = chain.store
         self._lock = threading.RLock()
 
@@ -52,6 +56,10 @@ class Mempool:
         except InvalidTransactionError as exc:
             raise TransactionRejected(str(exc)) from exc
         summary = summarize(tx)
+        if self.admit is not None:
+            reason = self.admit(summary)
+            if reason:
+                raise TransactionRejected(str(reason))
         with self._lock, self.chain.lock:
             if self.store.pending_tx(summary.hash) is not None or self.store.tx_location(
                 summary.hash

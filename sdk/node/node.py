@@ -50,7 +50,9 @@ class Node:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = NodeStore(config.data_dir / "node.sqlite")
         self.chain = NodeChain(self.store, config.chain, registry)
-        self.mempool = Mempool(self.chain) if config.role == "sequencer" else None
+        self.mempool = (
+            Mempool(self.chain, config.policy.admit) if config.role == "sequencer" else None
+        )
         self.sequencer = (
             Sequencer(self.chain, self.mempool, config.policy) if self.mempool is not None else None
         )

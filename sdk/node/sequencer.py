@@ -13,11 +13,11 @@ unconsumed is rejected by the settlement contract.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rollupkit.builder import BuiltTrace
-from rollupkit.ethtx import decode_signed_transaction
+from rollupkit.ethtx import TxSummary, decode_signed_transaction
 from rollupkit.node.chain import NodeChain
 from rollupkit.node.mempool import Mempool
 from rollupkit.trace import LIMITS
@@ -38,6 +38,8 @@ class SequencerPolicy:
     #: Include a censored forced transaction once it is within this many seconds of overdue.
     deadline_margin: int = 60
     empty_blocks: bool = False  # also produce blocks with nothing in them
+    #: An extra admission rule for the mempool: returns why a transaction is refused, or None.
+    admit: Callable[[TxSummary], str | None] | None = None
 
 
 @dataclass

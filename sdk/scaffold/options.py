@@ -1,0 +1,107 @@
+"""The answers a rollup project is rendered from, their choices and their checks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from rollupkit.batchcodec import COMPRESSIONS
+from rollupkit.chain import DEFAULT_CHAIN_ID
+from rollupkit.errors import RollupkitError
+from rollupkit.plugins import PluginRegistry, get_registry
+from rollupkit.project.config import L1_KINDS, check_combination
+from rollupkit.scaffold.naming import Names, derive_names
+
+
+class OptionsError(RollupkitError):
+    """Scaffold answers that cannot be used."""
+
+
+@dataclass(frozen=True)
+class RollupOptions:
+    """Everything ``scaffold new`` asks (flags, or prompts in a terminal)."""
+
+    name: str
+    vm: str = "evm"
+    state: str = "mpt"
+    da: str = "calldata"
+    compression: str = "none"
+    proof: str = "reexec"
+    l1: str = "embedded"  # embedded, anvil, or an http(s) JSON-RPC URL
+    chain_id: int = DEFAULT_CHAIN_ID
+    block_time: float = 1.0
+
+    @property
+    def names(self) -> Names:
+        return derive_names(self.name)
+
+    def to_answers(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_answers(cls, answers: dict[str, Any]) -> RollupOptions:
+        """Answers recorded by an earlier render (unknown keys are ignored, missing ones take
+        today's defaults: a newer rollupkit may ask more)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in answers.items() if k in known})
+
+
+def choices(registry: PluginRegistry | None = None) -> dict[str, list[str]]:
+    """What each plugin-backed option may be, from the installed plugins."""
+    registry = registry or get_registry()
+    return {
+        "vm": registry.names("vm"),
+        "state": registry.names("state"),
+        "da": registry.names("derivation"),
+        "proof": registry.names("proof"),
+        "compression": list(COMPRESSIONS),
+        "l1": [*L1_KINDS, "http(s)://URL"],
+    }
+
+
+def default_proof_for(l1: str, registry: PluginRegistry | None = None) -> str:
+    """The proof a chain on ``l1`` settles with by default: re-execution through EXECUTE on
+    the embedded L1, the first backend that does not need EXECUTE elsewhere."""
+    registry = registry or get_registry()
+    names = registry.names("proof")
+    if l1 == "embedded" and "reexec" in names:
+        return "reexec"
+    for name in names:
+        if not registry.get("proof", name).requires_execute:
+            return name
+    return names[0] if names else "reexec"
+
+
+def validate(options: RollupOptions, registry: PluginRegistry | None = None) -> None:
+    """Raise one sentence for a bad name, an unknown plugin or a combination that cannot run."""
+    options.names  # noqa: B018 - validates the name
+    if not 1 <= options.chain_id < 2**64:
+        raise OptionsError(f"chain id must be between 1 and 2^64 - 1, not {options.chain_id}")
+    if not 0 < options.block_time <= 3600:
+        raise OptionsError(f"block time must be in (0, 3600] seconds, not {options.block_time}")
+    check_combination(
+        vm=options.vm, state=options.state, derivation=options.da, proof=options.proof,
+        l1=options.l1, compression=options.compression, registry=registry,
+    )  # fmt: skip
+
+
+def supported_combinations(registry: PluginRegistry | None = None) -> list[RollupOptions]:
+    """Every vm x state x da x proof (with an L1 that suits it) that :func:`validate` takes."""
+    registry = registry or get_registry()
+    found = []
+    options = choices(registry)
+    for vm in options["vm"]:
+        for state in options["state"]:
+            for da in options["da"]:
+                for proof in options["proof"]:
+                    for l1 in L1_KINDS:
+                        candidate = RollupOptions(
+                            name="example-rollup", vm=vm, state=state, da=da, proof=proof, l1=l1
+                        )
+                        try:
+                            validate(candidate, registry)
+                        except RollupkitError:
+                            continue
+                        found.append(candidate)
+                        break  # one L1 per combination is enough
+    return found

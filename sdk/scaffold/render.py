@@ -1,0 +1,193 @@
+"""Render a template folder with jinja2, write it out, and record what was rendered.
+
+Template rules (``templates/rollup`` and ``templates/plugin`` follow them):
+
+* every path component is itself a jinja2 template (``{{ package }}/hooks.py.j2``); a file
+  whose path renders to an empty component is left out (how optional files are made);
+* a ``.j2`` suffix means the content is rendered and the suffix dropped; other files are
+  copied byte for byte;
+* a leading ``dot-`` becomes ``.`` (``dot-gitignore``), so packaging tools keep the files;
+* ``template.toml`` (version, prebuilt artifacts) and anything starting with ``_`` at the
+  template's top are the template's own, not rendered.
+
+A rendered project records its answers, the template and its version, and a pristine copy of
+every rendered file in ``.rollupkit-template/``; ``rollupkit scaffold update`` merges against
+that copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jinja2
+
+from rollupkit.errors import RollupkitError
+
+RECORD_DIR = ".rollupkit-template"
+ANSWERS_FILE = "answers.json"
+BASE_DIR = "base"
+_META = "template.toml"
+
+
+class TemplateError(RollupkitError):
+    """A template cannot be read or rendered, or its output cannot be written."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template folder and its metadata."""
+
+    root: Path
+    kind: str  # "rollup" or "plugin"
+    version: str
+    meta: dict[str, Any]
+
+    @classmethod
+    def load(cls, root: Path) -> Template:
+        meta_path = Path(root) / _META
+        try:
+            meta = tomllib.loads(meta_path.read_text())
+        except FileNotFoundError:
+            raise TemplateError(f"{root} is not a rollupkit template (no {_META})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise TemplateError(f"{meta_path}: {exc}") from None
+        return cls(Path(root), str(meta.get("kind", "")), str(meta.get("version", "0")), meta)
+
+    def sources(self) -> list[PurePosixPath]:
+        """Every template file, relative to the root, sorted."""
+        found = []
+        for path in sorted(self.root.rglob("*")):
+            relative = PurePosixPath(path.relative_to(self.root).as_posix())
+            top = relative.parts[0]
+            if not path.is_file() or (relative.name == _META and len(relative.parts) == 1):
+                continue
+            if top.startswith("_") or "__pycache__" in relative.parts:
+                continue
+            found.append(relative)
+        return found
+
+    def render(self, context: Mapping[str, Any]) -> dict[str, bytes]:
+        """Every output file: relative POSIX path → content."""
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.root)),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+        out: dict[str, bytes] = {}
+        for source in self.sources():
+            parts = []
+            for part in source.parts:
+                rendered = env.from_string(part).render(context).strip()
+                if part.startswith("dot-"):
+                    rendered = "." + rendered[4:]
+                parts.append(rendered)
+            if any(not p for p in parts):
+                continue  # an optional file this project does not get
+            target = "/".join(parts)
+            try:
+                if target.endswith(".j2"):
+                    target = target[:-3]
+                    text = env.get_template(source.as_posix()).render(context)
+                    out[target] = text.encode()
+                else:
+                    out[target] = (self.root / source).read_bytes()
+            except jinja2.TemplateError as exc:
+                raise TemplateError(f"template {source}: {exc}") from None
+        return out
+
+
+def write_tree(dest: Path, files: Mapping[str, bytes], *, force: bool = False) -> None:
+    """Write ``files`` under ``dest``. An existing non-empty folder is refused unless
+    ``force`` (then rendered files are overwritten and every other file is left alone)."""
+    if dest.exists() and not dest.is_dir():
+        raise TemplateError(f"{dest} exists and is not a folder")
+    if dest.is_dir() and any(dest.iterdir()) and not force:
+        raise TemplateError(
+            f"{dest} already exists and is not empty; choose another name or pass --force "
+            "to render into it (files the template renders are overwritten)"
+        )
+    for relative, content in files.items():
+        target = dest / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        if relative.startswith(("bin/", "scripts/")) or relative.endswith(".sh"):
+            target.chmod(0o755)
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a project records about its rendering."""
+
+    template: str
+    template_version: str
+    rollupkit_version: str
+    answers: dict[str, Any]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "template": self.template,
+                "template_version": self.template_version,
+                "rollupkit_version": self.rollupkit_version,
+                "answers": self.answers,
+            },
+            indent=2,
+            sort_keys=True,
+        )
+
+
+def write_record(dest: Path, record: Record, files: Mapping[str, bytes]) -> None:
+    """Record the answers and a pristine copy of ``files`` (replacing an older copy)."""
+    record_dir = dest / RECORD_DIR
+    base = record_dir / BASE_DIR
+    if base.exists():
+        for old in sorted(base.rglob("*"), reverse=True):
+            old.unlink() if old.is_file() else old.rmdir()
+    for relative, content in files.items():
+        target = base / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    record_dir.mkdir(parents=True, exist_ok=True)
+    temporary = record_dir / (ANSWERS_FILE + ".tmp")
+    temporary.write_text(record.to_json() + "\n")
+    os.replace(temporary, record_dir / ANSWERS_FILE)
+
+
+def read_record(dest: Path) -> tuple[Record, dict[str, bytes]]:
+    """The record and the pristine copy of a rendered project."""
+    record_dir = dest / RECORD_DIR
+    try:
+        data = json.loads((record_dir / ANSWERS_FILE).read_text())
+        record = Record(
+            data["template"], str(data["template_version"]), data.get("rollupkit_version", ""),
+            dict(data["answers"]),
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise TemplateError(
+            f"{dest} was not rendered by `rollupkit scaffold` (no {RECORD_DIR}/{ANSWERS_FILE})"
+        ) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TemplateError(f"{record_dir / ANSWERS_FILE} is damaged: {exc}") from None
+    base_dir = record_dir / BASE_DIR
+    base = {
+        p.relative_to(base_dir).as_posix(): p.read_bytes()
+        for p in sorted(base_dir.rglob("*"))
+        if p.is_file()
+    }
+    return record, base
+
+
+def digest(files: Mapping[str, bytes]) -> str:
+    """A short digest of a rendered tree (for tests and reports)."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return h.hexdigest()[:16]
