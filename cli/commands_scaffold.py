@@ -41,6 +41,9 @@ def new(
     no_input: bool = typer.Option(
         False, "--no-input", help="Never prompt (the default when not in a terminal)."
     ),
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="Prompt for every option, even outside a terminal."
+    ),
     template: Path = typer.Option(None, "--template", help=_TEMPLATE_HELP, hidden=True),
 ) -> None:
     """Render a new rollup project: chain config, contracts, hooks, tests, CI."""
@@ -49,9 +52,11 @@ def new(
 
     derive_names(name)  # refuse a bad name before asking anything
     given = (vm, state, da, compression, proof, l1, chain_id, block_time)
-    interactive = not no_input and sys.stdin.isatty() and all(v is None for v in given)
+    prompting = interactive or (
+        not no_input and sys.stdin.isatty() and all(v is None for v in given)
+    )
     defaults = RollupOptions(name=name)
-    if interactive:
+    if prompting:
         available = choices()
         l1 = str(typer.prompt("L1 (embedded, anvil or an http(s):// URL)", default="embedded"))
         vm = _ask("VM", available["vm"], defaults.vm)

@@ -21,6 +21,7 @@ from rollupkit_cli import (
     commands_node,
     commands_plugins,
     commands_scaffold,
+    commands_up,
 )
 
 app = typer.Typer(
@@ -34,7 +35,10 @@ app.add_typer(commands_contracts.app, name="contracts")
 app.add_typer(commands_l1.app, name="l1")
 app.add_typer(commands_node.app, name="node")
 app.add_typer(commands_scaffold.app, name="scaffold")
-app.command("demo")(commands_demo.demo)
+app.command("up")(commands_up.up)
+app.command("status")(commands_up.status)
+app.command("down")(commands_up.down)
+app.add_typer(commands_demo.app, name="demo")
 app.command("execute")(commands_execute.execute_command)
 app.add_typer(commands_execute.trace_app, name="trace")
 

@@ -50,14 +50,14 @@ def trace_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
 def test_help_and_version() -> None:
     done = cli("--help")
     assert done.returncode == 0
-    for command in ("demo", "execute", "plugins", "contracts", "trace"):
+    for command in ("demo", "execute", "plugins", "contracts", "trace", "scaffold", "up"):
         assert command in done.stdout
     version = cli("--version")
     assert version.returncode == 0 and version.stdout.startswith("rollupkit ")
 
 
-def test_demo_prints_its_tables_and_saves_a_verifiable_trace(tmp_path: Path) -> None:
-    done = cli("demo", "--transfers", "6", "--out", str(tmp_path))
+def test_execute_demo_prints_its_tables_and_saves_a_verifiable_trace(tmp_path: Path) -> None:
+    done = cli("demo", "execute", "--transfers", "6", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "the honest trace" in done.stdout and "post-state-mismatch" in done.stdout
     assert "NO" not in done.stdout.split("as expected", 1)[1]

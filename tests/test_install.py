@@ -49,7 +49,10 @@ def test_fresh_virtualenv_install(tmp_path: Path, editable: bool) -> None:
         ("state", "mpt", "built-in"),
     }
     if not editable:  # the wheel must carry the contract artifacts the demo deploys
-        assert "the honest trace" in run(rollupkit, "demo", "--transfers", "4", cwd=tmp_path).stdout
+        assert (
+            "the honest trace"
+            in run(rollupkit, "demo", "execute", "--transfers", "4", cwd=tmp_path).stdout
+        )
         site = run(
             venv / "bin" / "python",
             "-c",

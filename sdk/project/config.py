@@ -213,6 +213,8 @@ def load_project(root: Path | None = None, registry: PluginRegistry | None = Non
         raise ProjectError(f"{path}: [l1] {exc}".replace("L1Options.__init__() ", "")) from None
     except ValueError as exc:
         raise ProjectError(f"{path}: {exc}") from None
+    if not 1 <= config.chain_id < 2**64:
+        raise ProjectError(f"{path}: [chain] chain_id must be in [1, 2^64), not {config.chain_id}")
     if config.block_time <= 0:
         raise ProjectError(f"{path}: [node] block_time must be positive")
     if config.l1.threshold > config.l1.attesters:

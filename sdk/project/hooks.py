@@ -84,12 +84,23 @@ class ProjectHooks:
 
 
 def load_hooks(module_name: str | None, project_root: Path) -> ProjectHooks:
-    """Import the hooks module (from the project folder if it is not installed)."""
+    """Import the hooks module: the project's own file as it is now when the project has it
+    (a module of that name imported before, from another folder or an older edit, is
+    replaced), else an installed one."""
     if not module_name:
         return ProjectHooks()
-    root = str(project_root.resolve())
-    if root not in sys.path:
-        sys.path.insert(0, root)  # an uninstalled project still finds its own package
+    root = project_root.resolve()
+    local = root.joinpath(*module_name.split(".")).with_suffix(".py")
+    if local.is_file():
+        # First on the path: an uninstalled project finds its package, and it wins over a
+        # namesake from elsewhere.
+        if str(root) in sys.path:
+            sys.path.remove(str(root))
+        sys.path.insert(0, str(root))
+        top = module_name.split(".")[0]
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+            del sys.modules[name]
+        importlib.invalidate_caches()
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -1,0 +1,95 @@
+"""``rollupkit demo``: scaffold a rollup, start it on the embedded L1, walk the journey."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rollupkit.project.config import CONFIG_FILE, load_project
+from rollupkit.project.journey import ETHER, JourneyReport, Step, run_journey
+from rollupkit.project.runner import run_project
+
+DEMO_NAME = "demo-rollup"
+
+
+@dataclass
+class RollupDemoReport:
+    """What the demo did, step by step, and the batch that settled the withdrawal."""
+
+    project: str
+    journey: JourneyReport
+    steps: list[Step] = field(default_factory=list)
+    total_seconds: float = 0.0
+    where: str = ""
+
+    def settlement_rows(self) -> list[tuple[str, str]]:
+        batch = self.journey.batch
+        first, last = int(batch["firstBlock"], 16), int(batch["lastBlock"], 16)
+        return [
+            ("batch", f"#{batch['id']}: L2 blocks {first}-{last}"),
+            ("pre-state root", str(batch.get("pre_state_root", "(settled before a restart)"))),
+            ("post-state root", str(batch.get("post_state_root", ""))),
+            ("L2 gas used", f"{batch.get('l2_gas_used', 0):,}"),
+            ("batch data on L1", f"{batch.get('l1_bytes', 0):,} bytes ({batch.get('carrier')})"),
+            ("trace for EXECUTE", f"{batch.get('trace_bytes', 0):,} bytes"),
+            ("L1 gas of the settlement", f"{batch.get('settle_gas', 0):,} (EXECUTE included)"),
+            ("settlement transaction", str(batch.get("settle_tx", ""))),
+            (
+                "withdrawal claimed on L1",
+                f"{self.journey.claimed / ETHER:g} ETH to {self.journey.account}",
+            ),
+        ]
+
+
+def run_rollup_demo(
+    directory: Path | None = None, *, progress: Callable[[str], None] = lambda _: None
+) -> RollupDemoReport:
+    """Scaffold (or resume) a project in ``directory`` (a temporary folder if None, removed
+    afterwards), start it on free ports, and walk deposit → transfer → withdrawal → settlement
+    → claim."""
+    from rollupkit.scaffold.options import RollupOptions
+    from rollupkit.scaffold.project import new_rollup
+
+    started = time.monotonic()
+    steps: list[Step] = []
+    temporary = directory is None
+    root = Path(tempfile.mkdtemp(prefix="rollupkit-demo-")) / DEMO_NAME if temporary else directory
+    assert root is not None
+    try:
+        t0 = time.monotonic()
+        if (root / CONFIG_FILE).is_file():
+            progress(f"resuming the project in {root}")
+            detail = f"resumed the project in {root}"
+        else:
+            progress(f"scaffolding {root}")
+            files = new_rollup(root, RollupOptions(name=DEMO_NAME))
+            detail = f"`scaffold new {DEMO_NAME}`: {len(files)} files (evm, mpt, calldata, reexec)"
+        steps.append(Step("scaffold", time.monotonic() - t0, detail))
+        config = load_project(root)
+        # Blocks and batches come quicker than a real deployment would want, so the demo is short.
+        config = replace(config, block_time=0.25, l1=replace(config.l1, batch_interval=0.5))
+        t0 = time.monotonic()
+        with run_project(config, l1_port=0, rpc_port=0, l1_poll=0.2, progress=progress) as rollup:
+            steps.append(Step(
+                "up", time.monotonic() - t0,
+                f"embedded L1 at {rollup.l1_url}, contracts "
+                f"{'deployed' if rollup.record.get('fresh') else 'found'}, sequencer at "
+                f"{rollup.l2_url}",
+            ))  # fmt: skip
+            journey = run_journey(rollup, progress=progress)
+        steps.extend(journey.steps)
+        total = time.monotonic() - started
+        where = (
+            "the project was in a temporary folder, now removed (`rollupkit demo --dir DIR` "
+            "keeps it)"
+            if temporary
+            else f"the project is in {root}: `cd {root} && rollupkit up` runs it again"
+        )
+        return RollupDemoReport(DEMO_NAME, journey, steps, total, where)
+    finally:
+        if temporary:
+            shutil.rmtree(root.parent, ignore_errors=True)

@@ -1,0 +1,193 @@
+"""Running a project: ``rollup.toml`` checked as a whole, hooks wired in and checked, the
+deployment found again on the next run (and redone when the genesis changes), ``up`` /
+``status`` / ``down`` as processes, and ``rollupkit demo`` from scaffold to claim."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from test_cli import assert_one_line_error, cli
+
+from rollupkit.project.config import ProjectConfig, ProjectError, load_project
+from rollupkit.project.hooks import HookError, load_hooks
+from rollupkit.project.runner import project_chain, run_project
+from rollupkit.scaffold.options import RollupOptions
+from rollupkit.scaffold.project import new_rollup
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    dest = tmp_path / "proj-rollup"
+    new_rollup(dest, RollupOptions(name="proj-rollup"))
+    return dest
+
+
+def _set(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def _fast(config: ProjectConfig) -> ProjectConfig:
+    return replace(config, block_time=0.2, l1=replace(config.l1, batch_interval=0.3))
+
+
+# --- configuration and hooks ----------------------------------------------------------------
+
+
+def test_no_project_here(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="no rollup project here"):
+        load_project(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ('proof = "reexec"', 'proof = "snark"', "no proof plugin named 'snark'"),
+        ('kind = "embedded"', 'kind = "anvil"', "needs an L1 with the EXECUTE precompile"),
+        ('derivation = "calldata"', 'derivation = "blobs"', "blob transactions"),
+        ("chain_id = 42424", "chain_id = 0", "chain_id must be"),
+        ("threshold = 2", "threshold = 5", "threshold exceeds"),
+        ("max_blocks_per_batch = 32", "max_blocks_per_batch = 32\nturbo = true", "turbo"),
+        ('[project]\nname = "proj-rollup"', '[project]\nname = "proj-rollup', "not valid TOML"),
+    ],
+)
+def test_configuration_errors_name_the_problem(
+    project: Path, old: str, new: str, fragment: str
+) -> None:
+    _set(project / "rollup.toml", old, new)
+    with pytest.raises(ProjectError, match=re.escape(fragment)):
+        load_project(project)
+    done = cli("status", "--dir", str(project))
+    assert_one_line_error(done, fragment)
+
+
+def test_hooks_module_errors(project: Path) -> None:
+    hooks = project / "proj_rollup" / "hooks.py"
+    original = hooks.read_text()
+    hooks.write_text(original + "\n\ndef rollupkit_genesis_allocation(chain_id):\n    return {}\n")
+    config = load_project(project)
+    with pytest.raises(HookError, match="unknown hook 'rollupkit_genesis_allocation'; valid"):
+        load_hooks(config.hooks, project)
+    # A genesis hook allocating an address rollup.toml already funds is refused.
+    hooks.write_text(original.replace(
+        'TREASURY = keccak(b"proj-rollup treasury")[12:]', "TREASURY = (1).to_bytes(20, 'big')"
+    ))  # fmt: skip
+    table = '[chain.alloc."0x0000000000000000000000000000000000000001"]\nbalance = "1"\n'
+    _set(project / "rollup.toml", "# [chain.alloc.", table + "# [chain.alloc.")
+    with pytest.raises(ProjectError, match="already allocates"):
+        project_chain(load_project(project), load_hooks(config.hooks, project))
+    # A hooks module that does not import is named.
+    hooks.write_text("import nonexistent_module_xyz\n")
+    with pytest.raises(HookError, match=r"cannot import hooks module 'proj_rollup\.hooks'"):
+        load_hooks(config.hooks, project)
+
+
+# --- deployment: once, then found again -----------------------------------------------------
+
+
+def test_up_resumes_and_redeploys_when_the_genesis_changes(project: Path) -> None:
+    config = _fast(load_project(project))
+    with run_project(config, l1_port=0, rpc_port=0, l1_poll=0.2) as rollup:
+        assert rollup.record["fresh"] and rollup.record["reason"] == "first deployment"
+        first = rollup.record["deployment"]["rollup"]
+        receipt = rollup.send(rollup.wallet(0).sign(to=b"\x42" * 20, value=7))
+        rollup.wait_settled(receipt["blockNumber"])
+    # Again: same contracts, same L2 (the embedded L1 keeps its chain in .rollupkit/l1).
+    with run_project(config, l1_port=0, rpc_port=0, l1_poll=0.2) as rollup:
+        assert not rollup.record["fresh"]
+        assert rollup.record["deployment"]["rollup"] == first
+        assert rollup.l2.eth.get_balance("0x" + "42" * 20) == 7
+        assert rollup.settled_block() >= receipt["blockNumber"]
+    # A different genesis is a different chain: deployed afresh, the old L2 kept aside.
+    _set(project / "rollup.toml", "dev_accounts = 10", "dev_accounts = 4")
+    config = _fast(load_project(project))
+    with run_project(config, l1_port=0, rpc_port=0, l1_poll=0.2) as rollup:
+        assert rollup.record["fresh"]
+        assert "genesis" in rollup.record["reason"]
+        assert rollup.record["deployment"]["rollup"] != first
+        assert rollup.l2.eth.get_balance("0x" + "42" * 20) == 0
+    assert len(list((project / ".rollupkit").glob("sequencer.old-*"))) == 1
+
+
+# --- the commands ---------------------------------------------------------------------------
+
+
+def test_up_status_down_as_processes(project: Path) -> None:
+    status = cli("status", "--dir", str(project))
+    assert status.returncode == 1 and "is not running" in status.stdout
+    up = cli("up", "--detach", "--dir", str(project), "--l1-port", "0", "--rpc-port", "0")
+    try:
+        assert up.returncode == 0, up.stderr
+        record = json.loads((project / ".rollupkit" / "up.json").read_text())
+        for text in (record["l1"]["url"], record["l2"]["url"], record["contracts"]["rollup"],
+                     record["l2_dev_keys"][0]["key"], "deployed (first deployment)"):  # fmt: skip
+            assert text in up.stdout
+        again = cli("up", "--dir", str(project))
+        assert_one_line_error(again, "already up", "rollupkit down")
+        status = cli("status", "--dir", str(project))
+        assert status.returncode == 0, status.stderr
+        assert re.search(r"now: L1 #\d+ \| L2 #\d+, settled #\d+", status.stdout), status.stdout
+    finally:
+        down = cli("down", "--dir", str(project))
+    assert down.returncode == 0 and "stopped proj-rollup" in down.stdout
+    assert not (project / ".rollupkit" / "up.json").exists()
+    assert cli("status", "--dir", str(project)).returncode == 1
+    # Up again: the deployment is found, not redone.
+    up = cli("up", "--detach", "--dir", str(project), "--l1-port", "0", "--rpc-port", "0")
+    try:
+        assert up.returncode == 0, up.stderr
+        assert "found from the last run (resumed)" in up.stdout
+    finally:
+        cli("down", "--dir", str(project))
+
+
+def test_up_outside_a_project_is_one_line(tmp_path: Path) -> None:
+    assert_one_line_error(cli("up", cwd=tmp_path), "no rollup project here")
+
+
+def test_a_port_in_use_is_one_line(project: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = cli("up", "--dir", str(project), "--l1-port", str(port))
+    assert_one_line_error(done, f"cannot serve the embedded L1 on port {port}")
+
+
+def test_demo_goes_from_scaffold_to_claimed_withdrawal(tmp_path: Path) -> None:
+    done = cli("demo", "--dir", str(tmp_path / "demo"))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for step in ("scaffold", "up", "deposit", "L2 transfer", "withdraw", "batch + settlement",
+                 "claim", "total"):  # fmt: skip
+        assert re.search(rf"│ {re.escape(step)} +│ \d+\.\d\d s │", out), step
+    assert re.search(r"withdrawal claimed on L1 │ 0\.5 ETH to 0x[0-9a-fA-F]{40}", out)
+    assert re.search(r"pre-state root +│ 0x[0-9a-f]{64}", out)
+    assert re.search(r"\d+\.\d s from the command's start", out)
+    assert (tmp_path / "demo" / "rollup.toml").is_file()  # --dir keeps the project
+    # Again in the same folder: resumed, and the journey still ends in a claim.
+    again = cli("demo", "--dir", str(tmp_path / "demo"))
+    assert again.returncode == 0, again.stderr
+    assert "resumed the project" in again.stdout and "0.5 ETH to" in again.stdout
+
+
+def test_generated_tests_pass_in_process(project: Path) -> None:
+    """The generated project's own tests, run by pytest here (the fresh-venv run is in
+    test_install.py)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project, capture_output=True, text=True, check=False, timeout=600,
+        env={**__import__("os").environ, "PYTHONPATH": str(project)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert re.search(r"\b5 passed\b", done.stdout), done.stdout[-500:]
