@@ -523,7 +523,7 @@ def test_forged_parent_header_is_false(forgery: dict) -> None:  # type: ignore[t
     huge gas limit, free gas, a fake BLOCKHASH history, ...) is refused by EXECUTE itself."""
     import rlp
 
-    from rollupkit_evm.engine import HEADER_CLASS
+    from rollupkit.ethheader import HEADER_CLASS
 
     s = fresh()
     built = s.chain.build(

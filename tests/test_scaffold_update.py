@@ -52,7 +52,11 @@ def test_update_keeps_edits_and_brings_template_changes(project: tuple[Path, Pat
     _edit(v2 / "rollup.toml.j2", GAS_COMMENT, "# Gas limit of every L2 block (v2 wording).\n")
     _edit(v2 / "README.md.j2", "## Test it", "## Test it (v2)")
     (v2 / "OPERATIONS.md.j2").write_text("# Operating {{ title }}\n")
-    _edit(v2 / "tests" / "test_token.py.j2", "SUPPLY = 1_000_000", "SUPPLY = 2_000_000")
+    _edit(
+        v2 / "_vm" / "evm" / "tests" / "test_token.py.j2",
+        "SUPPLY = 1_000_000",
+        "SUPPLY = 2_000_000",
+    )
 
     report = update_project(dest, template_dir=v2)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
-import rlp
 from eth.abc import BlockHeaderAPI, ChainDatabaseAPI, SignedTransactionAPI, StateAPI
 from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.db.account import AccountDB
@@ -23,7 +22,6 @@ from eth.db.atomic import AtomicDB
 from eth.db.backends.base import BaseDB
 from eth.validation import validate_canonical_address, validate_is_bytes
 from eth.vm.forks.prague import PragueVM
-from eth.vm.forks.prague.blocks import PragueBlockHeader
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.interrupt import EVMMissingData, MissingBytecode
 from eth_hash.auto import keccak
@@ -31,30 +29,10 @@ from eth_typing import Address, Hash32
 from trie.exceptions import MissingTrieNode
 
 from rollupkit.interfaces import AncestorHashes, NodeStoreView
-from rollupkit.types import ZERO_HASH, BlockInput
 
 #: The fork rollupkit's EVM runs: the newest one the installed py-evm supports.
 BASE_VM = PragueVM
-HEADER_CLASS = PragueBlockHeader
 FORK_NAME = BASE_VM.fork
-
-
-def header_params(block: BlockInput) -> dict[str, Any]:
-    """The header fields a rollupkit block sets, as py-evm's ``create_header_from_parent``
-    takes them (number, parent hash and base fee follow from the parent)."""
-    return {
-        "coinbase": block.coinbase,
-        "timestamp": block.timestamp,
-        "gas_limit": block.gas_limit,
-        "mix_hash": block.prev_randao,
-        "extra_data": block.extra_data,
-        "parent_beacon_block_root": block.l1_anchor,
-    }
-
-
-def header_commitment(header: BlockHeaderAPI) -> bytes:
-    """rollupkit's header commitment: keccak of the RLP header with a zero state root."""
-    return bytes(keccak(rlp.encode(header.copy(state_root=ZERO_HASH))))
 
 
 class _NoDeleteDB(BaseDB):

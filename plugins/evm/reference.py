@@ -16,9 +16,10 @@ from eth.chains.base import MiningChain
 from eth.db.atomic import AtomicDB
 
 from rollupkit import messages as queue
+from rollupkit.ethheader import header_commitment, header_params
 from rollupkit.system import SYSTEM_ADDRESS, system_writes
 from rollupkit.types import BlockInput, GenesisAccount, QueuePosition
-from rollupkit_evm.engine import BASE_VM, header_commitment, header_params
+from rollupkit_evm.engine import BASE_VM
 
 
 class ReferenceVM(BASE_VM):

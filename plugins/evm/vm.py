@@ -27,6 +27,7 @@ from rollupkit.errors import (
     MissingWitnessError,
     TraceError,
 )
+from rollupkit.ethheader import HEADER_CLASS, header_commitment, header_params
 from rollupkit.ethtx import decode_signed_transaction
 from rollupkit.interfaces import (
     VM,
@@ -40,14 +41,7 @@ from rollupkit.interfaces import (
 from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
 from rollupkit.withdrawals import withdrawals_from_logs
-from rollupkit_evm.engine import (
-    FORK_NAME,
-    HEADER_CLASS,
-    RollupEVM,
-    ViewDB,
-    header_commitment,
-    header_params,
-)
+from rollupkit_evm.engine import FORK_NAME, RollupEVM, ViewDB
 
 _MISSING_DATA = (EVMMissingData, MissingTrieNode, MissingWitnessError)
 

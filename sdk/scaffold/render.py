@@ -8,7 +8,10 @@ Template rules (``templates/rollup`` and ``templates/plugin`` follow them):
   copied byte for byte;
 * a leading ``dot-`` becomes ``.`` (``dot-gitignore``), so packaging tools keep the files;
 * ``template.toml`` (version, prebuilt artifacts) and anything starting with ``_`` at the
-  template's top are the template's own, not rendered.
+  template's top are the template's own, not rendered;
+* ``overlays`` in ``template.toml`` names folders (paths rendered with the answers, e.g.
+  ``_vm/{{ vm }}``) whose files are rendered as if they were at the top, when the folder
+  exists: how a template has files for one VM or one plugin kind only.
 
 A rendered project records its answers, the template and its version, and a pristine copy of
 every rendered file in ``.rollupkit-template/``; ``rollupkit scaffold update`` merges against
@@ -60,17 +63,23 @@ class Template:
             raise TemplateError(f"{meta_path}: {exc}") from None
         return cls(Path(root), str(meta.get("kind", "")), str(meta.get("version", "0")), meta)
 
-    def sources(self) -> list[PurePosixPath]:
-        """Every template file, relative to the root, sorted."""
+    def sources(self, context: Mapping[str, Any] | None = None) -> list[tuple[Path, str]]:
+        """Every template file for ``context``: (its path, its path relative to the output
+        root before rendering), the top folder's and then each existing overlay's."""
         found = []
-        for path in sorted(self.root.rglob("*")):
-            relative = PurePosixPath(path.relative_to(self.root).as_posix())
-            top = relative.parts[0]
-            if not path.is_file() or (relative.name == _META and len(relative.parts) == 1):
-                continue
-            if top.startswith("_") or "__pycache__" in relative.parts:
-                continue
-            found.append(relative)
+        folders = [self.root]
+        for overlay in self.meta.get("overlays", []):
+            folder = self.root / jinja2.Environment().from_string(overlay).render(context or {})
+            if folder.is_dir() and folder != self.root:
+                folders.append(folder)
+        for folder in folders:
+            for path in sorted(folder.rglob("*")):
+                relative = PurePosixPath(path.relative_to(folder).as_posix())
+                if not path.is_file() or (relative.name == _META and len(relative.parts) == 1):
+                    continue
+                if relative.parts[0].startswith("_") or "__pycache__" in relative.parts:
+                    continue
+                found.append((path, relative.as_posix()))
         return found
 
     def render(self, context: Mapping[str, Any]) -> dict[str, bytes]:
@@ -82,9 +91,9 @@ class Template:
             autoescape=False,
         )
         out: dict[str, bytes] = {}
-        for source in self.sources():
+        for path, source in self.sources(context):
             parts = []
-            for part in source.parts:
+            for part in PurePosixPath(source).parts:
                 rendered = env.from_string(part).render(context).strip()
                 if part.startswith("dot-"):
                     rendered = "." + rendered[4:]
@@ -95,10 +104,10 @@ class Template:
             try:
                 if target.endswith(".j2"):
                     target = target[:-3]
-                    text = env.get_template(source.as_posix()).render(context)
-                    out[target] = text.encode()
+                    template_name = path.relative_to(self.root).as_posix()
+                    out[target] = env.get_template(template_name).render(context).encode()
                 else:
-                    out[target] = (self.root / source).read_bytes()
+                    out[target] = path.read_bytes()
             except jinja2.TemplateError as exc:
                 raise TemplateError(f"template {source}: {exc}") from None
         return out

@@ -1,0 +1,566 @@
+"""A base for VM plugins that bring their own code interpreter and keep the rest of Ethereum.
+
+Every rollupkit L2 keeps Ethereum's accounts, signed transactions, headers and receipts, so
+wallets, web3.py and the node work unchanged whatever runs contract code. :class:`AccountVM`
+implements all of that once, over any state model's :class:`~rollupkit.interfaces.StateView`:
+transaction validity and fees (EIP-1559), deposits and forced transactions, contract creation,
+the L2 bridge's withdrawals, receipts, roots and the sealed header. A subclass implements one
+method, :meth:`AccountVM.run_code`: run an account's code in a :class:`Frame` and return an
+:class:`Outcome`. ``rollupkit scaffold plugin NAME --kind vm`` starts from a stack machine
+built this way.
+
+Rules a subclass inherits (and EXECUTE enforces through it):
+
+* a transaction pays ``gas_used × min(max_fee, base_fee + tip)``; the base fee is burned, the
+  tip goes to the block's coinbase; ``gas_used`` is the transaction's intrinsic gas (py-evm's
+  Prague rules, the same the mempool checks) plus what its code used;
+* a contract creation stores the transaction's data as the new account's code (after
+  :meth:`AccountVM.check_code`), at ``CODE_DEPOSIT_GAS`` per byte; there is no init code;
+* a call to :data:`rollupkit.withdrawals.L2_BRIDGE_ADDRESS` with ``withdraw(address,bytes)``
+  (or no data) is a withdrawal, handled natively: the value is locked in the bridge account
+  and a ``WithdrawalInitiated`` log is emitted, exactly as the EVM's bridge contract does;
+* a failed frame (``Outcome.success`` False) undoes every write it made, value transfer
+  included; the fee is still paid;
+* a read the state cannot answer raises :class:`~rollupkit.errors.MissingWitnessError`
+  through ``run_code`` untouched: never catch it.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import rlp
+from eth.constants import BLANK_ROOT_HASH
+from eth.db.trie import make_trie_root_and_nodes
+from eth.rlp.logs import Log as EthLog
+from eth.rlp.receipts import Receipt
+from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth.vm.forks.prague.receipts import PragueReceiptBuilder
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_hash.auto import keccak
+
+from rollupkit.errors import (
+    GasCapExceeded,
+    InvalidBlockError,
+    InvalidTransactionError,
+    MissingWitnessError,
+    TraceError,
+)
+from rollupkit.ethheader import HEADER_CLASS, header_commitment
+from rollupkit.ethtx import decode_signed_transaction
+from rollupkit.interfaces import VM, AncestorHashes, CallResult, NextBlock, StateView
+from rollupkit.system import SYSTEM_ADDRESS
+from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
+from rollupkit.withdrawals import (
+    L2_BRIDGE_ADDRESS,
+    WITHDRAWAL_EVENT_TOPIC,
+    withdrawals_from_logs,
+)
+
+CODE_DEPOSIT_GAS = 200
+MAX_CODE_SIZE = 24_576
+WITHDRAWAL_GAS = 30_000
+MAX_EXTRA_DATA = 32
+GAS_LIMIT_BOUND_DIVISOR = 1024
+MIN_GAS_LIMIT = 5000
+_WITHDRAW_SELECTOR = keccak(b"withdraw(address,bytes)")[:4]
+
+
+@dataclass(frozen=True)
+class BlockContext:
+    """What code may read about the block it runs in."""
+
+    chain_id: int
+    number: int
+    timestamp: int
+    coinbase: bytes
+    gas_limit: int
+    base_fee: int
+    prev_randao: bytes
+
+
+@dataclass(frozen=True)
+class Log:
+    """An event: the emitting account, up to four 32-byte topics, and data."""
+
+    address: bytes
+    topics: tuple[bytes, ...]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a frame ended."""
+
+    success: bool
+    gas_used: int
+    output: bytes = b""
+    logs: tuple[Log, ...] = ()
+    reverted: bool = False  # the code asked to revert (as opposed to an exceptional halt)
+    error: str = ""
+
+
+class StateOverlay:
+    """Writes buffered over a state view (or another overlay): :meth:`commit` pushes them
+    down, dropping the overlay reverts them. Reads fall through to what is below."""
+
+    def __init__(self, below: StateView | StateOverlay) -> None:
+        self.below = below
+        self._accounts: dict[bytes, tuple[int, int]] = {}
+        self._storage: dict[tuple[bytes, int], int] = {}
+        self._code: dict[bytes, bytes] = {}
+
+    def child(self) -> StateOverlay:
+        return StateOverlay(self)
+
+    def account(self, address: bytes) -> tuple[int, int] | None:
+        """(nonce, balance), or None for an account that does not exist."""
+        if address in self._accounts:
+            return self._accounts[address]
+        if isinstance(self.below, StateOverlay):
+            return self.below.account(address)
+        found = self.below.get_account(address)
+        return (found.nonce, found.balance) if found is not None else None
+
+    def nonce(self, address: bytes) -> int:
+        found = self.account(address)
+        return found[0] if found else 0
+
+    def balance(self, address: bytes) -> int:
+        found = self.account(address)
+        return found[1] if found else 0
+
+    def set_account(self, address: bytes, *, nonce: int, balance: int) -> None:
+        self._accounts[address] = (nonce, balance)
+
+    def add_balance(self, address: bytes, delta: int) -> None:
+        nonce, balance = self.account(address) or (0, 0)
+        if balance + delta < 0:
+            raise ValueError("balance would go negative")
+        self._accounts[address] = (nonce, balance + delta)
+
+    def get_storage(self, address: bytes, slot: int) -> int:
+        if (address, slot) in self._storage:
+            return self._storage[(address, slot)]
+        return int(self.below.get_storage(address, slot))
+
+    def set_storage(self, address: bytes, slot: int, value: int) -> None:
+        if not 0 <= value < 2**256 or not 0 <= slot < 2**256:
+            raise ValueError("storage slots and values are 256-bit unsigned")
+        self._storage[(address, slot)] = value
+
+    def get_code(self, address: bytes) -> bytes:
+        if address in self._code:
+            return self._code[address]
+        return bytes(self.below.get_code(address))
+
+    def set_code(self, address: bytes, code: bytes) -> None:
+        self._code[address] = code
+
+    def commit(self) -> None:
+        """Push every buffered write into what is below, and empty this overlay."""
+        below = self.below
+        for address, (nonce, balance) in self._accounts.items():
+            below.set_account(address, nonce=nonce, balance=balance)
+        for address, code in self._code.items():
+            if address not in self._accounts and below.get_account(address) is None:
+                below.set_account(address, nonce=0, balance=0)
+            below.set_code(address, code)
+        for (address, slot), value in self._storage.items():
+            if address not in self._accounts and address not in self._code:
+                if isinstance(below, StateOverlay):
+                    if below.account(address) is None:
+                        below.set_account(address, nonce=0, balance=0)
+                elif below.get_account(address) is None:
+                    below.set_account(address, nonce=0, balance=0)
+            below.set_storage(address, slot, value)
+        self._accounts.clear()
+        self._storage.clear()
+        self._code.clear()
+
+    def get_account(self, address: bytes) -> Any:  # so an overlay can sit below an overlay
+        return self.account(address)
+
+
+@dataclass
+class Frame:
+    """One account's code running: the state it may change, and who asked it to run."""
+
+    vm: AccountVM
+    state: StateOverlay  # this frame's writes; dropped if the frame fails
+    block: BlockContext
+    origin: bytes  # the transaction's signer (or the deposit's L1 sender)
+    sender: bytes  # who called this frame
+    address: bytes  # the account whose code runs
+    value: int  # already moved to ``address`` when the code starts
+    data: bytes
+    code: bytes
+    gas: int
+    logs: list[Log] = field(default_factory=list)
+
+
+class AccountVM(VM):
+    """Ethereum's accounts, transactions, headers and receipts around an interpreter.
+
+    Subclasses implement :meth:`run_code` (and may override :meth:`check_code`).
+    """
+
+    #: The base is generic over state models: any StateView will do.
+    def supports_state_model(self, model: Any) -> bool:
+        return True
+
+    @abstractmethod
+    def run_code(self, frame: Frame) -> Outcome:
+        """Run ``frame.code`` with ``frame.gas``; write state through ``frame.state``. Return
+        the outcome; never use more than ``frame.gas``. Let ``MissingWitnessError`` through."""
+
+    def check_code(self, code: bytes) -> str | None:
+        """Why ``code`` cannot be deployed (None: it can). Called at contract creation."""
+        return None
+
+    # --- headers --------------------------------------------------------------------------
+
+    def genesis_header(
+        self, *, chain_id: int, state_root: bytes, timestamp: int, gas_limit: int, base_fee: int
+    ) -> bytes:
+        header = HEADER_CLASS(
+            difficulty=0, block_number=0, gas_limit=gas_limit, timestamp=timestamp,
+            state_root=state_root, base_fee_per_gas=base_fee, nonce=b"\x00" * 8,
+            parent_beacon_block_root=ZERO_HASH,
+        )  # fmt: skip
+        return rlp.encode(header)
+
+    def _header(self, raw: bytes) -> Any:
+        try:
+            return rlp.decode(raw, sedes=HEADER_CLASS)
+        except Exception as exc:  # noqa: BLE001 - any decoding failure is a malformed header
+            raise TraceError(f"not a block header: {exc}") from exc
+
+    def decode_header(self, raw: bytes) -> HeaderInfo:
+        h = self._header(raw)
+        return HeaderInfo(h.block_number, h.hash, h.parent_hash, h.state_root, h.timestamp,
+                          h.gas_limit)  # fmt: skip
+
+    def header_commitment(self, header: bytes) -> bytes:
+        return header_commitment(self._header(header))
+
+    def next_block(self, parent_header: bytes) -> NextBlock:
+        parent = self._header(parent_header)
+        return NextBlock(parent.block_number + 1, parent.hash,
+                         calculate_expected_base_fee_per_gas(parent))  # fmt: skip
+
+    def _check_block(self, parent: Any, block: BlockInput) -> None:
+        expected = self.next_block(rlp.encode(parent))
+        problems = []
+        if block.number != expected.number or block.parent_hash != expected.parent_hash:
+            problems.append("does not follow its parent")
+        if block.base_fee != expected.base_fee:
+            problems.append(f"base fee {block.base_fee}, expected {expected.base_fee}")
+        if block.timestamp <= parent.timestamp:
+            problems.append("timestamp not after its parent's")
+        bound = parent.gas_limit // GAS_LIMIT_BOUND_DIVISOR
+        if abs(block.gas_limit - parent.gas_limit) >= bound or block.gas_limit < MIN_GAS_LIMIT:
+            problems.append(f"gas limit {block.gas_limit} too far from {parent.gas_limit}")
+        if len(block.extra_data) > MAX_EXTRA_DATA:
+            problems.append("extra data over 32 bytes")
+        if len(block.coinbase) != 20 or len(block.prev_randao) != 32 or len(block.l1_anchor) != 32:
+            problems.append("malformed coinbase, prev_randao or L1 anchor")
+        if problems:
+            raise InvalidBlockError(f"block {block.number}: " + "; ".join(problems))
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def call(
+        self,
+        state: StateView,
+        *,
+        chain_id: int,
+        parent_header: bytes,
+        sender: bytes,
+        to: bytes | None,
+        value: int,
+        data: bytes,
+        gas: int,
+    ) -> CallResult:
+        parent = self._header(parent_header)
+        context = BlockContext(chain_id, parent.block_number + 1, parent.timestamp + 1,
+                               parent.coinbase, parent.gas_limit, 0, parent.mix_hash)  # fmt: skip
+        overlay = StateOverlay(state)
+        if overlay.balance(sender) < value:
+            return CallResult(False, b"", 0, error="insufficient funds for value")
+        outcome = self._message(overlay, context, sender, sender, to, value, data, gas, 0)
+        return CallResult(outcome.success, outcome.output, outcome.gas_used, outcome.reverted,
+                          outcome.error)  # fmt: skip
+
+    # --- frames ---------------------------------------------------------------------------
+
+    def _message(
+        self,
+        state: StateOverlay,
+        block: BlockContext,
+        origin: bytes,
+        sender: bytes,
+        to: bytes | None,
+        value: int,
+        data: bytes,
+        gas: int,
+        creator_nonce: int,
+    ) -> Outcome:
+        """Move ``value`` and run the target's code (or create a contract) in a child
+        overlay, committed only on success."""
+        frame_state = state.child()
+        frame_state.add_balance(sender, -value)
+        if to is None:
+            address = keccak(rlp.encode([sender, creator_nonce]))[12:]
+            if frame_state.get_code(address) or frame_state.nonce(address):
+                return Outcome(False, gas, error="contract address collision")
+            cost = CODE_DEPOSIT_GAS * len(data)
+            problem = self.check_code(data)
+            if len(data) > MAX_CODE_SIZE:
+                problem = f"code of {len(data)} bytes is over {MAX_CODE_SIZE}"
+            if problem or cost > gas:
+                return Outcome(False, gas, error=problem or "out of gas for the code deposit")
+            frame_state.add_balance(address, value)
+            frame_state.set_code(address, data)
+            nonce, balance = frame_state.account(address) or (0, 0)
+            frame_state.set_account(address, nonce=1, balance=balance)
+            frame_state.commit()
+            return Outcome(True, cost, output=address)
+        frame_state.add_balance(to, value)
+        if to == L2_BRIDGE_ADDRESS:
+            outcome = self._withdraw(frame_state, sender, value, data, gas)
+        else:
+            code = frame_state.get_code(to)
+            if not code:
+                outcome = Outcome(True, 0)
+            else:
+                frame = Frame(self, frame_state, block, origin, sender, to, value, data, code, gas)
+                outcome = self.run_code(frame)
+                if outcome.gas_used > gas or outcome.gas_used < 0:
+                    outcome = Outcome(False, gas, error="the interpreter used more than its gas")
+        if outcome.success:
+            frame_state.commit()
+        return outcome
+
+    def _withdraw(
+        self, state: StateOverlay, sender: bytes, value: int, data: bytes, gas: int
+    ) -> Outcome:
+        """The L2 bridge, natively: lock the value, count, and log WithdrawalInitiated."""
+        if gas < WITHDRAWAL_GAS:
+            return Outcome(False, gas, error="out of gas")
+        if not data:
+            target, payload = sender, b""
+        elif data[:4] == _WITHDRAW_SELECTOR:
+            try:
+                target_str, payload = abi_decode(["address", "bytes"], data[4:])
+            except Exception:  # noqa: BLE001 - malformed arguments: the call fails
+                return Outcome(False, WITHDRAWAL_GAS, reverted=True, error="bad arguments")
+            target = bytes.fromhex(target_str[2:])
+        else:
+            return Outcome(False, WITHDRAWAL_GAS, reverted=True, error="unknown bridge function")
+        nonce = state.get_storage(L2_BRIDGE_ADDRESS, 0)
+        state.set_storage(L2_BRIDGE_ADDRESS, 0, nonce + 1)
+        bridge_nonce, balance = state.account(L2_BRIDGE_ADDRESS) or (0, 0)
+        state.set_account(L2_BRIDGE_ADDRESS, nonce=max(bridge_nonce, 1), balance=balance)
+        log = Log(
+            L2_BRIDGE_ADDRESS,
+            (WITHDRAWAL_EVENT_TOPIC, nonce.to_bytes(32, "big"), sender.rjust(32, b"\0"),
+             target.rjust(32, b"\0")),
+            abi_encode(["uint256", "bytes"], [value, payload]),
+        )  # fmt: skip
+        return Outcome(True, WITHDRAWAL_GAS, output=nonce.to_bytes(32, "big"), logs=(log,))
+
+    # --- blocks ---------------------------------------------------------------------------
+
+    def execute_block(
+        self,
+        state: StateView,
+        *,
+        chain_id: int,
+        parent_header: bytes,
+        block: BlockInput,
+        ancestors: AncestorHashes,
+        system_storage: Callable[[tuple[int, ...], bytes], Mapping[int, int]],
+        drop_invalid: bool = False,
+        gas_budget: int | None = None,
+    ) -> tuple[BlockResult, tuple[int, ...]]:
+        parent = self._header(parent_header)
+        self._check_block(parent, block)
+        context = BlockContext(chain_id, block.number, block.timestamp, block.coinbase,
+                               block.gas_limit, block.base_fee, block.prev_randao)  # fmt: skip
+        overlay = StateOverlay(state)
+        all_logs: list[Log] = []
+        message_gas = 0
+        candidates: list[tuple[Any, bool]] = []  # (decoded tx or None, forced)
+        for message in block.l1_messages:
+            if message.kind == MessageKind.DEPOSIT:
+                used, logs = self._deposit(overlay, context, message, block.gas_limit - message_gas)
+                message_gas += used
+                all_logs.extend(logs)
+                _check_budget(message_gas, gas_budget, block.number)
+            else:
+                try:
+                    candidates.append((decode_signed_transaction(message.data, chain_id), True))
+                except InvalidTransactionError:
+                    continue  # an undecodable forced transaction is consumed as a no-op
+        for raw in block.transactions:
+            try:
+                candidates.append((decode_signed_transaction(raw, chain_id), False))
+            except InvalidTransactionError as exc:
+                if not drop_invalid:
+                    raise InvalidTransactionError(f"block {block.number}: {exc}") from exc
+                candidates.append((None, False))
+
+        included: list[Any] = []
+        receipts: list[Any] = []
+        dropped: list[int] = []
+        cumulative = 0
+        position = -1
+        for tx, forced in candidates:
+            if not forced:
+                position += 1
+            if tx is None:
+                dropped.append(position)
+                continue
+            problem = self._invalid(overlay, tx, block, cumulative)
+            if problem:
+                if forced:
+                    continue
+                if drop_invalid:
+                    dropped.append(position)
+                    continue
+                raise InvalidTransactionError(
+                    f"block {block.number}, transaction 0x{bytes(tx.hash).hex()}: {problem}"
+                )
+            used, outcome = self._apply(overlay, context, tx)
+            cumulative += used
+            _check_budget(message_gas + cumulative, gas_budget, block.number)
+            all_logs.extend(outcome.logs)
+            included.append(tx)
+            receipts.append(_receipt(tx, outcome, cumulative))
+
+        system = overlay.child()
+        tx_root, _ = make_trie_root_and_nodes(tuple(included))
+        receipt_root, _ = make_trie_root_and_nodes(tuple(receipts))
+        bloom = 0
+        for receipt in receipts:
+            bloom |= int(receipt.bloom)
+        header = HEADER_CLASS(
+            difficulty=0, block_number=block.number, gas_limit=block.gas_limit,
+            timestamp=block.timestamp, coinbase=block.coinbase, parent_hash=block.parent_hash,
+            state_root=ZERO_HASH, transaction_root=tx_root, receipt_root=receipt_root,
+            bloom=bloom, gas_used=cumulative, extra_data=block.extra_data,
+            mix_hash=block.prev_randao, nonce=b"\x00" * 8, base_fee_per_gas=block.base_fee,
+            withdrawals_root=BLANK_ROOT_HASH, parent_beacon_block_root=block.l1_anchor,
+        )  # fmt: skip
+        for slot, value in system_storage(tuple(dropped), header_commitment(header)).items():
+            system.set_storage(SYSTEM_ADDRESS, slot, value)
+        nonce, balance = system.account(SYSTEM_ADDRESS) or (0, 0)
+        system.set_account(SYSTEM_ADDRESS, nonce=max(nonce, 1), balance=balance)
+        system.commit()
+        overlay.commit()
+        root = state.commit()
+        sealed = header.copy(state_root=root)
+        info = HeaderInfo(block.number, sealed.hash, block.parent_hash, root, block.timestamp,
+                          block.gas_limit)  # fmt: skip
+        result = BlockResult(
+            header=rlp.encode(sealed), info=info, gas_used=cumulative + message_gas,
+            transactions_root=tx_root, receipts_root=receipt_root,
+            transactions=tuple(_encode_tx(tx) for tx in included),
+            receipts=tuple(_encode_receipt(r) for r in receipts),
+            withdrawals=withdrawals_from_logs((log.address, log.topics, log.data)
+                                              for log in all_logs),
+        )  # fmt: skip
+        return result, tuple(dropped)
+
+    def _deposit(
+        self, state: StateOverlay, block: BlockContext, message: L1Message, budget: int
+    ) -> tuple[int, tuple[Log, ...]]:
+        """Credit, then call with the message's data if any; a failed call keeps the credit."""
+        state.add_balance(message.target, message.value)
+        gas = min(message.gas_limit, max(budget, 0))
+        if not message.data or gas <= 0:
+            return 0, ()
+        outcome = self._message(state, block, message.sender, message.sender, message.target,
+                                0, message.data, gas, 0)  # fmt: skip
+        return outcome.gas_used, outcome.logs if outcome.success else ()
+
+    def _invalid(self, state: StateOverlay, tx: Any, block: BlockInput, used: int) -> str:
+        """Why ``tx`` cannot be included now ("" if it can)."""
+        sender = bytes(tx.sender)
+        max_fee, tip = _fees(tx)
+        if tx.nonce != state.nonce(sender):
+            return f"nonce {tx.nonce}, expected {state.nonce(sender)}"
+        if state.get_code(sender):
+            return "sender has code (EIP-3607)"
+        if tx.gas > block.gas_limit - used:
+            return f"gas {tx.gas} over the block's remaining {block.gas_limit - used}"
+        if tx.gas < tx.intrinsic_gas:
+            return f"gas {tx.gas} below the intrinsic {tx.intrinsic_gas}"
+        if max_fee < block.base_fee:
+            return f"max fee {max_fee} below the base fee {block.base_fee}"
+        if tip > max_fee:
+            return "priority fee above max fee"
+        if state.balance(sender) < tx.gas * max_fee + tx.value:
+            return "insufficient funds for gas * price + value"
+        return ""
+
+    def _apply(self, state: StateOverlay, block: BlockContext, tx: Any) -> tuple[int, Outcome]:
+        """Charge, run, refund, pay the coinbase; return (gas used, outcome)."""
+        sender = bytes(tx.sender)
+        max_fee, tip = _fees(tx)
+        price = min(max_fee, block.base_fee + tip)
+        nonce, balance = state.account(sender) or (0, 0)
+        state.set_account(sender, nonce=nonce + 1, balance=balance - tx.gas * price)
+        to = bytes(tx.to) if tx.to else None
+        execution_gas = tx.gas - tx.intrinsic_gas
+        outcome = self._message(state, block, sender, sender, to, tx.value, bytes(tx.data),
+                                execution_gas, nonce)  # fmt: skip
+        used = tx.intrinsic_gas + min(outcome.gas_used, execution_gas)
+        state.add_balance(sender, (tx.gas - used) * price)
+        state.add_balance(block.coinbase, used * (price - block.base_fee))
+        return used, outcome
+
+
+def _fees(tx: Any) -> tuple[int, int]:
+    if hasattr(tx, "max_fee_per_gas"):
+        return int(tx.max_fee_per_gas), int(tx.max_priority_fee_per_gas)
+    return int(tx.gas_price), int(tx.gas_price)
+
+
+def _receipt(tx: Any, outcome: Outcome, cumulative: int) -> Any:
+    logs = [EthLog(log.address, tuple(int.from_bytes(t, "big") for t in log.topics), log.data)
+            for log in outcome.logs] if outcome.success else []  # fmt: skip
+    receipt = Receipt(b"\x01" if outcome.success else b"", cumulative, logs)
+    type_id = getattr(tx, "type_id", None)
+    if type_id is None:
+        return receipt
+    return PragueReceiptBuilder.typed_receipt_class(type_id, receipt)
+
+
+def _encode_tx(tx: Any) -> bytes:
+    return bytes(tx.encode()) if hasattr(tx, "encode") else rlp.encode(tx)
+
+
+def _encode_receipt(receipt: Any) -> bytes:
+    return bytes(receipt.encode()) if hasattr(receipt, "encode") else rlp.encode(receipt)
+
+
+def _check_budget(used: int, budget: int | None, number: int) -> None:
+    if budget is not None and used > budget:
+        raise GasCapExceeded(f"block {number} used more than the claimed gas ({budget} left)")
+
+
+__all__ = [
+    "AccountVM",
+    "BlockContext",
+    "Frame",
+    "Log",
+    "MissingWitnessError",
+    "Outcome",
+    "StateOverlay",
+]
