@@ -11,7 +11,7 @@ built this way.
 
 Rules a subclass inherits (and EXECUTE enforces through it):
 
-* a transaction pays ``gas_used × min(max_fee, base_fee + tip)``; the base fee is burned, the
+* a transaction pays ``gas_used * min(max_fee, base_fee + tip)``; the base fee is burned, the
   tip goes to the block's coinbase; ``gas_used`` is the transaction's intrinsic gas (py-evm's
   Prague rules, the same the mempool checks) plus what its code used;
 * a contract creation stores the transaction's data as the new account's code (after
@@ -237,7 +237,7 @@ class AccountVM(VM):
     def _header(self, raw: bytes) -> Any:
         try:
             return rlp.decode(raw, sedes=HEADER_CLASS)
-        except Exception as exc:  # noqa: BLE001 - any decoding failure is a malformed header
+        except Exception as exc:  # any decoding failure is a malformed header
             raise TraceError(f"not a block header: {exc}") from exc
 
     def decode_header(self, raw: bytes) -> HeaderInfo:
@@ -326,7 +326,7 @@ class AccountVM(VM):
                 return Outcome(False, gas, error=problem or "out of gas for the code deposit")
             frame_state.add_balance(address, value)
             frame_state.set_code(address, data)
-            nonce, balance = frame_state.account(address) or (0, 0)
+            balance = frame_state.balance(address)
             frame_state.set_account(address, nonce=1, balance=balance)
             frame_state.commit()
             return Outcome(True, cost, output=address)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from rollupkit.builder import BuiltTrace
-from rollupkit.testing.conformance import StateModelConformanceTests, VMConformanceTests
+from rollupkit.testing.conformance import (
+    DerivationConformanceTests,
+    ProofBackendConformanceTests,
+    StateModelConformanceTests,
+    VMConformanceTests,
+)
 from rollupkit.testing.evm import EvmScenario, calldata
 
 
@@ -49,3 +54,19 @@ class TestEvmConformance(VMConformanceTests):
 
 class TestMptConformance(StateModelConformanceTests):
     state_name = "mpt"
+
+
+class TestCalldataConformance(DerivationConformanceTests):
+    derivation_name = "calldata"
+
+
+class TestBlobsConformance(DerivationConformanceTests):
+    derivation_name = "blobs"
+
+
+class TestReexecConformance(ProofBackendConformanceTests):
+    proof_name = "reexec"
+
+
+class TestMulticlientConformance(ProofBackendConformanceTests):
+    proof_name = "multiclient"

@@ -14,8 +14,9 @@ For a VM plugin::
             return [chain.build(...), ...]
 
 For a state model plugin, subclass :class:`StateModelConformanceTests` and set
-``state_name``. Every test asserts something that fails when the plugin is wrong; none needs
-to be overridden.
+``state_name``; for a derivation, :class:`DerivationConformanceTests` with ``derivation_name``;
+for a proof backend, :class:`ProofBackendConformanceTests` with ``proof_name``. Every test
+asserts something that fails when the plugin is wrong; none needs to be overridden.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import pytest
 import rlp
 
 from rollupkit.builder import BuiltTrace
-from rollupkit.errors import MissingWitnessError
+from rollupkit.errors import MissingWitnessError, ProofError, TraceError
 from rollupkit.execution import execute, execute_detailed
 from rollupkit.interfaces import StateModel, StateStore
 from rollupkit.plugins import get_registry
@@ -354,3 +355,186 @@ class StateModelConformanceTests:
             assert not model.verify_proof(root, lie)
         assert not model.verify_proof(b"\x00" * 32, proof)
         assert not model.verify_proof(root, AccountProof(b"\x01" * 20, Account(), (b"\xc0",)))
+
+
+def _sample_chain_blocks() -> tuple[list[Any], dict[int, Any], BuiltTrace]:
+    """Blocks with transactions and deposits (an EVM dev chain), the L1 messages they
+    consume by queue index, and the built trace of the last two blocks."""
+    from rollupkit.chain import DevChain
+    from rollupkit.testing.wallets import dev_wallets
+    from rollupkit.types import GenesisAccount
+
+    wallets = dev_wallets(3, 42_424)
+    chain = DevChain({w.address: GenesisAccount(balance=10**24) for w in wallets})
+    chain.deposit(b"\x42" * 20, 10**18)
+    first = chain.build(transactions=[wallets[0].transfer(wallets[1].address, 5)])
+    chain.deposit(b"\x43" * 20, 7, data=b"\x01\x02")
+    second = chain.build(
+        transactions=[wallets[1].transfer(wallets[2].address, 1, tx_type=t) for t in (0, 1, 2)]
+    )
+    blocks = [*first.trace.blocks, *second.trace.blocks]
+    messages = {m.index: m for block in blocks for m in block.l1_messages}
+    return blocks, messages, second
+
+
+class DerivationConformanceTests:
+    """Conformance tests for a derivation plugin. Set ``derivation_name``.
+
+    A derivation must give back exactly the blocks it encoded (with every compression it
+    accepts), fit its carrier (one calldata payload, or whole blobs), and raise
+    :class:`~rollupkit.errors.TraceError`, never anything else, on data it cannot decode.
+    """
+
+    derivation_name: ClassVar[str]
+    compressions: ClassVar[tuple[str, ...]] = ("none", "zlib", "zstd")
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def sample(cls) -> tuple[list[Any], dict[int, Any]]:
+        blocks, messages, _ = _sample_chain_blocks()
+        return blocks, messages
+
+    @pytest.fixture
+    def derivation(self) -> Any:
+        return get_registry().create("derivation", self.derivation_name)
+
+    def test_round_trip_with_every_compression(self, derivation: Any, sample: Any) -> None:
+        blocks, messages = sample
+        for compression in self.compressions:
+            payloads = derivation.encode_batch(42_424, blocks, compression=compression)
+            assert derivation.decode_batch(42_424, payloads, messages.__getitem__) == blocks
+
+    def test_payloads_fit_the_carrier(self, derivation: Any, sample: Any) -> None:
+        payloads = derivation.encode_batch(42_424, sample[0])
+        assert payloads and all(isinstance(p, bytes) for p in payloads)
+        if derivation.carrier == "blobs":
+            assert all(len(p) == 131_072 for p in payloads)
+        else:
+            assert len(payloads) == 1, "a calldata batch is one L1 transaction's data"
+
+    def test_deterministic(self, derivation: Any, sample: Any) -> None:
+        assert derivation.encode_batch(42_424, sample[0]) == derivation.encode_batch(
+            42_424, sample[0]
+        )
+
+    def test_another_chains_batch_is_refused(self, derivation: Any, sample: Any) -> None:
+        blocks, messages = sample
+        payloads = derivation.encode_batch(42_424, blocks)
+        with pytest.raises(TraceError):
+            derivation.decode_batch(7, payloads, messages.__getitem__)
+
+    def test_unqueued_message_is_a_trace_error(self, derivation: Any, sample: Any) -> None:
+        blocks, _ = sample
+        payloads = derivation.encode_batch(42_424, blocks)
+        with pytest.raises(TraceError):
+            derivation.decode_batch(42_424, payloads, {}.__getitem__)
+
+    def test_garbage_is_a_trace_error(self, derivation: Any, sample: Any) -> None:
+        blocks, messages = sample
+        good = derivation.encode_batch(42_424, blocks)
+        rng = random.Random(3)
+        bad = [
+            [b""],
+            [good[0][: len(good[0]) // 2]],
+            [bytes(rng.randrange(256) for _ in range(len(good[0])))],
+            [b"\xff" * 64],
+        ]
+        for payloads in bad:
+            try:
+                decoded = derivation.decode_batch(42_424, payloads, messages.__getitem__)
+            except TraceError:
+                continue
+            assert decoded != blocks, "garbage decoded to the original blocks"
+
+
+class ProofBackendConformanceTests:
+    """Conformance tests for a proof backend plugin. Set ``proof_name``.
+
+    The backend proves an honest batch and its evidence verifies; it refuses to prove a false
+    transition; evidence does not verify another claim; tampered or garbage evidence does not
+    verify and never makes ``verify`` raise; its verifier contract ships with rollupkit.
+    """
+
+    proof_name: ClassVar[str]
+    attester_keys: ClassVar[tuple[bytes, ...]] = tuple(
+        (9000 + i).to_bytes(32, "big") for i in range(1, 4)
+    )
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def batch(cls) -> BuiltTrace:
+        return _sample_chain_blocks()[2]
+
+    @pytest.fixture
+    def backend(self) -> Any:
+        return get_registry().create("proof", self.proof_name)
+
+    @pytest.fixture
+    def context(self) -> Any:
+        from rollupkit.interfaces import SettlementContext
+
+        return SettlementContext(
+            l1_chain_id=1337, verifier="0x" + "ab" * 20, vm="evm", state="mpt",
+            attester_keys=self.attester_keys, threshold=2,
+        )  # fmt: skip
+
+    def _claim(self, batch: BuiltTrace, **changes: Any) -> dict[str, Any]:
+        claim = {
+            "pre_state_root": batch.pre_state_root,
+            "post_state_root": batch.post_state_root,
+            "trace": batch.encoded,
+            "gas_used": batch.gas_used,
+            "outputs": batch.outputs,
+        }
+        claim.update(changes)
+        return claim
+
+    def test_verifier_contract_ships(self, backend: Any) -> None:
+        from rollupkit.contracts import artifact
+
+        abi = artifact(backend.verifier_contract).abi
+        assert any(item.get("name") == "verify" for item in abi)
+        arguments = backend.verifier_arguments(
+            vm="evm", state="mpt", attesters=["0x" + "11" * 20], threshold=1
+        )
+        assert isinstance(arguments, list)
+
+    def test_honest_batch_proves_and_verifies(
+        self, backend: Any, context: Any, batch: BuiltTrace
+    ) -> None:
+        evidence = backend.prove(**self._claim(batch), context=context)
+        assert isinstance(evidence, bytes)
+        assert backend.verify(**self._claim(batch), evidence=evidence, context=context)
+
+    def test_false_transition_is_not_proven(
+        self, backend: Any, context: Any, batch: BuiltTrace
+    ) -> None:
+        wrong = replace(batch.outputs, post_state_root=b"\x01" * 32)
+        with pytest.raises(ProofError):
+            backend.prove(**self._claim(batch, post_state_root=b"\x01" * 32, outputs=wrong),
+                          context=context)  # fmt: skip
+
+    def test_evidence_does_not_verify_another_claim(
+        self, backend: Any, context: Any, batch: BuiltTrace
+    ) -> None:
+        evidence = backend.prove(**self._claim(batch), context=context)
+        others = [
+            self._claim(batch, outputs=replace(batch.outputs, post_state_root=b"\x01" * 32),
+                        post_state_root=b"\x01" * 32),
+            self._claim(batch, outputs=replace(batch.outputs, withdrawals_root=b"\x02" * 32)),
+            self._claim(batch, outputs=replace(batch.outputs, gas_used=batch.gas_used + 1),
+                        gas_used=batch.gas_used + 1),
+        ]  # fmt: skip
+        for claim in others:
+            assert not backend.verify(**claim, evidence=evidence, context=context)
+
+    def test_tampered_or_garbage_evidence_does_not_verify(
+        self, backend: Any, context: Any, batch: BuiltTrace
+    ) -> None:
+        evidence = backend.prove(**self._claim(batch), context=context)
+        if not evidence:
+            pytest.skip(f"{self.proof_name} settles without evidence (the L1 re-executes)")
+        flipped = bytearray(evidence)
+        flipped[len(flipped) // 2] ^= 0x01
+        for bad in (bytes(flipped), evidence[:-1], b"", b"\x00" * 97, b"\xff" * 5):
+            assert not backend.verify(**self._claim(batch), evidence=bad, context=context)
