@@ -91,6 +91,29 @@ def new(
     typer.echo("  rollupkit up    # run it")
 
 
+@app.command("plugin")
+def plugin(
+    name: str = typer.Argument(..., help="Plugin name (its registered name and package)."),
+    kind: str = typer.Option(..., "--kind", help="vm, state, derivation or proof."),
+    directory: Path = typer.Option(None, "--dir", help="Folder to create (default: ./NAME)."),
+    force: bool = typer.Option(False, "--force", help="Render into an existing folder."),
+    template: Path = typer.Option(None, "--template", help=_TEMPLATE_HELP, hidden=True),
+) -> None:
+    """Create a plugin package: a working implementation, its registration and tests that
+    subclass rollupkit's conformance suite."""
+    from rollupkit.scaffold.plugin import KINDS, PluginOptions, new_plugin
+
+    dest = directory or Path(name)
+    files = new_plugin(dest, PluginOptions(name, kind), force=force, template_dir=template)
+    typer.echo(f"created {dest}/ ({len(files)} files): {KINDS[kind][0]} plugin {name!r}")
+    typer.echo("next:")
+    typer.echo(f'  cd {dest} && pip install -e ".[test]"')
+    typer.echo(f"  rollupkit plugins list     # shows {name}")
+    typer.echo("  pytest                     # rollupkit's conformance suite")
+    if kind == "vm":
+        typer.echo(f"  rollupkit scaffold new my-rollup --vm {name}")
+
+
 @app.command("update")
 def update(
     directory: Path = typer.Option(Path("."), "--dir", help="The project to update."),

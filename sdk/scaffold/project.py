@@ -44,6 +44,16 @@ def _symbol(parts: list[str]) -> str:
     return (initials if len(initials) >= 3 else "".join(parts)[:4]).upper()
 
 
+def rollup_context_versions() -> dict[str, str]:
+    """Which rollupkit renders (and where a generated README installs it from)."""
+    base_version = re.match(r"\d+(\.\d+)*", __version__)
+    return {
+        "rollupkit_version": __version__,
+        "rollupkit_min_version": base_version.group(0) if base_version else "0.1",
+        "rollupkit_source": rollupkit_source(),
+    }
+
+
 def rollup_context(
     options: RollupOptions, template: Template, registry: PluginRegistry | None = None
 ) -> dict[str, Any]:
@@ -51,7 +61,6 @@ def rollup_context(
     registry = registry or get_registry()
     names = options.names
     proof = registry.info("proof", options.proof)
-    base_version = re.match(r"\d+(\.\d+)*", __version__)
     return {
         **options.to_answers(),
         "name": names.name,
@@ -64,9 +73,7 @@ def rollup_context(
         "proof_description": proof.description or options.proof,
         "proof_requires_execute": bool(proof.cls.requires_execute),
         "carrier": registry.get("derivation", options.da).carrier,
-        "rollupkit_version": __version__,
-        "rollupkit_min_version": base_version.group(0) if base_version else "0.1",
-        "rollupkit_source": rollupkit_source(),
+        **rollup_context_versions(),
         "template_version": template.version,
     }
 
