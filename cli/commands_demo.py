@@ -114,8 +114,10 @@ def demo(
     ctx: typer.Context,
     directory: Path = typer.Option(None, "--dir", help=_DIR_HELP),
 ) -> None:
-    """Scaffold a rollup, start it on the embedded L1, and take it through deposit -> L2
-    transfer -> batch -> EXECUTE settlement -> withdrawal claim, with a summary table."""
+    """Scaffold a rollup, start it, and take it from deposit to withdrawal claimed.
+
+    On the embedded L1: deposit -> L2 transfer -> batch -> EXECUTE settlement -> withdrawal
+    claim, with a summary table of roots, gas, L1 bytes and timings."""
     if ctx.invoked_subcommand is not None:
         return
     from rollupkit.project.demo import run_rollup_demo

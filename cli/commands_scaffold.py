@@ -99,8 +99,10 @@ def plugin(
     force: bool = typer.Option(False, "--force", help="Render into an existing folder."),
     template: Path = typer.Option(None, "--template", help=_TEMPLATE_HELP, hidden=True),
 ) -> None:
-    """Create a plugin package: a working implementation, its registration and tests that
-    subclass rollupkit's conformance suite."""
+    """Create a plugin package: a working implementation, its registration and its tests.
+
+    The tests subclass rollupkit's conformance suite for the kind. `pip install -e` the
+    package and `rollupkit plugins list` shows it."""
     from rollupkit.scaffold.plugin import KINDS, PluginOptions, new_plugin
 
     dest = directory or Path(name)

@@ -81,8 +81,11 @@ def up(
     follower: bool = typer.Option(False, "--follower", help="Also run a follower node."),
     timeout: float = typer.Option(180, help="With --detach: how long to wait for it to be up."),
 ) -> None:
-    """Start the project's L1 (embedded by default), deploy its contracts (once) and run its
-    node; print the URLs, contract addresses and dev keys, then a live status line."""
+    """Start the project's rollup: its L1, its contracts (deployed once) and its node.
+
+    The L1 is the embedded one unless rollup.toml names anvil or a URL. Prints the URLs, the
+    contract addresses and the funded dev keys, then a live status line. Run again after a
+    failure, it resumes: what is deployed stays deployed."""
     config = load_project(directory)
     running = _running(config)
     if running is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -36,12 +37,27 @@ def run(
     return done
 
 
+def source_copy(dest: Path) -> Path:
+    """The checkout's files (tracked and new, not ignored) copied to ``dest``.
+
+    Building the wheel from a copy keeps a stale ``build/`` folder in the checkout (setuptools
+    reuses it, files deleted from the source included) out of the test."""
+    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
+    for name in filter(None, listed.stdout.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with rollupkit installed (not editable) from this checkout."""
     venv = tmp_path_factory.mktemp("wheel") / "venv"
+    source = source_copy(tmp_path_factory.mktemp("source"))
     run(sys.executable, "-m", "venv", venv, cwd=venv.parent)
-    run(venv / "bin" / "python", "-m", "pip", "install", "--quiet", ROOT, cwd=venv.parent)
+    run(venv / "bin" / "python", "-m", "pip", "install", "--quiet", source, cwd=venv.parent)
     return venv
 
 
@@ -103,3 +119,29 @@ def test_scaffolded_project_passes_its_tests_in_the_fresh_venv(
     finally:
         down = run(bin_dir / "rollupkit", "down", cwd=project, check=False)
     assert down.returncode == 0 and "stopped fresh-rollup" in down.stdout
+
+
+@pytest.mark.slow
+def test_scaffolded_vm_plugin_installs_and_runs_a_rollup(wheel_venv: Path, tmp_path: Path) -> None:
+    """A plugin author's path: scaffold a VM plugin, install it, see it listed, pass the
+    conformance suite, then scaffold a rollup on it and pass that rollup's own tests."""
+    bin_dir = wheel_venv / "bin"
+    run(bin_dir / "rollupkit", "scaffold", "plugin", "stack-vm", "--kind", "vm", cwd=tmp_path)
+    plugin = tmp_path / "stack-vm"
+    run(bin_dir / "python", "-m", "pip", "install", "--quiet", "-e", f"{plugin}[test]",
+        cwd=plugin)  # fmt: skip
+    rows = json.loads(run(bin_dir / "rollupkit", "plugins", "list", "--json", cwd=tmp_path).stdout)
+    listed = {(r["kind"], r["name"]): r for r in rows}
+    assert listed[("vm", "stack-vm")]["origin"] == "stack-vm"
+    plugin_tests = run(bin_dir / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                       cwd=plugin).stdout  # fmt: skip
+    assert re.search(r"\b\d+ passed\b", plugin_tests) and "failed" not in plugin_tests
+
+    run(bin_dir / "rollupkit", "scaffold", "new", "stack-rollup", "--vm", "stack-vm",
+        "--no-input", cwd=tmp_path)  # fmt: skip
+    project = tmp_path / "stack-rollup"
+    assert 'vm = "stack-vm"' in (project / "rollup.toml").read_text()
+    run(bin_dir / "python", "-m", "pip", "install", "--quiet", "-e", f"{project}[test]",
+        cwd=project)  # fmt: skip
+    tests = run(bin_dir / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
+    assert re.search(r"\b4 passed\b", tests.stdout), tests.stdout
