@@ -76,8 +76,15 @@ def up(
     detach: bool = typer.Option(
         False, "--detach", "-d", help="Run in the background; `rollupkit down` stops it."
     ),
-    l1_port: int = typer.Option(None, help="Serve the L1 here (default: rollup.toml's)."),
-    rpc_port: int = typer.Option(None, help="Serve the L2 JSON-RPC here (default: rollup.toml's)."),
+    l1_port: int = typer.Option(
+        None, min=0, max=65535, help="Serve the L1 here (default: rollup.toml's; 0: any free)."
+    ),
+    rpc_port: int = typer.Option(
+        None,
+        min=0,
+        max=65535,
+        help="Serve the L2 JSON-RPC here (default: rollup.toml's; 0: any free).",
+    ),
     follower: bool = typer.Option(False, "--follower", help="Also run a follower node."),
     timeout: float = typer.Option(180, help="With --detach: how long to wait for it to be up."),
 ) -> None:
@@ -180,10 +187,8 @@ def _detach(
                 break
             if child.poll() is not None:
                 tail = log_path.read_text(errors="replace").strip().splitlines()[-1:]
-                raise RollupkitError(
-                    f"`rollupkit up` exited at startup: {tail[0] if tail else 'no output'} "
-                    f"(log: {log_path})"
-                )
+                last = tail[0].removeprefix("error: ") if tail else "no output"
+                raise RollupkitError(f"`rollupkit up` exited at startup: {last} (log: {log_path})")
             if time.monotonic() > deadline:
                 stop_process(child.pid)
                 raise RollupkitError(f"not up after {timeout:.0f} s (log: {log_path})")

@@ -127,6 +127,18 @@ def test_invalid_names_are_refused(name: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "fragment"),
+    [("web3", "would shadow an installed module"), ("eth-hash", "'eth_hash' would shadow"),
+     ("pytest", "would shadow"), ("import", "is a Python keyword")],
+)  # fmt: skip
+def test_a_new_package_may_not_hide_an_installed_module(name: str, fragment: str) -> None:
+    """A project called web3 would import itself as web3 (and break rollupkit)."""
+    with pytest.raises(InvalidNameError, match=fragment):
+        derive_names(name, new=True)
+    assert derive_names("my-rollup", new=True).package == "my_rollup"
+
+
+@pytest.mark.parametrize(
     ("changes", "fragment"),
     [
         ({"vm": "nope"}, "no vm plugin named 'nope'"),
@@ -137,6 +149,10 @@ def test_invalid_names_are_refused(name: str) -> None:
         ({"compression": "lz4"}, "unknown compression 'lz4'"),
         ({"l1": "ftp://x"}, "L1 must be embedded, anvil or an http(s):// URL"),
         ({"chain_id": 0}, "chain id"),
+        ({"chain_id": 1}, "chain id 1 is Ethereum mainnet's"),
+        ({"chain_id": 1337}, "chain id 1337 is the embedded L1's own"),
+        ({"chain_id": 31337, "l1": "anvil", "proof": "multiclient"}, "the anvil L1's own"),
+        ({"l1": "https://user:secret@rpc.example/x", "proof": "multiclient"}, "credentials"),
     ],
 )
 def test_invalid_options_are_refused(changes: dict[str, object], fragment: str) -> None:
@@ -176,9 +192,48 @@ def test_scaffold_new_prompts_when_asked(tmp_path: Path) -> None:
     )  # fmt: skip
 
 
+def test_prompts_skip_the_flags_given_and_offer_only_what_can_work(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rollupkit_cli.main import app
+
+    # --l1 anvil and --chain-id are given: asked are vm, state, da, compression, proof, block time
+    answers = "\n".join(["evm", "mpt", "blobs", "none", "reexec", "multiclient", "2"]) + "\n"
+    result = CliRunner().invoke(
+        app, ["scaffold", "new", "flagged", "-i", "--l1", "anvil", "--chain-id", "5",
+              "--dir", str(tmp_path / "flagged")], input=answers,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "chain id" not in result.output and "L1 (" not in result.output
+    assert "data availability (blobs, calldata)" in result.output  # anvil takes blobs
+    assert "proof backend (multiclient)" in result.output  # reexec needs EXECUTE: not offered
+    assert "choose one of: multiclient" in result.output  # so "reexec" was refused at once
+    config = load_project(tmp_path / "flagged")
+    assert (config.chain_id, config.l1.kind, config.l1.derivation, config.block_time) == (
+        5, "anvil", "blobs", 2.0,
+    )  # fmt: skip
+
+
+def test_the_embedded_l1_is_not_offered_blobs(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rollupkit_cli.main import app
+
+    result = CliRunner().invoke(
+        app, ["scaffold", "new", "asked", "-i", "--dir", str(tmp_path / "asked")],
+        input="\n" * 8,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "data availability (calldata)" in result.output
+
+
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
+        (["ok-name", "-i", "--no-input"], ["--interactive and --no-input"]),
+        (["ok-name", "--chain-id", "1337"], ["embedded L1's own"]),
+        (["web3"], ["'web3' would shadow an installed module"]),
+        (["ok-name", "--dir", "afile/sub"], ["afile is a file, not a folder"]),
         (["Bad_Name"], ["invalid project name 'Bad_Name'"]),
         (["ok-name", "--vm", "nope"], ["no vm plugin named 'nope'", "available: evm"]),
         (["ok-name", "--proof", "nope"], ["no proof plugin named 'nope'"]),
@@ -189,9 +244,10 @@ def test_scaffold_new_prompts_when_asked(tmp_path: Path) -> None:
 def test_bad_input_is_one_line_and_creates_nothing(
     tmp_path: Path, args: list[str], fragments: list[str]
 ) -> None:
+    (tmp_path / "afile").write_text("")
     done = cli("scaffold", "new", *args, cwd=tmp_path)
     assert_one_line_error(done, *fragments)
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
 
 
 def test_an_existing_folder_is_not_overwritten_unless_forced(tmp_path: Path) -> None:
@@ -204,3 +260,6 @@ def test_an_existing_folder_is_not_overwritten_unless_forced(tmp_path: Path) -> 
     forced = cli("scaffold", "new", "taken", "--force", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
     assert (dest / "notes.txt").read_text() == "mine" and (dest / "rollup.toml").is_file()
+    # Once it is a project, --force would destroy edits: update is the way.
+    again = cli("scaffold", "new", "taken", "--force", cwd=tmp_path)
+    assert_one_line_error(again, "already a rollupkit project", "scaffold update")

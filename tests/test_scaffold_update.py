@@ -93,6 +93,45 @@ def test_colliding_edits_are_reported_with_markers(project: tuple[Path, Path]) -
     assert "# Gas limit per block (v2).\n>>>>>>> template v2\n" in text
     assert "block_time = 3.0" in text  # the rest of the file merged cleanly
 
+    # Until the markers are gone, another update refuses instead of calling it up to date.
+    again = cli("scaffold", "update", "--dir", str(dest), "--template", str(v2))
+    assert again.returncode == 1
+    assert "conflicts unresolved in rollup.toml" in again.stderr
+    resolved = (
+        text.replace("<<<<<<< yours\n", "").split("=======\n")[0]
+        + text.split(">>>>>>> template v2\n")[1]
+    )
+    (dest / "rollup.toml").write_text(resolved)
+    done = cli("scaffold", "update", "--template", str(v2), cwd=dest / "tests")  # from inside
+    assert done.returncode == 0, done.stderr
+    assert "up to date with template version 2" in done.stdout
+    assert "# Our gas limit, agreed with ops." in (dest / "rollup.toml").read_text()
+
+
+def test_dry_run_reports_a_conflict_without_writing(project: tuple[Path, Path]) -> None:
+    dest, tmp_path = project
+    _edit(dest / "rollup.toml", GAS_COMMENT, "# Ours.\n")
+    v2 = _template(tmp_path, "2")
+    _edit(v2 / "rollup.toml.j2", GAS_COMMENT, "# Theirs.\n")
+    before = (dest / "rollup.toml").read_bytes()
+    done = cli("scaffold", "update", "--dir", str(dest), "--template", str(v2), "--dry-run")
+    assert done.returncode == 1
+    assert "WOULD CONFLICT: rollup.toml" in done.stderr
+    assert "would conflict" in done.stderr and "nothing was written" in done.stderr
+    assert (dest / "rollup.toml").read_bytes() == before
+
+
+def test_a_project_from_a_newer_template_is_not_downgraded(project: tuple[Path, Path]) -> None:
+    dest, _ = project
+    answers = dest / RECORD_DIR / "answers.json"
+    record = json.loads(answers.read_text())
+    answers.write_text(json.dumps({**record, "template_version": "99"}))
+    done = cli("scaffold", "update", "--dir", str(dest))
+    assert done.returncode == 1
+    assert "rendered with template version 99" in done.stderr
+    assert "upgrade rollupkit" in done.stderr
+    assert json.loads(answers.read_text())["template_version"] == "99"
+
 
 def test_dry_run_writes_nothing(project: tuple[Path, Path]) -> None:
     dest, tmp_path = project
@@ -109,5 +148,6 @@ def test_a_folder_not_made_by_scaffold_is_refused(tmp_path: Path) -> None:
     done = cli("scaffold", "update", "--dir", str(tmp_path))
     assert done.returncode == 1
     assert done.stderr.strip() == (
-        f"error: {tmp_path} was not rendered by `rollupkit scaffold` (no {RECORD_DIR}/answers.json)"
+        f"error: {tmp_path} is not in a project rendered by `rollupkit scaffold` "
+        f"(no {RECORD_DIR}/answers.json here or above)"
     )

@@ -31,6 +31,7 @@ transactions) are refused with one sentence saying why.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -112,6 +113,11 @@ class ProjectConfig:
         return self.name.replace("-", "_")
 
 
+def is_l1_url(value: str) -> bool:
+    """Whether ``value`` names an existing L1 node by its JSON-RPC URL."""
+    return bool(_URL.match(value))
+
+
 def check_combination(
     *,
     vm: str,
@@ -147,16 +153,15 @@ def check_combination(
     if backend.requires_execute and l1 != "embedded":
         raise ProjectError(
             f"proof {proof!r} needs an L1 with the EXECUTE precompile, which only the embedded "
-            f"L1 has; choose --l1 embedded or a proof that does not ({_not_execute(registry)})"
+            f"L1 has; use the embedded L1, or a proof that does not ({_not_execute(registry)})"
         )
     if carrier == "blobs" and l1 == "embedded":
         raise ProjectError(
-            "the embedded L1 does not take blob transactions; choose --da calldata or --l1 anvil"
+            "the embedded L1 does not take blob transactions; use calldata, or anvil as the L1"
         )
     if carrier == "blobs" and backend.trace_in_calldata:
         raise ProjectError(
-            f"proof {proof!r} reads the batch from calldata, so blobs cannot carry it; "
-            "choose --da calldata"
+            f"proof {proof!r} reads the batch from calldata, so blobs cannot carry it; use calldata"
         )
 
 
@@ -187,38 +192,39 @@ def load_project(root: Path | None = None, registry: PluginRegistry | None = Non
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(f"{path} is not valid TOML: {exc}") from None
+    _check_keys(data, path)
     project = _table(data, "project", path)
     chain = _table(data, "chain", path)
     node = _table(data, "node", path)
     l1_table = _table(data, "l1", path)
-    try:
-        l1 = L1Options(**{k: v for k, v in l1_table.items()})
-        config = ProjectConfig(
-            root=root,
-            name=str(project["name"]),
-            hooks=project.get("hooks") or None,
-            chain={k: v for k, v in chain.items() if k not in ("dev_accounts", "dev_balance")},
-            dev_accounts=int(chain.get("dev_accounts", 10)),
-            dev_balance=int(str(chain.get("dev_balance", DEFAULT_DEV_BALANCE)), 0),
-            block_time=float(node.get("block_time", 1.0)),
-            rpc_host=str(node.get("rpc_host", "127.0.0.1")),
-            rpc_port=int(node.get("rpc_port", 8546)),
-            l1=l1,
-            state_dir=root / STATE_DIR,
-            raw=data,
-        )
-    except KeyError as exc:
-        raise ProjectError(f"{path}: [project] needs {exc.args[0]}") from None
-    except TypeError as exc:  # an unknown key in [l1]
-        raise ProjectError(f"{path}: [l1] {exc}".replace("L1Options.__init__() ", "")) from None
-    except ValueError as exc:
-        raise ProjectError(f"{path}: {exc}") from None
-    if not 1 <= config.chain_id < 2**64:
-        raise ProjectError(f"{path}: [chain] chain_id must be in [1, 2^64), not {config.chain_id}")
+    if "name" not in project:
+        raise ProjectError(f"{path}: [project] needs a name")
+    config = ProjectConfig(
+        root=root,
+        name=str(project["name"]),
+        hooks=project.get("hooks") or None,
+        chain={k: v for k, v in chain.items() if k not in ("dev_accounts", "dev_balance")},
+        dev_accounts=int(chain.get("dev_accounts", 10)),
+        dev_balance=int(str(chain.get("dev_balance", DEFAULT_DEV_BALANCE)), 0),
+        block_time=float(node.get("block_time", 1.0)),
+        rpc_host=str(node.get("rpc_host", "127.0.0.1")),
+        rpc_port=int(node.get("rpc_port", 8546)),
+        l1=L1Options(**l1_table),
+        state_dir=root / STATE_DIR,
+        raw=data,
+    )
+    l1 = config.l1
     if config.block_time <= 0:
         raise ProjectError(f"{path}: [node] block_time must be positive")
     if config.l1.threshold > config.l1.attesters:
         raise ProjectError(f"{path}: [l1] threshold exceeds the number of attesters")
+    for key, port in (("[node] rpc_port", config.rpc_port), ("[l1] port", config.l1.port)):
+        if not 0 <= port <= 65535:
+            raise ProjectError(f"{path}: {key} must be a TCP port (0-65535), not {port}")
+    try:
+        check_chain_id(config.chain_id, l1.kind)
+    except RollupkitError as exc:
+        raise ProjectError(f"{path}: [chain] {exc}") from None
     try:
         check_combination(
             vm=config.vm, state=config.state, derivation=l1.derivation, proof=l1.proof,
@@ -227,6 +233,93 @@ def load_project(root: Path | None = None, registry: PluginRegistry | None = Non
     except RollupkitError as exc:
         raise ProjectError(f"{path}: {exc}") from None
     return config
+
+
+#: What each table of rollup.toml may hold, and of which type ("int|str": an integer, or a
+#: string holding one, for values past TOML's 64-bit integers).
+_SCHEMA: dict[str, dict[str, str]] = {
+    "project": {"name": "str", "hooks": "str"},
+    "chain": {
+        "chain_id": "int", "vm": "str", "state": "str", "gas_limit": "int", "base_fee": "int",
+        "genesis_timestamp": "int", "l2_bridge": "bool", "alloc": "table",
+        "dev_accounts": "int", "dev_balance": "int|str",
+    },
+    "node": {"block_time": "float", "rpc_host": "str", "rpc_port": "int"},
+    "l1": {
+        name: {"int": "int", "float": "float", "str": "str"}[str(f.type)]
+        for name, f in L1Options.__dataclass_fields__.items()
+    },
+}  # fmt: skip
+_TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false",
+               "table": "a table", "int|str": "an integer (or a string of one)"}  # fmt: skip
+
+
+def _type_ok(value: Any, kind: str) -> bool:
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "int|str":
+        if isinstance(value, str):
+            try:
+                int(value, 0)
+            except ValueError:
+                return False
+            return True
+        return _type_ok(value, "int")
+    return isinstance(value, {"str": str, "bool": bool, "table": dict}[kind])
+
+
+def _check_keys(data: dict[str, Any], path: Path) -> None:
+    """Refuse a misspelt table or key (it would be silently ignored) and a value of the wrong
+    type, naming the table and the key."""
+    for table, values in data.items():
+        if table not in _SCHEMA:
+            raise ProjectError(f"{path}: unknown table [{table}]{_did_you_mean(table, _SCHEMA)}")
+        if not isinstance(values, dict):
+            raise ProjectError(f"{path}: [{table}] must be a table")
+        schema = _SCHEMA[table]
+        for key, value in values.items():
+            if key not in schema:
+                raise ProjectError(
+                    f"{path}: [{table}] unknown key {key!r}{_did_you_mean(key, schema)}"
+                )
+            if not _type_ok(value, schema[key]):
+                raise ProjectError(
+                    f"{path}: [{table}] {key} must be {_TYPE_WORDS[schema[key]]}, not {value!r}"
+                )
+
+
+def _did_you_mean(word: str, known: dict[str, Any]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+
+
+#: Chain ids of public networks: an L2 sharing one would accept transactions signed for it.
+PUBLIC_CHAIN_IDS = {
+    1: "Ethereum mainnet", 10: "OP Mainnet", 56: "BNB Smart Chain", 137: "Polygon PoS",
+    8453: "Base", 42161: "Arbitrum One", 17000: "Holesky", 560048: "Hoodi",
+    11155111: "Sepolia",
+}  # fmt: skip
+#: Chain ids of the L1s rollupkit starts itself.
+LOCAL_L1_CHAIN_IDS = {"embedded": 1337, "anvil": 31337}
+
+
+def check_chain_id(chain_id: int, l1: str) -> None:
+    """Refuse an L2 chain id that transactions for another chain would be valid on (EIP-155
+    replay protection works only across different chain ids)."""
+    if not 1 <= chain_id < 2**64:
+        raise ProjectError(f"chain id must be between 1 and 2^64 - 1, not {chain_id}")
+    if chain_id in PUBLIC_CHAIN_IDS:
+        raise ProjectError(
+            f"chain id {chain_id} is {PUBLIC_CHAIN_IDS[chain_id]}'s: transactions signed for one "
+            "chain would be valid on the other; choose another (e.g. 42424)"
+        )
+    if LOCAL_L1_CHAIN_IDS.get(l1) == chain_id:
+        raise ProjectError(
+            f"chain id {chain_id} is the {l1} L1's own: L1 and L2 transactions would be "
+            "interchangeable; choose another (e.g. 42424)"
+        )
 
 
 def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:

@@ -125,6 +125,11 @@ def ensure_deployment(
 ) -> Deployed:
     """Reuse the recorded deployment if it still holds, else deploy and record a new one."""
     w3 = Web3(Web3.HTTPProvider(l1_url))
+    if w3.eth.chain_id == chain.chain_id:
+        raise DeploymentError(
+            f"the L1 at {l1_url} has chain id {chain.chain_id}, the same as this rollup's: L1 "
+            "and L2 transactions would be interchangeable; change [chain] chain_id"
+        )
     digest = fingerprint(config, chain, keys)
     record = read_record(config)
     reason = _why_not_reusable(record, w3, digest)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from typing import Any
+from urllib.parse import urlsplit
 
 from rollupkit.batchcodec import COMPRESSIONS
 from rollupkit.chain import DEFAULT_CHAIN_ID
 from rollupkit.errors import RollupkitError
 from rollupkit.plugins import PluginRegistry, get_registry
-from rollupkit.project.config import L1_KINDS, check_combination
+from rollupkit.project.config import L1_KINDS, check_chain_id, check_combination
 from rollupkit.scaffold.naming import Names, derive_names
 
 
@@ -75,8 +78,12 @@ def default_proof_for(l1: str, registry: PluginRegistry | None = None) -> str:
 def validate(options: RollupOptions, registry: PluginRegistry | None = None) -> None:
     """Raise one sentence for a bad name, an unknown plugin or a combination that cannot run."""
     options.names  # noqa: B018 - validates the name
-    if not 1 <= options.chain_id < 2**64:
-        raise OptionsError(f"chain id must be between 1 and 2^64 - 1, not {options.chain_id}")
+    check_chain_id(options.chain_id, options.l1)
+    if "@" in urlsplit(options.l1).netloc:
+        raise OptionsError(
+            "the L1 URL carries credentials, which would be written into rollup.toml, the README "
+            "and the recorded answers; scaffold with the URL without them"
+        )
     if not 0 < options.block_time <= 3600:
         raise OptionsError(f"block time must be in (0, 3600] seconds, not {options.block_time}")
     check_combination(
@@ -105,3 +112,46 @@ def supported_combinations(registry: PluginRegistry | None = None) -> list[Rollu
                         found.append(candidate)
                         break  # one L1 per combination is enough
     return found
+
+
+#: The order ``scaffold new`` asks in: the L1 first, since what settles there depends on it.
+QUESTIONS = ("l1", "vm", "state", "da", "compression", "proof")
+
+
+def viable_choices(
+    question: str, decided: dict[str, str], registry: PluginRegistry | None = None
+) -> list[str]:
+    """The answers to ``question`` that some completion of the undecided plugin choices
+    makes a working chain with the ``decided`` ones (so a prompt offers only those)."""
+    registry = registry or get_registry()
+    options = choices(registry)
+    candidates = L1_KINDS if question == "l1" else tuple(options[question])
+    open_questions = [q for q in ("vm", "state", "da", "proof") if q not in decided]
+    viable = []
+    for candidate in candidates:
+        fixed = {**decided, question: candidate}
+        pending = [q for q in open_questions if q != question]
+        if any(_works(fixed, pending, options, registry)):
+            viable.append(candidate)
+    return viable
+
+
+def _works(
+    fixed: dict[str, str],
+    pending: list[str],
+    options: dict[str, list[str]],
+    registry: PluginRegistry,
+) -> Iterator[bool]:
+    for values in itertools.product(*(options[q] for q in pending)):
+        answers = {**fixed, **dict(zip(pending, values, strict=True))}
+        try:
+            check_combination(
+                vm=answers.get("vm", "evm"), state=answers.get("state", "mpt"),
+                derivation=answers.get("da", "calldata"), proof=answers.get("proof", "reexec"),
+                l1=answers.get("l1", "embedded"), compression=answers.get("compression", "none"),
+                registry=registry,
+            )  # fmt: skip
+        except RollupkitError:
+            yield False
+            continue
+        yield True

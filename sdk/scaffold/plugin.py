@@ -13,7 +13,14 @@ from rollupkit.interfaces import PLUGIN_KINDS
 from rollupkit.plugins import PluginRegistry, get_registry
 from rollupkit.scaffold.naming import derive_names
 from rollupkit.scaffold.project import rollup_context_versions
-from rollupkit.scaffold.render import Record, Template, TemplateError, write_record, write_tree
+from rollupkit.scaffold.render import (
+    Record,
+    Template,
+    TemplateError,
+    check_destination,
+    write_record,
+    write_tree,
+)
 
 #: Per kind: (label, module, class-name suffix, what the starting implementation is).
 KINDS: dict[str, tuple[str, str, str, str]] = {
@@ -25,6 +32,15 @@ KINDS: dict[str, tuple[str, str, str, str]] = {
     "proof": ("proof backend", "proof", "ProofBackend",
               "one operator re-executes each batch and signs it (AttestationVerifier, 1 of 1)"),
 }  # fmt: skip
+
+
+#: Words a plugin name may end with that the class name's suffix says already.
+_KIND_WORDS = {
+    "vm": ("vm",),
+    "state": ("statemodel", "state"),
+    "derivation": ("derivation",),
+    "proof": ("proofbackend", "backend", "proof"),
+}
 
 
 def default_plugin_template() -> Path:
@@ -41,7 +57,7 @@ class PluginOptions:
     kind: str
 
     def validate(self, registry: PluginRegistry | None = None) -> None:
-        derive_names(self.name, what="plugin")
+        derive_names(self.name, what="plugin", new=True)
         if self.kind not in KINDS:
             raise RollupkitError(
                 f"unknown plugin kind {self.kind!r} (choose one of: {', '.join(KINDS)})"
@@ -58,9 +74,12 @@ class PluginOptions:
 def plugin_context(options: PluginOptions, template: Template) -> dict[str, Any]:
     names = derive_names(options.name, what="plugin")
     label, module, suffix, summary = KINDS[options.kind]
+    # my-vm -> MyVM, my-state -> MyStateModel, fast-proof -> FastProofBackend: no "StateState"
     base = names.pascal
-    if base.lower().endswith(suffix.lower()):
-        base = base[: -len(suffix)] or base
+    for word in _KIND_WORDS[options.kind]:
+        if base.lower().endswith(word) and len(base) > len(word):
+            base = base[: -len(word)]
+            break
     base_class, hook = PLUGIN_KINDS[options.kind][0].__name__, PLUGIN_KINDS[options.kind][1]
     return {
         **asdict(options),
@@ -88,6 +107,7 @@ def new_plugin(
 ) -> dict[str, bytes]:
     """Render the plugin template into ``dest`` and record how."""
     options.validate(registry)
+    check_destination(dest, force=force)
     template = Template.load(template_dir or default_plugin_template())
     if template.kind != "plugin":
         raise TemplateError(f"{template.root} is a {template.kind or 'unknown'} template")

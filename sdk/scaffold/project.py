@@ -5,17 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from eth_hash.auto import keccak
 
 from rollupkit import __version__
 from rollupkit.plugins import PluginRegistry, get_registry
 from rollupkit.project.config import L1_KINDS
+from rollupkit.scaffold.naming import derive_names
 from rollupkit.scaffold.options import RollupOptions, validate
-from rollupkit.scaffold.render import Record, Template, TemplateError, write_record, write_tree
+from rollupkit.scaffold.render import (
+    Record,
+    Template,
+    TemplateError,
+    check_destination,
+    write_record,
+    write_tree,
+)
 from rollupkit.solidity import Artifact, artifact_json
 
 
@@ -25,18 +36,62 @@ def default_template() -> Path:
     return ROLLUP_TEMPLATE
 
 
-def rollupkit_source() -> str:
-    """What ``pip install`` should name to get this rollupkit: the folder it was installed
-    from (a checkout), or the distribution name."""
-    try:
-        direct = metadata.distribution("rollupkit").read_text("direct_url.json")
-    except metadata.PackageNotFoundError:
-        return "rollupkit"
+@dataclass(frozen=True)
+class InstallSource:
+    """How ``pip`` gets an installed distribution: ``requirement`` is what to pass to
+    ``pip install``; ``kind`` is "index" (a package index), "vcs" (a git URL, usable in CI
+    too) or "path" (a folder on this machine: fine here, meaningless elsewhere)."""
+
+    name: str
+    kind: str
+    requirement: str
+
+
+def install_source(distribution: str = "rollupkit") -> InstallSource:
+    """Where ``distribution`` was installed from, read from its ``direct_url.json`` (PEP 610)."""
+    # Several metadata folders may answer to the name (an editable install's egg-info in the
+    # working directory, say); the installer's own record is the one with direct_url.json.
+    direct = next(
+        (
+            text
+            for found in metadata.distributions(name=distribution)
+            if (text := found.read_text("direct_url.json"))
+        ),
+        None,
+    )
     if direct:
-        url = json.loads(direct).get("url", "")
+        info = json.loads(direct)
+        url = info.get("url", "")
+        vcs = info.get("vcs_info")
+        if vcs and vcs.get("vcs") == "git":
+            commit = vcs.get("commit_id", "")
+            pin = f"@{commit}" if commit else ""
+            return InstallSource(distribution, "vcs", f"{distribution} @ git+{url}{pin}")
         if url.startswith("file://"):
-            return url[len("file://") :]
-    return "rollupkit"
+            return InstallSource(distribution, "path", unquote(url[len("file://") :]))
+    return InstallSource(distribution, "index", distribution)
+
+
+def rollupkit_source() -> InstallSource:
+    """Where this rollupkit was installed from."""
+    return install_source("rollupkit")
+
+
+def _ci_requirements(sources: list[InstallSource]) -> str:
+    """The CI workflow's ``pip install`` arguments: the repository variable ROLLUPKIT_SOURCE
+    if set, else each package from git if it came from there, else by name from the index
+    (a folder on this machine means nothing on a CI runner)."""
+    words = " ".join(shlex.quote(s.requirement if s.kind == "vcs" else s.name) for s in sources)
+    return "${{ vars.ROLLUPKIT_SOURCE || '" + words.replace("'", "''") + "' }}"
+
+
+def plugin_distributions(options: RollupOptions, registry: PluginRegistry) -> list[str]:
+    """The installed packages (not rollupkit) providing the plugins a project uses: the
+    project depends on them."""
+    used = (("vm", options.vm), ("state", options.state), ("derivation", options.da),
+            ("proof", options.proof))  # fmt: skip
+    origins = {registry.info(kind, name).origin for kind, name in used}
+    return sorted(origins - {"built-in", "local"})  # "local": registered in code, not installed
 
 
 def _symbol(parts: list[str]) -> str:
@@ -47,10 +102,12 @@ def _symbol(parts: list[str]) -> str:
 def rollup_context_versions() -> dict[str, str]:
     """Which rollupkit renders (and where a generated README installs it from)."""
     base_version = re.match(r"\d+(\.\d+)*", __version__)
+    source = rollupkit_source()
     return {
         "rollupkit_version": __version__,
         "rollupkit_min_version": base_version.group(0) if base_version else "0.1",
-        "rollupkit_source": rollupkit_source(),
+        "rollupkit_source": source.requirement,
+        "rollupkit_source_kind": source.kind,
     }
 
 
@@ -61,6 +118,8 @@ def rollup_context(
     registry = registry or get_registry()
     names = options.names
     proof = registry.info("proof", options.proof)
+    plugin_packages = plugin_distributions(options, registry)
+    sources = [install_source(dist) for dist in plugin_packages]
     return {
         **options.to_answers(),
         "name": names.name,
@@ -74,6 +133,11 @@ def rollup_context(
         "proof_requires_execute": bool(proof.cls.requires_execute),
         "carrier": registry.get("derivation", options.da).carrier,
         **rollup_context_versions(),
+        "plugin_packages": plugin_packages,
+        # what a fresh environment must install first, from where they came from here
+        "plugin_sources": [s.requirement for s in sources if s.kind != "index"],
+        "plugin_sources_local": any(s.kind == "path" for s in sources),
+        "ci_requirements": _ci_requirements([rollupkit_source(), *sources]),
         "template_version": template.version,
     }
 
@@ -130,6 +194,8 @@ def new_rollup(
     registry: PluginRegistry | None = None,
 ) -> dict[str, bytes]:
     """Render the rollup template into ``dest`` and record how (for ``scaffold update``)."""
+    derive_names(options.name, new=True)
+    check_destination(dest, force=force)
     template, files = render_rollup(options, template_dir=template_dir, registry=registry)
     write_tree(dest, files, force=force)
     write_record(dest, Record("rollup", template.version, __version__, options.to_answers()), files)

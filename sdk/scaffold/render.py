@@ -113,22 +113,43 @@ class Template:
         return out
 
 
+def check_destination(dest: Path, *, force: bool = False) -> None:
+    """Refuse, before anything is asked or written, a folder the render cannot go into."""
+    if dest.exists() and not dest.is_dir():
+        raise TemplateError(f"{dest} exists and is not a folder")
+    ancestor = dest.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise TemplateError(f"cannot create {dest}: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise TemplateError(f"cannot create {dest}: {ancestor} is not writable")
+    if dest.is_dir() and any(dest.iterdir()):
+        if not force:
+            raise TemplateError(
+                f"{dest} already exists and is not empty; choose another name or pass --force "
+                "to render into it (files the template renders are overwritten)"
+            )
+        if (dest / RECORD_DIR / ANSWERS_FILE).is_file():
+            raise TemplateError(
+                f"{dest} is already a rollupkit project; `rollupkit scaffold update` brings it "
+                "to the current template and keeps your edits (--force would overwrite them)"
+            )
+
+
 def write_tree(dest: Path, files: Mapping[str, bytes], *, force: bool = False) -> None:
     """Write ``files`` under ``dest``. An existing non-empty folder is refused unless
     ``force`` (then rendered files are overwritten and every other file is left alone)."""
-    if dest.exists() and not dest.is_dir():
-        raise TemplateError(f"{dest} exists and is not a folder")
-    if dest.is_dir() and any(dest.iterdir()) and not force:
-        raise TemplateError(
-            f"{dest} already exists and is not empty; choose another name or pass --force "
-            "to render into it (files the template renders are overwritten)"
-        )
-    for relative, content in files.items():
-        target = dest / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
-        if relative.startswith(("bin/", "scripts/")) or relative.endswith(".sh"):
-            target.chmod(0o755)
+    check_destination(dest, force=force)
+    try:
+        for relative, content in files.items():
+            target = dest / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            if relative.startswith(("bin/", "scripts/")) or relative.endswith(".sh"):
+                target.chmod(0o755)
+    except OSError as exc:
+        raise TemplateError(f"cannot write {dest}: {exc.strerror or exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -168,6 +189,18 @@ def write_record(dest: Path, record: Record, files: Mapping[str, bytes]) -> None
     temporary = record_dir / (ANSWERS_FILE + ".tmp")
     temporary.write_text(record.to_json() + "\n")
     os.replace(temporary, record_dir / ANSWERS_FILE)
+
+
+def find_rendered(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that ``rollupkit scaffold`` rendered."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / RECORD_DIR / ANSWERS_FILE).is_file():
+            return folder
+    raise TemplateError(
+        f"{start} is not in a project rendered by `rollupkit scaffold` (no {RECORD_DIR}/"
+        f"{ANSWERS_FILE} here or above)"
+    )
 
 
 def read_record(dest: Path) -> tuple[Record, dict[str, bytes]]:

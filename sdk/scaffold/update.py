@@ -75,15 +75,46 @@ def merge_file(
     return "".join(merged).encode(), conflicted
 
 
+def _has_conflict_markers(path: Path) -> bool:
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return "\n<<<<<<< yours" in "\n" + text and "\n>>>>>>> template v" in text
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    """Template versions are dotted integers ("1", "1.2")."""
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return (0,)
+
+
 def update_project(
     project: Path, *, template_dir: Path | None = None, dry_run: bool = False
 ) -> UpdateReport:
     """Merge the current template into ``project`` (see the module docstring)."""
     record, base = read_record(project)
     if record.template != "rollup":
-        raise TemplateError(f"{project} was rendered from a {record.template} template")
+        raise TemplateError(
+            f"{project} is a {record.template} package; `scaffold update` updates rollup "
+            "projects (a generated plugin's code is yours to change)"
+        )
+    unresolved = [path for path in sorted(base) if _has_conflict_markers(project / path)]
+    if unresolved:
+        raise TemplateError(
+            "the last update left conflicts unresolved in " + ", ".join(unresolved)
+            + ": resolve the <<<<<<< / >>>>>>> markers there first"
+        )  # fmt: skip
     options = RollupOptions.from_answers(record.answers)
     template, theirs = render_rollup(options, template_dir=template_dir)
+    if _version_key(record.template_version) > _version_key(template.version):
+        raise TemplateError(
+            f"{project} was rendered with template version {record.template_version} (rollupkit "
+            f"{record.rollupkit_version or '?'}), newer than this rollupkit's "
+            f"({template.version}, rollupkit {__version__}); upgrade rollupkit to update it"
+        )
     report = UpdateReport(record.template_version, template.version)
     label = f"template v{template.version}"
     writes: dict[str, bytes | None] = {}  # None: delete
