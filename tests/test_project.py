@@ -5,9 +5,13 @@ deployment found again on the next run (and redone when the genesis changes), ``
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_cli import assert_one_line_error, cli
@@ -156,6 +160,52 @@ def test_up_status_down_as_processes(project: Path) -> None:
     try:
         assert up.returncode == 0, up.stderr
         assert "found from the last run (resumed)" in up.stdout
+    finally:
+        cli("down", "--dir", str(project))
+
+
+@pytest.mark.slow
+def test_a_killed_up_loses_nothing_acknowledged(project: Path) -> None:
+    """`up` runs the embedded L1 and the node in one process: SIGKILL it right after an L2
+    transaction is acknowledged and an L1 deposit is mined; the next `up` has both."""
+    from eth_account import Account
+    from web3 import Web3
+
+    from rollupkit.l1.contracts import Deployment, RollupContracts
+    from rollupkit.testing.wallets import dev_wallets
+
+    def up() -> dict[str, Any]:
+        done = cli("up", "--detach", "--dir", str(project), "--l1-port", "0", "--rpc-port", "0")
+        assert done.returncode == 0, done.stderr
+        return json.loads((project / ".rollupkit" / "up.json").read_text())  # type: ignore[no-any-return]
+
+    depositor, receiver = Web3.to_checksum_address("0x" + "77" * 20), "0x" + "88" * 20
+    record = up()
+    try:
+        l1 = Web3(Web3.HTTPProvider(record["l1"]["url"]))
+        l2 = Web3(Web3.HTTPProvider(record["l2"]["url"]))
+        deployed = json.loads((project / ".rollupkit" / "deployment.json").read_text())
+        user = Account.from_key(record["l1_dev_keys"][2]["key"])
+        RollupContracts(l1, Deployment(**deployed["deployment"]), user).deposit(
+            bytes.fromhex(depositor[2:]), 10**18
+        )
+        wallet = dev_wallets(1, chain_id=l2.eth.chain_id)[0]
+        wallet.nonce = l2.eth.get_transaction_count(wallet.checksum_address, "pending")
+        l2.eth.send_raw_transaction(wallet.transfer(bytes.fromhex(receiver[2:]), 12_345))
+    finally:
+        os.kill(record["pid"], signal.SIGKILL)
+    record = up()  # a stale up.json of a dead process is not "already up"
+    try:
+        l2 = Web3(Web3.HTTPProvider(record["l2"]["url"]))
+        assert record["deployed"]["fresh"] is False  # the same deployment, found again
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            got = (l2.eth.get_balance(Web3.to_checksum_address(receiver)),
+                   l2.eth.get_balance(depositor))  # fmt: skip
+            if all(got):
+                break
+            time.sleep(0.3)
+        assert got == (12_345, 10**18)
     finally:
         cli("down", "--dir", str(project))
 
