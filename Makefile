@@ -39,6 +39,7 @@ lint: setup
 bench: setup
 	$(BIN)/python benchmarks/execute_evm.py
 	$(BIN)/python benchmarks/l1.py
+	$(BIN)/python benchmarks/journey.py
 
 clean:
 	rm -rf $(VENV) node_modules build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache
