@@ -55,15 +55,21 @@ class Artifact:
         )
 
 
-def find_node_modules() -> Path:
-    """The ``node_modules`` folder holding ``solc``: ``$ROLLUPKIT_NODE_MODULES``, else the
-    nearest one above the working directory or above this source file."""
+def node_modules_candidates() -> list[Path]:
+    """Where npm packages may be, in order: ``$ROLLUPKIT_NODE_MODULES``, then every
+    ``node_modules`` above the working directory, then above this source file."""
     candidates = []
     if os.environ.get(NODE_MODULES_ENV):
         candidates.append(Path(os.environ[NODE_MODULES_ENV]))
     for start in (Path.cwd(), Path(__file__).resolve().parent):
         candidates.extend(p / "node_modules" for p in [start, *start.parents])
-    for candidate in candidates:
+    return candidates
+
+
+def find_node_modules() -> Path:
+    """The ``node_modules`` folder holding ``solc``: ``$ROLLUPKIT_NODE_MODULES``, else the
+    nearest one above the working directory or above this source file."""
+    for candidate in node_modules_candidates():
         if (candidate / "solc" / "package.json").is_file():
             return candidate
     raise CompilerError(

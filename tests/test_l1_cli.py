@@ -122,3 +122,20 @@ def test_data_dir_survives_a_restart(tmp_path: Path) -> None:
         assert any("resumed" in line for line in again.banner)
     finally:
         assert again.stop() == 0
+
+
+def test_anvil_is_found_in_a_projects_own_node_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A generated anvil project installs only the anvil npm package (no solc) in its folder:
+    that copy is the one used."""
+    try:
+        installed = find_tool("anvil")
+    except NodeToolMissing:
+        pytest.skip("anvil is not installed")
+    package = tmp_path / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin"
+    package.mkdir(parents=True)
+    (package / "anvil").symlink_to(installed)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ROLLUPKIT_NODE_MODULES", raising=False)
+    assert find_tool("anvil") == package / "anvil"

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from rollupkit.errors import RollupkitError
-from rollupkit.solidity import find_node_modules
+from rollupkit.solidity import node_modules_candidates
 
 ANVIL_PACKAGE = "@foundry-rs/anvil-linux-amd64"
 CAST_PACKAGE = "@foundry-rs/cast-linux-amd64"
@@ -31,17 +31,16 @@ class NodeToolMissing(RollupkitError):
 def find_tool(name: str) -> Path:
     """``anvil`` or ``cast``: from ``node_modules`` (the npm packages), else from PATH."""
     package = {"anvil": ANVIL_PACKAGE, "cast": CAST_PACKAGE}[name]
-    try:
-        candidate = find_node_modules() / package / "bin" / name
+    for folder in node_modules_candidates():
+        candidate = folder / package / "bin" / name
         if candidate.is_file():
             return candidate
-    except RollupkitError:
-        pass
     found = shutil.which(name)
     if found:
         return Path(found)
     raise NodeToolMissing(
-        f"{name} is not installed: run `npm install` in the rollupkit checkout (package {package})"
+        f"{name} is not installed: run `npm install --no-save {package}` here (or `npm install` "
+        f"in the rollupkit checkout), or put Foundry's {name} on PATH"
     )
 
 
