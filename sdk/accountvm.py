@@ -18,9 +18,13 @@ Rules a subclass inherits (and EXECUTE enforces through it):
   :meth:`AccountVM.check_code`), at ``CODE_DEPOSIT_GAS`` per byte; there is no init code;
 * a call to :data:`rollupkit.withdrawals.L2_BRIDGE_ADDRESS` with ``withdraw(address,bytes)``
   (or no data) is a withdrawal, handled natively: the value is locked in the bridge account
-  and a ``WithdrawalInitiated`` log is emitted, exactly as the EVM's bridge contract does;
+  and a ``WithdrawalInitiated`` log is emitted with the same fields as the EVM's bridge
+  contract's (the L1 proves withdrawals from those logs; the contract's
+  ``sentWithdrawals`` mapping is not kept);
 * a failed frame (``Outcome.success`` False) undoes every write it made, value transfer
-  included; the fee is still paid;
+  included, and its logs are dropped (no withdrawal comes of them); the fee is still paid;
+* transactions are legacy, EIP-2930 or EIP-1559 (others are invalid), and pay at least the
+  EIP-7623 calldata floor;
 * a read the state cannot answer raises :class:`~rollupkit.errors.MissingWitnessError`
   through ``run_code`` untouched: never catch it.
 """
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import rlp
@@ -344,7 +348,9 @@ class AccountVM(VM):
                     outcome = Outcome(False, gas, error="the interpreter used more than its gas")
         if outcome.success:
             frame_state.commit()
-        return outcome
+            return outcome
+        # A failed frame's logs never happened: above all, no withdrawal may come of them.
+        return replace(outcome, logs=())
 
     def _withdraw(
         self, state: StateOverlay, sender: bytes, value: int, data: bytes, gas: int
@@ -439,7 +445,8 @@ class AccountVM(VM):
             used, outcome = self._apply(overlay, context, tx)
             cumulative += used
             _check_budget(message_gas + cumulative, gas_budget, block.number)
-            all_logs.extend(outcome.logs)
+            if outcome.success:
+                all_logs.extend(outcome.logs)
             included.append(tx)
             receipts.append(_receipt(tx, outcome, cumulative))
 
@@ -493,6 +500,8 @@ class AccountVM(VM):
         """Why ``tx`` cannot be included now ("" if it can)."""
         sender = bytes(tx.sender)
         max_fee, tip = _fees(tx)
+        if getattr(tx, "type_id", None) not in (None, 1, 2):
+            return f"transaction type {tx.type_id} is not supported (legacy, 2930, 1559 are)"
         if tx.nonce != state.nonce(sender):
             return f"nonce {tx.nonce}, expected {state.nonce(sender)}"
         if state.get_code(sender):
@@ -501,6 +510,8 @@ class AccountVM(VM):
             return f"gas {tx.gas} over the block's remaining {block.gas_limit - used}"
         if tx.gas < tx.intrinsic_gas:
             return f"gas {tx.gas} below the intrinsic {tx.intrinsic_gas}"
+        if tx.gas < calldata_floor(tx):
+            return f"gas {tx.gas} below the calldata floor {calldata_floor(tx)} (EIP-7623)"
         if max_fee < block.base_fee:
             return f"max fee {max_fee} below the base fee {block.base_fee}"
         if tip > max_fee:
@@ -520,10 +531,19 @@ class AccountVM(VM):
         execution_gas = tx.gas - tx.intrinsic_gas
         outcome = self._message(state, block, sender, sender, to, tx.value, bytes(tx.data),
                                 execution_gas, nonce)  # fmt: skip
-        used = tx.intrinsic_gas + min(outcome.gas_used, execution_gas)
+        used = max(tx.intrinsic_gas + min(outcome.gas_used, execution_gas), calldata_floor(tx))
         state.add_balance(sender, (tx.gas - used) * price)
         state.add_balance(block.coinbase, used * (price - block.base_fee))
         return used, outcome
+
+
+def calldata_floor(tx: Any) -> int:
+    """EIP-7623 (Prague): a transaction pays at least 10 gas per calldata token (a zero byte
+    is 1 token, any other 4) over the base 21,000, whatever its execution used. py-evm's
+    ``intrinsic_gas`` leaves this out (py-evm applies it after execution), so it is here."""
+    data = bytes(tx.data)
+    zeros = data.count(0)
+    return 21_000 + 10 * (zeros + 4 * (len(data) - zeros))
 
 
 def _fees(tx: Any) -> tuple[int, int]:

@@ -1,0 +1,68 @@
+"""AccountVM, the base for VM plugins with their own interpreter: rules every such VM gets
+from the base, checked with a minimal interpreter and through EXECUTE."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from rollupkit import get_registry, hookimpl
+from rollupkit.accountvm import AccountVM, Frame, Outcome, calldata_floor
+from rollupkit.chain import DevChain
+from rollupkit.execution import execute_detailed
+from rollupkit.testing.wallets import Wallet, dev_wallets
+from rollupkit.types import GenesisAccount
+from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
+
+CHAIN_ID = 42_424
+
+
+class ForwardThenFailVM(AccountVM):
+    """Any code forwards the call's value to the L2 bridge (a withdrawal), then fails,
+    returning the logs it saw: a plausible subclass bug."""
+
+    def run_code(self, frame: Frame) -> Outcome:
+        child = self._message(frame.state, frame.block, frame.origin, frame.address,
+                              L2_BRIDGE_ADDRESS, frame.value, b"", frame.gas, 0)  # fmt: skip
+        return Outcome(False, frame.gas, logs=child.logs or tuple(frame.logs))
+
+
+@pytest.fixture(scope="module")
+def vm_name() -> str:
+    name = "forward-then-fail"
+    if name not in get_registry().names("vm"):
+        plugin = types.ModuleType("forward_then_fail_plugin")
+        plugin.rollupkit_register_vms = hookimpl(lambda: [(name, ForwardThenFailVM)])  # type: ignore[attr-defined]
+        get_registry().register(plugin, name=name)
+    return name
+
+
+def _chain(vm: str) -> tuple[DevChain, list[Wallet]]:
+    wallets = dev_wallets(2, CHAIN_ID)
+    alloc = {w.address: GenesisAccount(balance=10**24) for w in wallets}
+    return DevChain(alloc, chain_id=CHAIN_ID, vm=vm, state="mpt"), wallets
+
+
+def test_a_failed_frame_makes_no_withdrawal(vm_name: str) -> None:
+    chain, (deployer, user) = _chain(vm_name)
+    create, contract = deployer.create(b"\x00", gas=100_000)
+    chain.build(transactions=[create])
+    bridge_before = chain.balance(L2_BRIDGE_ADDRESS)
+    built = chain.build(transactions=[user.sign(to=contract, value=10**18, gas=100_000)])
+    result = execute_detailed(*built.execute_args(), vm=vm_name)
+    assert result.ok, result.detail
+    assert result.outputs.withdrawal_count == 0  # the L1 has nothing to pay out
+    assert not built.results[0].withdrawals
+    assert chain.balance(L2_BRIDGE_ADDRESS) == bridge_before  # the value was not locked
+
+
+def test_calldata_pays_the_eip_7623_floor(vm_name: str) -> None:
+    chain, (sender, receiver) = _chain(vm_name)
+    data = b"\x01" * 10_000
+    built = chain.build(transactions=[sender.sign(to=receiver.address, data=data, gas=500_000)])
+    floor = 21_000 + 10 * 4 * len(data)
+    assert built.gas_used == floor  # above the intrinsic 21,000 + 16 per byte
+    assert execute_detailed(*built.execute_args(), vm=vm_name).ok
+    tx = types.SimpleNamespace(data=b"\x00\x00\x07")
+    assert calldata_floor(tx) == 21_000 + 10 * (2 + 4)
