@@ -114,3 +114,47 @@ def test_reorg_removing_a_settlement_settles_again(tmp_path: Path) -> None:
                 == node.chain.header_info(contracts.state()["block_number"]).state_root
             )
             assert not node.errors, node.errors
+
+
+def test_reorg_of_a_settlement_the_node_had_not_read_yet(tmp_path: Path) -> None:
+    """The node records its own settlement from the receipt, before any sync reads that L1
+    block; a reorg that drops just that block must still send the batch to L1 again."""
+    chain = chain_config()
+    with Anvil() as anvil:
+        accounts = dev_accounts(4)
+        attesters = [w.private_key for w in dev_wallets(2, 1, offset=9000)]
+        settings = deploy_for_chain(
+            chain,
+            anvil.url,
+            accounts[0],
+            batcher_key=bytes(accounts[1].key),
+            proof="multiclient",
+            attester_keys=attesters,
+            batch_interval=0,
+        )
+        node = Node(NodeConfig(tmp_path, chain, l1=settings)).start(background=False)
+        try:
+            assert node.l1 is not None
+            l1 = Web3(Web3.HTTPProvider(anvil.url))
+            contracts = RollupContracts(l1, settings.deployment, accounts[2])
+            wallet = dev_wallets(6, 42_424)[1]
+            node.backend.send_raw_transaction(wallet.transfer(b"\x11" * 20, 1))
+            node.produce_block()
+            head = node.store.head_number()
+            for _ in range(10):  # sync, batch, post, settle: one step each
+                node.l1_step()
+                if node.store.batches("settled"):
+                    break
+            assert contracts.state()["block_number"] == head
+            settled = node.store.batches("settled")[0]
+            assert settled["detail"]["settle_l1_block"] == l1.eth.block_number  # not synced yet
+            reorg(l1, 1)  # only the settlement's block goes
+            assert contracts.state()["block_number"] < head
+            for _ in range(10):
+                node.l1_step()
+                if contracts.state()["block_number"] == head:
+                    break
+            assert contracts.state()["block_number"] == head
+            assert node.store.batches()[0]["status"] == "settled"
+        finally:
+            node.stop()

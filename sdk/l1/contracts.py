@@ -199,13 +199,14 @@ class RollupContracts:
     def messages_from_receipt(self, receipt: Any) -> list[L1Message]:
         """The messages a transaction queued."""
         return [
-            _message(e.args) for e in self.bridge.events.MessageQueued().process_receipt(receipt)
+            message_from_event(e.args)
+            for e in self.bridge.events.MessageQueued().process_receipt(receipt)
         ]
 
     def queued_messages(self, from_index: int = 0, from_block: int = 0) -> list[L1Message]:
         """Queued messages with index >= ``from_index``, in queue order."""
         events = self.bridge.events.MessageQueued().get_logs(from_block=from_block)
-        messages = sorted((_message(e.args) for e in events), key=lambda m: m.index)
+        messages = sorted((message_from_event(e.args) for e in events), key=lambda m: m.index)
         return [m for m in messages if m.index >= from_index]
 
     def state(self) -> dict[str, Any]:
@@ -224,7 +225,8 @@ def _address(value: str) -> Any:
     return to_checksum_address(value)
 
 
-def _message(args: Any) -> L1Message:
+def message_from_event(args: Any) -> L1Message:
+    """The queued message a `MessageQueued` event describes."""
     return L1Message(
         kind=MessageKind(args["kind"]),
         index=args["index"],

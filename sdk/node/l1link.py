@@ -25,7 +25,7 @@ from web3 import Web3
 
 from rollupkit.errors import RollupkitError, TraceError
 from rollupkit.interfaces import SettlementContext
-from rollupkit.l1.contracts import Deployment, RollupContracts
+from rollupkit.l1.contracts import Deployment, RollupContracts, message_from_event
 from rollupkit.node.chain import NodeChain
 from rollupkit.node.sequencer import L1View
 from rollupkit.node.store import QueuedMessage
@@ -92,7 +92,13 @@ class L1Link:
         return block
 
     def sync(self) -> L1View:
-        """Read L1 up to its safe head; returns the view of the L1 head."""
+        """Read L1 up to its safe head; returns the view of the L1 head.
+
+        What one sync reads must come from one chain: L1 can reorg while it reads. The blocks
+        it will remember are fetched first, then the events, and it commits nothing unless
+        those blocks link up and every event names the hash of the block it read; else the
+        next sync starts over (and its reorg check finds what changed)."""
+        self._block_cache.clear()  # a block an earlier sync read may be reorged out by now
         head = self.w3.eth.get_block("latest")
         self.view = L1View(bytes(head["hash"]), int(head["timestamp"]))
         self._check_reorg()
@@ -101,13 +107,25 @@ class L1Link:
         if target <= synced:
             return self.view
         first = synced + 1
-        messages = self._messages(first, target)
+        window = [self._block(n) for n in range(max(first, target - REORG_WINDOW + 1), target + 1)]
+        message_events = self.contracts.bridge.events.MessageQueued().get_logs(
+            from_block=first, to_block=target
+        )
+        settled_events = self.contracts.rollup.events.BatchSettled().get_logs(
+            from_block=first, to_block=target
+        )
+        recent = self.store.get_meta("l1_recent", [])
+        if not self._consistent(window, recent, [*message_events, *settled_events]):
+            log.info("L1 changed while it was read (blocks %d-%d): reading again", first, target)
+            return self.view
+        fork = self._first_block_missing_our_transactions(first, target)
+        if fork is not None:
+            self.rewind_l1(fork)
+            return self.view
         with self.chain.lock:
-            self.store.add_messages(messages)
-            self._settled(first, target)
-            recent = self.store.get_meta("l1_recent", [])
-            for number in range(max(first, target - REORG_WINDOW + 1), target + 1):
-                recent.append([number, bytes(self._block(number)["hash"]).hex()])
+            self.store.add_messages(self._messages(message_events))
+            self._settled(settled_events)
+            recent.extend([int(b["number"]), bytes(b["hash"]).hex()] for b in window)
             self.store.set_meta("l1_recent", recent[-REORG_WINDOW:])
             self.store.set_meta("l1_synced", target)
             self.store.set_meta(
@@ -118,21 +136,47 @@ class L1Link:
             self._derive(first, target)
         return self.view
 
-    def _messages(self, first: int, last: int) -> list[QueuedMessage]:
-        events = self.contracts.bridge.events.MessageQueued().get_logs(
-            from_block=first, to_block=last
+    def _consistent(self, window: list[Any], recent: list[Any], events: list[Any]) -> bool:
+        """Whether ``window`` is one chain continuing ``recent`` and every event was read
+        from a block of the chain the blocks were read from."""
+        previous = recent[-1] if recent else None
+        for block in window:
+            number, parent = int(block["number"]), bytes(block["parentHash"]).hex()
+            if previous is not None and previous[0] == number - 1 and previous[1] != parent:
+                return False
+            previous = [number, bytes(block["hash"]).hex()]
+        return all(
+            bytes(e["blockHash"]) == bytes(self._block(int(e["blockNumber"]))["hash"])
+            for e in events
         )
+
+    def _first_block_missing_our_transactions(self, first: int, last: int) -> int | None:
+        """The first L1 block in ``first..last`` that the store says holds one of this node's
+        postings or settlements but does not (a reorg dropped it before a sync read it)."""
+        missing = []
+        for batch in self.store.batches():
+            detail = batch["detail"]
+            for kind, status in (("post", ("posted", "settled")), ("settle", ("settled",))):
+                number, tx = detail.get(f"{kind}_l1_block"), detail.get(f"{kind}_tx")
+                if batch["status"] not in status or tx is None or number is None:
+                    continue
+                if first <= number <= last:
+                    included = self._block(number)["transactions"]  # hashes, or txs (follower)
+                    hashes = {bytes(getattr(t, "hash", t)).hex() for t in included}
+                    if tx.removeprefix("0x") not in hashes:
+                        missing.append(number)
+        return min(missing, default=None)
+
+    def _messages(self, events: list[Any]) -> list[QueuedMessage]:
         known = self.store.message_count()
         queued = []
         for event in sorted(events, key=lambda e: e.args["index"]):
             if event.args["index"] < known:
                 continue
-            from rollupkit.l1.contracts import _message
-
             block = self._block(int(event["blockNumber"]))
             queued.append(
                 QueuedMessage(
-                    _message(event.args),
+                    message_from_event(event.args),
                     int(event["blockNumber"]),
                     bytes(block["hash"]),
                     int(block["timestamp"]),
@@ -140,10 +184,7 @@ class L1Link:
             )
         return queued
 
-    def _settled(self, first: int, last: int) -> None:
-        events = self.contracts.rollup.events.BatchSettled().get_logs(
-            from_block=first, to_block=last
-        )
+    def _settled(self, events: list[Any]) -> None:
         for event in events:
             number = int(event.args["blockNumber"])
             if number == 0:
@@ -155,6 +196,7 @@ class L1Link:
                     "settled",
                     settlement_index=int(event.args["batchIndex"]),
                     settle_l1_block=int(event["blockNumber"]),
+                    settle_tx=event["transactionHash"].to_0x_hex(),
                 )
             settled = int(self.store.get_meta("settled_block", 0))
             self.store.set_meta("settled_block", max(settled, number))
@@ -200,7 +242,8 @@ class L1Link:
             self.store.set_meta("settled_block", settled[-1]["last_block"] if settled else 0)
             recent = [r for r in self.store.get_meta("l1_recent", []) if r[0] < fork]
             self.store.set_meta("l1_recent", recent)
-            self.store.set_meta("l1_synced", fork - 1)
+            synced = int(self.store.get_meta("l1_synced", self.settings.deploy_block - 1))
+            self.store.set_meta("l1_synced", min(synced, fork - 1))
             self.store.commit()
 
     # --- the follower -----------------------------------------------------------------------
