@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from node_env import chain_config
@@ -13,7 +14,9 @@ from web3 import Web3
 from rollupkit.l1.anvil import Anvil, NodeToolMissing, find_tool
 from rollupkit.l1.contracts import RollupContracts
 from rollupkit.l1.devnet import dev_accounts
+from rollupkit.node.chain import ChainConfig
 from rollupkit.node.deploy import deploy_for_chain
+from rollupkit.node.l1link import L1Settings
 from rollupkit.node.node import Node, NodeConfig
 from rollupkit.testing.wallets import dev_wallets
 
@@ -40,25 +43,28 @@ def reorg(w3: Web3, depth: int) -> None:
     assert "error" not in answer, answer
 
 
+def deploy(anvil: Anvil, chain: ChainConfig, **options: Any) -> L1Settings:
+    """The rollup's contracts on anvil, settled by two attesters (anvil has no EXECUTE)."""
+    accounts = dev_accounts(4)
+    return deploy_for_chain(
+        chain,
+        anvil.url,
+        accounts[0],
+        batcher_key=bytes(accounts[1].key),
+        proof="multiclient",
+        attester_keys=[w.private_key for w in dev_wallets(2, 1, offset=9000)],
+        **options,
+    )
+
+
 def test_reorg_removing_a_deposit_rolls_the_l2_back(tmp_path: Path) -> None:
     chain = chain_config()
     with Anvil() as anvil:
-        accounts = dev_accounts(4)
-        attesters = [w.private_key for w in dev_wallets(2, 1, offset=9000)]
-        settings = deploy_for_chain(
-            chain,
-            anvil.url,
-            accounts[0],
-            batcher_key=bytes(accounts[1].key),
-            proof="multiclient",
-            attester_keys=attesters,
-            batch_interval=3600,
-            max_blocks_per_batch=1000,
-        )
+        settings = deploy(anvil, chain, batch_interval=3600, max_blocks_per_batch=1000)
         with Node(NodeConfig(tmp_path, chain, block_time=0.2, l1=settings, l1_poll=0.2)) as node:
             l1 = Web3(Web3.HTTPProvider(anvil.url))
             l2 = Web3(Web3.HTTPProvider(node.url))
-            contracts = RollupContracts(l1, settings.deployment, accounts[2])
+            contracts = RollupContracts(l1, settings.deployment, dev_accounts(3)[2])
             target = "0x" + "77" * 20
             wallet = dev_wallets(6, 42_424)[1]
             l2.eth.wait_for_transaction_receipt(
@@ -84,21 +90,11 @@ def test_reorg_removing_a_deposit_rolls_the_l2_back(tmp_path: Path) -> None:
 def test_reorg_removing_a_settlement_settles_again(tmp_path: Path) -> None:
     chain = chain_config()
     with Anvil() as anvil:
-        accounts = dev_accounts(4)
-        attesters = [w.private_key for w in dev_wallets(2, 1, offset=9000)]
-        settings = deploy_for_chain(
-            chain,
-            anvil.url,
-            accounts[0],
-            batcher_key=bytes(accounts[1].key),
-            proof="multiclient",
-            attester_keys=attesters,
-            batch_interval=0.3,
-        )
+        settings = deploy(anvil, chain, batch_interval=0.3)
         with Node(NodeConfig(tmp_path, chain, block_time=0.2, l1=settings, l1_poll=0.2)) as node:
             l1 = Web3(Web3.HTTPProvider(anvil.url))
             l2 = Web3(Web3.HTTPProvider(node.url))
-            contracts = RollupContracts(l1, settings.deployment, accounts[2])
+            contracts = RollupContracts(l1, settings.deployment, dev_accounts(3)[2])
             wallet = dev_wallets(6, 42_424)[1]
             before = l1.eth.block_number
             l2.eth.wait_for_transaction_receipt(
@@ -121,22 +117,12 @@ def test_reorg_of_a_settlement_the_node_had_not_read_yet(tmp_path: Path) -> None
     block; a reorg that drops just that block must still send the batch to L1 again."""
     chain = chain_config()
     with Anvil() as anvil:
-        accounts = dev_accounts(4)
-        attesters = [w.private_key for w in dev_wallets(2, 1, offset=9000)]
-        settings = deploy_for_chain(
-            chain,
-            anvil.url,
-            accounts[0],
-            batcher_key=bytes(accounts[1].key),
-            proof="multiclient",
-            attester_keys=attesters,
-            batch_interval=0,
-        )
+        settings = deploy(anvil, chain, batch_interval=0)
         node = Node(NodeConfig(tmp_path, chain, l1=settings)).start(background=False)
         try:
             assert node.l1 is not None
             l1 = Web3(Web3.HTTPProvider(anvil.url))
-            contracts = RollupContracts(l1, settings.deployment, accounts[2])
+            contracts = RollupContracts(l1, settings.deployment, dev_accounts(3)[2])
             wallet = dev_wallets(6, 42_424)[1]
             node.backend.send_raw_transaction(wallet.transfer(b"\x11" * 20, 1))
             node.produce_block()
