@@ -35,7 +35,8 @@ def demo_execute(
         ("block", f"#{outputs.block_number}, {report.transactions} transactions + 1 deposit"),
         ("pre-state root", f"0x{built.pre_state_root.hex()}"),
         ("post-state root", f"0x{built.post_state_root.hex()}"),
-        ("gas used", f"{built.gas_used:,}"),
+        ("L2 gas used", f"{built.l2_gas_used:,}"),
+        ("EXECUTE gas", f"{built.gas_used:,} (L2 gas + trace bytes, block, messages)"),
         (
             "L1 messages consumed",
             f"{outputs.messages_consumed} (queue hash 0x{outputs.queue_end_hash.hex()[:16]}…)",

@@ -24,15 +24,19 @@ Rules a subclass inherits (and EXECUTE enforces through it):
 * a failed frame (``Outcome.success`` False) undoes every write it made, value transfer
   included, and its logs are dropped (no withdrawal comes of them); the fee is still paid;
 * transactions are legacy, EIP-2930 or EIP-1559 (others are invalid), and pay at least the
-  EIP-7623 calldata floor;
+  EIP-7623 calldata floor; which transactions are valid, and the order of a block, are
+  rollupkit's core's (:mod:`rollupkit.block`), the same for every VM;
+* the interpreter spends gas through :meth:`Frame.use_gas` as it runs, so that EXECUTE can stop
+  a trace as soon as it has used more gas than it claims;
 * a read the state cannot answer raises :class:`~rollupkit.errors.MissingWitnessError`
-  through ``run_code`` untouched: never catch it.
+  through ``run_code`` untouched: never catch it, nor
+  :class:`~rollupkit.errors.GasCapExceeded`.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,18 +51,21 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
-from rollupkit.errors import (
-    GasCapExceeded,
-    InvalidBlockError,
-    InvalidTransactionError,
-    MissingWitnessError,
-    TraceError,
-)
+from rollupkit.block import calldata_floor, fees
+from rollupkit.errors import InvalidBlockError, MissingWitnessError, OutOfGas, TraceError
 from rollupkit.ethheader import HEADER_CLASS, header_commitment
-from rollupkit.ethtx import decode_signed_transaction
-from rollupkit.interfaces import VM, AncestorHashes, CallResult, NextBlock, StateView
+from rollupkit.interfaces import (
+    VM,
+    AccountState,
+    AncestorHashes,
+    BlockExecution,
+    CallResult,
+    NextBlock,
+    StateView,
+)
+from rollupkit.metering import ExecutionMeter
 from rollupkit.system import SYSTEM_ADDRESS
-from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
+from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, HeaderInfo, L1Message
 from rollupkit.withdrawals import (
     L2_BRIDGE_ADDRESS,
     WITHDRAWAL_EVENT_TOPIC,
@@ -192,7 +199,12 @@ class StateOverlay:
 
 @dataclass
 class Frame:
-    """One account's code running: the state it may change, and who asked it to run."""
+    """One account's code running: the state it may change, and who asked it to run.
+
+    An interpreter spends gas through :meth:`use_gas` as it goes (per instruction, or per
+    straight-line run of instructions): that is what stops an out-of-gas frame and, under
+    EXECUTE, the whole trace as soon as it has used more gas than it claimed.
+    """
 
     vm: AccountVM
     state: StateOverlay  # this frame's writes; dropped if the frame fails
@@ -203,8 +215,32 @@ class Frame:
     value: int  # already moved to ``address`` when the code starts
     data: bytes
     code: bytes
-    gas: int
+    gas: int  # the gas the frame started with
     logs: list[Log] = field(default_factory=list)
+    meter: ExecutionMeter | None = None
+    gas_left: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gas_left = self.gas
+
+    @property
+    def gas_used(self) -> int:
+        """Gas spent through :meth:`use_gas` so far."""
+        return self.gas - self.gas_left
+
+    def use_gas(self, amount: int) -> None:
+        """Spend ``amount`` gas. Raise :class:`~rollupkit.errors.OutOfGas` if the frame has
+        less left (the frame then fails and its gas is gone), and
+        :class:`~rollupkit.errors.GasCapExceeded` once the trace has burnt more than its
+        claim (let both through)."""
+        if amount > self.gas_left:
+            raise OutOfGas(f"out of gas: {amount} needed, {self.gas_left} left")
+        self.gas_left -= amount
+        meter = self.meter
+        if meter is not None:
+            meter.running += amount
+            if meter.running > meter.running_limit:
+                meter.exceeded()
 
 
 class AccountVM(VM):
@@ -313,6 +349,7 @@ class AccountVM(VM):
         data: bytes,
         gas: int,
         creator_nonce: int,
+        meter: ExecutionMeter | None = None,
     ) -> Outcome:
         """Move ``value`` and run the target's code (or create a contract) in a child
         overlay, committed only on success."""
@@ -323,9 +360,10 @@ class AccountVM(VM):
             if frame_state.get_code(address) or frame_state.nonce(address):
                 return Outcome(False, gas, error="contract address collision")
             cost = CODE_DEPOSIT_GAS * len(data)
-            problem = self.check_code(data)
             if len(data) > MAX_CODE_SIZE:
-                problem = f"code of {len(data)} bytes is over {MAX_CODE_SIZE}"
+                problem: str | None = f"code of {len(data)} bytes is over {MAX_CODE_SIZE}"
+            else:
+                problem = self.check_code(data)
             if problem or cost > gas:
                 return Outcome(False, gas, error=problem or "out of gas for the code deposit")
             frame_state.add_balance(address, value)
@@ -342,8 +380,12 @@ class AccountVM(VM):
             if not code:
                 outcome = Outcome(True, 0)
             else:
-                frame = Frame(self, frame_state, block, origin, sender, to, value, data, code, gas)
-                outcome = self.run_code(frame)
+                frame = Frame(self, frame_state, block, origin, sender, to, value, data, code, gas,
+                              meter=meter)  # fmt: skip
+                try:
+                    outcome = self.run_code(frame)
+                except OutOfGas as exc:  # an exceptional halt: all the frame's gas is gone
+                    outcome = Outcome(False, gas, error=str(exc))
                 if outcome.gas_used > gas or outcome.gas_used < 0:
                     outcome = Outcome(False, gas, error="the interpreter used more than its gas")
         if outcome.success:
@@ -382,7 +424,7 @@ class AccountVM(VM):
 
     # --- blocks ---------------------------------------------------------------------------
 
-    def execute_block(
+    def open_block(
         self,
         state: StateView,
         *,
@@ -390,166 +432,121 @@ class AccountVM(VM):
         parent_header: bytes,
         block: BlockInput,
         ancestors: AncestorHashes,
-        system_storage: Callable[[tuple[int, ...], bytes], Mapping[int, int]],
-        drop_invalid: bool = False,
-        gas_budget: int | None = None,
-    ) -> tuple[BlockResult, tuple[int, ...]]:
+        meter: ExecutionMeter,
+    ) -> AccountBlockExecution:
         parent = self._header(parent_header)
         self._check_block(parent, block)
         context = BlockContext(chain_id, block.number, block.timestamp, block.coinbase,
                                block.gas_limit, block.base_fee, block.prev_randao)  # fmt: skip
-        overlay = StateOverlay(state)
-        all_logs: list[Log] = []
-        message_gas = 0
-        candidates: list[tuple[Any, bool]] = []  # (decoded tx or None, forced)
-        for message in block.l1_messages:
-            if message.kind == MessageKind.DEPOSIT:
-                used, logs = self._deposit(overlay, context, message, block.gas_limit - message_gas)
-                message_gas += used
-                all_logs.extend(logs)
-                _check_budget(message_gas, gas_budget, block.number)
-            else:
-                try:
-                    candidates.append((decode_signed_transaction(message.data, chain_id), True))
-                except InvalidTransactionError:
-                    continue  # an undecodable forced transaction is consumed as a no-op
-        for raw in block.transactions:
-            try:
-                candidates.append((decode_signed_transaction(raw, chain_id), False))
-            except InvalidTransactionError as exc:
-                if not drop_invalid:
-                    raise InvalidTransactionError(f"block {block.number}: {exc}") from exc
-                candidates.append((None, False))
+        return AccountBlockExecution(self, state, block, context, meter)
 
-        included: list[Any] = []
-        receipts: list[Any] = []
-        dropped: list[int] = []
-        cumulative = 0
-        position = -1
-        for tx, forced in candidates:
-            if not forced:
-                position += 1
-            if tx is None:
-                dropped.append(position)
-                continue
-            problem = self._invalid(overlay, tx, block, cumulative)
-            if problem:
-                if forced:
-                    continue
-                if drop_invalid:
-                    dropped.append(position)
-                    continue
-                raise InvalidTransactionError(
-                    f"block {block.number}, transaction 0x{bytes(tx.hash).hex()}: {problem}"
-                )
-            used, outcome = self._apply(overlay, context, tx)
-            cumulative += used
-            _check_budget(message_gas + cumulative, gas_budget, block.number)
-            if outcome.success:
-                all_logs.extend(outcome.logs)
-            included.append(tx)
-            receipts.append(_receipt(tx, outcome, cumulative))
-
-        system = overlay.child()
-        tx_root, _ = make_trie_root_and_nodes(tuple(included))
-        receipt_root, _ = make_trie_root_and_nodes(tuple(receipts))
-        bloom = 0
-        for receipt in receipts:
-            bloom |= int(receipt.bloom)
-        header = HEADER_CLASS(
-            difficulty=0, block_number=block.number, gas_limit=block.gas_limit,
-            timestamp=block.timestamp, coinbase=block.coinbase, parent_hash=block.parent_hash,
-            state_root=ZERO_HASH, transaction_root=tx_root, receipt_root=receipt_root,
-            bloom=bloom, gas_used=cumulative, extra_data=block.extra_data,
-            mix_hash=block.prev_randao, nonce=b"\x00" * 8, base_fee_per_gas=block.base_fee,
-            withdrawals_root=BLANK_ROOT_HASH, parent_beacon_block_root=block.l1_anchor,
-        )  # fmt: skip
-        for slot, value in system_storage(tuple(dropped), header_commitment(header)).items():
-            system.set_storage(SYSTEM_ADDRESS, slot, value)
-        nonce, balance = system.account(SYSTEM_ADDRESS) or (0, 0)
-        system.set_account(SYSTEM_ADDRESS, nonce=max(nonce, 1), balance=balance)
-        system.commit()
-        overlay.commit()
-        root = state.commit()
-        sealed = header.copy(state_root=root)
-        info = HeaderInfo(block.number, sealed.hash, block.parent_hash, root, block.timestamp,
-                          block.gas_limit)  # fmt: skip
-        result = BlockResult(
-            header=rlp.encode(sealed), info=info, gas_used=cumulative + message_gas,
-            transactions_root=tx_root, receipts_root=receipt_root,
-            transactions=tuple(_encode_tx(tx) for tx in included),
-            receipts=tuple(_encode_receipt(r) for r in receipts),
-            withdrawals=withdrawals_from_logs((log.address, log.topics, log.data)
-                                              for log in all_logs),
-        )  # fmt: skip
-        return result, tuple(dropped)
-
-    def _deposit(
-        self, state: StateOverlay, block: BlockContext, message: L1Message, budget: int
-    ) -> tuple[int, tuple[Log, ...]]:
-        """Credit, then call with the message's data if any; a failed call keeps the credit."""
-        state.add_balance(message.target, message.value)
-        gas = min(message.gas_limit, max(budget, 0))
-        if not message.data or gas <= 0:
-            return 0, ()
-        outcome = self._message(state, block, message.sender, message.sender, message.target,
-                                0, message.data, gas, 0)  # fmt: skip
-        return outcome.gas_used, outcome.logs if outcome.success else ()
-
-    def _invalid(self, state: StateOverlay, tx: Any, block: BlockInput, used: int) -> str:
-        """Why ``tx`` cannot be included now ("" if it can)."""
-        sender = bytes(tx.sender)
-        max_fee, tip = _fees(tx)
-        if getattr(tx, "type_id", None) not in (None, 1, 2):
-            return f"transaction type {tx.type_id} is not supported (legacy, 2930, 1559 are)"
-        if tx.nonce != state.nonce(sender):
-            return f"nonce {tx.nonce}, expected {state.nonce(sender)}"
-        if state.get_code(sender):
-            return "sender has code (EIP-3607)"
-        if tx.gas > block.gas_limit - used:
-            return f"gas {tx.gas} over the block's remaining {block.gas_limit - used}"
-        if tx.gas < tx.intrinsic_gas:
-            return f"gas {tx.gas} below the intrinsic {tx.intrinsic_gas}"
-        if tx.gas < calldata_floor(tx):
-            return f"gas {tx.gas} below the calldata floor {calldata_floor(tx)} (EIP-7623)"
-        if max_fee < block.base_fee:
-            return f"max fee {max_fee} below the base fee {block.base_fee}"
-        if tip > max_fee:
-            return "priority fee above max fee"
-        if state.balance(sender) < tx.gas * max_fee + tx.value:
-            return "insufficient funds for gas * price + value"
-        return ""
-
-    def _apply(self, state: StateOverlay, block: BlockContext, tx: Any) -> tuple[int, Outcome]:
+    def _apply(
+        self, state: StateOverlay, block: BlockContext, tx: Any, meter: ExecutionMeter | None
+    ) -> tuple[int, Outcome]:
         """Charge, run, refund, pay the coinbase; return (gas used, outcome)."""
         sender = bytes(tx.sender)
-        max_fee, tip = _fees(tx)
+        max_fee, tip = fees(tx)
         price = min(max_fee, block.base_fee + tip)
         nonce, balance = state.account(sender) or (0, 0)
         state.set_account(sender, nonce=nonce + 1, balance=balance - tx.gas * price)
         to = bytes(tx.to) if tx.to else None
         execution_gas = tx.gas - tx.intrinsic_gas
         outcome = self._message(state, block, sender, sender, to, tx.value, bytes(tx.data),
-                                execution_gas, nonce)  # fmt: skip
+                                execution_gas, nonce, meter)  # fmt: skip
         used = max(tx.intrinsic_gas + min(outcome.gas_used, execution_gas), calldata_floor(tx))
         state.add_balance(sender, (tx.gas - used) * price)
         state.add_balance(block.coinbase, used * (price - block.base_fee))
         return used, outcome
 
 
-def calldata_floor(tx: Any) -> int:
-    """EIP-7623 (Prague): a transaction pays at least 10 gas per calldata token (a zero byte
-    is 1 token, any other 4) over the base 21,000, whatever its execution used. py-evm's
-    ``intrinsic_gas`` leaves this out (py-evm applies it after execution), so it is here."""
-    data = bytes(tx.data)
-    zeros = data.count(0)
-    return 21_000 + 10 * (zeros + 4 * (len(data) - zeros))
+class AccountBlockExecution(BlockExecution):
+    """One block of an :class:`AccountVM`: writes build up in an overlay over the view."""
 
+    def __init__(
+        self,
+        vm: AccountVM,
+        view: StateView,
+        block: BlockInput,
+        context: BlockContext,
+        meter: ExecutionMeter,
+    ) -> None:
+        self.vm = vm
+        self.view = view
+        self.block = block
+        self.context = context
+        self.meter = meter
+        self.overlay = StateOverlay(view)
+        self.logs: list[Log] = []
+        self.included: list[Any] = []
+        self.receipts: list[Any] = []
+        self.transaction_gas = 0
+        self.deposit_gas = 0
+        self._header: Any = None
 
-def _fees(tx: Any) -> tuple[int, int]:
-    if hasattr(tx, "max_fee_per_gas"):
-        return int(tx.max_fee_per_gas), int(tx.max_priority_fee_per_gas)
-    return int(tx.gas_price), int(tx.gas_price)
+    def account_state(self, address: bytes) -> AccountState:
+        nonce, balance = self.overlay.account(address) or (0, 0)
+        return AccountState(nonce, balance, self.overlay.get_code(address))
+
+    def apply_deposit(self, message: L1Message, gas: int) -> int:
+        self.overlay.add_balance(message.target, message.value)
+        if not message.data or gas <= 0:
+            return 0
+        outcome = self.vm._message(self.overlay, self.context, message.sender, message.sender,
+                                   message.target, 0, message.data, gas, 0,
+                                   self.meter)  # fmt: skip
+        if outcome.success:
+            self.logs.extend(outcome.logs)
+        self.deposit_gas += outcome.gas_used
+        return outcome.gas_used
+
+    def apply_transaction(self, tx: Any) -> int:
+        # The core checked every rule that can refuse a transaction, and _apply cannot
+        # refuse one: nothing to undo here.
+        used, outcome = self.vm._apply(self.overlay, self.context, tx, self.meter)
+        self.transaction_gas += used
+        if outcome.success:
+            self.logs.extend(outcome.logs)
+        self.included.append(tx)
+        self.receipts.append(_receipt(tx, outcome, self.transaction_gas))
+        return used
+
+    def pending_header(self) -> bytes:
+        block = self.block
+        tx_root, _ = make_trie_root_and_nodes(tuple(self.included))
+        receipt_root, _ = make_trie_root_and_nodes(tuple(self.receipts))
+        bloom = 0
+        for receipt in self.receipts:
+            bloom |= int(receipt.bloom)
+        self._header = HEADER_CLASS(
+            difficulty=0, block_number=block.number, gas_limit=block.gas_limit,
+            timestamp=block.timestamp, coinbase=block.coinbase, parent_hash=block.parent_hash,
+            state_root=ZERO_HASH, transaction_root=tx_root, receipt_root=receipt_root,
+            bloom=bloom, gas_used=self.transaction_gas, extra_data=block.extra_data,
+            mix_hash=block.prev_randao, nonce=b"\x00" * 8, base_fee_per_gas=block.base_fee,
+            withdrawals_root=BLANK_ROOT_HASH, parent_beacon_block_root=block.l1_anchor,
+        )  # fmt: skip
+        return rlp.encode(self._header)
+
+    def seal(self, system_storage: Mapping[int, int]) -> BlockResult:
+        block, header, overlay = self.block, self._header, self.overlay
+        for slot, value in system_storage.items():
+            overlay.set_storage(SYSTEM_ADDRESS, slot, value)
+        nonce, balance = overlay.account(SYSTEM_ADDRESS) or (0, 0)
+        overlay.set_account(SYSTEM_ADDRESS, nonce=max(nonce, 1), balance=balance)
+        overlay.commit()
+        root = self.view.commit()
+        sealed = header.copy(state_root=root)
+        info = HeaderInfo(block.number, sealed.hash, block.parent_hash, root, block.timestamp,
+                          block.gas_limit)  # fmt: skip
+        return BlockResult(
+            header=rlp.encode(sealed), info=info,
+            gas_used=self.transaction_gas + self.deposit_gas,
+            transactions_root=header.transaction_root, receipts_root=header.receipt_root,
+            transactions=tuple(_encode_tx(tx) for tx in self.included),
+            receipts=tuple(_encode_receipt(r) for r in self.receipts),
+            withdrawals=withdrawals_from_logs((log.address, log.topics, log.data)
+                                              for log in self.logs),
+        )  # fmt: skip
 
 
 def _receipt(tx: Any, outcome: Outcome, cumulative: int) -> Any:
@@ -570,17 +567,13 @@ def _encode_receipt(receipt: Any) -> bytes:
     return bytes(receipt.encode()) if hasattr(receipt, "encode") else rlp.encode(receipt)
 
 
-def _check_budget(used: int, budget: int | None, number: int) -> None:
-    if budget is not None and used > budget:
-        raise GasCapExceeded(f"block {number} used more than the claimed gas ({budget} left)")
-
-
 __all__ = [
     "AccountVM",
     "BlockContext",
     "Frame",
     "Log",
     "MissingWitnessError",
+    "OutOfGas",
     "Outcome",
     "StateOverlay",
 ]

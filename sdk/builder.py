@@ -17,6 +17,7 @@ from rollupkit.ancestors import RecordingAncestors
 from rollupkit.errors import InvalidTransactionError, TraceError
 from rollupkit.execution import public_outputs, run_blocks
 from rollupkit.interfaces import VM, StateModel, StateStore
+from rollupkit.metering import ExecutionMeter
 from rollupkit.trace import LIMITS, encode_trace
 from rollupkit.types import (
     BlockInput,
@@ -41,6 +42,12 @@ class BuiltTrace:
     results: tuple[BlockResult, ...]
     dropped: tuple[tuple[int, ...], ...]  # per block: sequencer transactions left out
     created: tuple[bytes, ...] = ()  # hashes of the nodes and codes the blocks created
+
+    @property
+    def l2_gas_used(self) -> int:
+        """The blocks' own L2 gas (``gas_used`` is EXECUTE gas, which adds the trace's bytes,
+        blocks and L1 messages: see :mod:`rollupkit.metering`)."""
+        return self.outputs.l2_gas_used
 
     def execute_args(self) -> tuple[bytes, bytes, bytes, int]:
         """``(pre_state_root, post_state_root, trace, gas_used)``, ready for EXECUTE."""
@@ -82,6 +89,7 @@ def build_trace(
         queue_start=queue_start,
         blocks=blocks,
         ancestors=ancestors,
+        meter=ExecutionMeter(None),
         fill_context=True,
         drop_invalid=drop_invalid,
     )
@@ -105,14 +113,15 @@ def build_trace(
     trace = Trace(
         chain_id=chain_id, queue_start=queue_start, blocks=tuple(outcome.blocks), witness=witness
     )
+    encoded = encode_trace(trace)
     outputs = public_outputs(
         chain_id=chain_id,
         pre_state_root=parent.state_root,
         parent_hash=parent.hash,
         queue_start=queue_start,
         outcome=outcome,
+        trace_size=len(encoded),
     )
-    encoded = encode_trace(trace)
     if len(encoded) > LIMITS.max_bytes:
         raise TraceError(
             f"the trace is {len(encoded)} bytes, more than EXECUTE takes ({LIMITS.max_bytes}): "

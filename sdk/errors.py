@@ -62,7 +62,12 @@ class InvalidMessageError(InvalidBlockError):
 
 class GasCapExceeded(RollupkitError):
     """Executing a trace used more gas than the caller claimed (and paid for): EXECUTE stops
-    at the first block boundary past the claim instead of finishing the work."""
+    the work as soon as that is certain, in the middle of a transaction if need be."""
+
+
+class OutOfGas(RollupkitError):
+    """A VM frame needed more gas than it had left: an exceptional halt that uses all of the
+    frame's gas (see :meth:`rollupkit.accountvm.Frame.use_gas`)."""
 
 
 class ExecuteGasLimitExceeded(RollupkitError):

@@ -5,6 +5,8 @@ node's mempool."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,13 +20,60 @@ BLOB_TX_TYPE = 3
 MAX_TRANSACTION_BYTES = 128 * 1024
 
 
+#: Decoded transactions kept by their bytes, so a transaction seen by the mempool, the builder,
+#: the prover and an in-process L1 has its signature recovered once (recovery is the biggest
+#: single cost of re-execution). Only small transactions are kept, so the cache stays small.
+DECODE_CACHE_SIZE = 16_384
+DECODE_CACHE_MAX_BYTES = 2_048
+
+
+class _DecodeCache:
+    """A thread-safe LRU of decoded transactions keyed by (chain id, raw bytes). The value is
+    a pure function of the key, so sharing it between callers cannot be abused."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[int, bytes], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, bytes]) -> Any:
+        with self._lock:
+            tx = self._entries.get(key)
+            if tx is not None:
+                self._entries.move_to_end(key)
+            return tx
+
+    def put(self, key: tuple[int, bytes], tx: Any) -> None:
+        with self._lock:
+            self._entries[key] = tx
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_cache = _DecodeCache(DECODE_CACHE_SIZE)
+
+
 def decode_signed_transaction(raw: bytes, chain_id: int) -> Any:
     """Decode and check a signed transaction; raise :class:`InvalidTransactionError`.
 
-    The signature is checked and the sender recovered here. A transaction signed for another
-    chain is invalid (py-evm does not compare chain ids); legacy transactions without EIP-155
-    protection are accepted, as on Ethereum (deterministic deployment proxies need them).
+    The signature is checked and the sender recovered here, and the rules that need no state
+    (field ranges, ``s`` in the lower half, intrinsic gas, a non-empty EIP-7702 authorization
+    list) are applied. A transaction signed for another chain is invalid (py-evm does not
+    compare chain ids); legacy transactions without EIP-155 protection are accepted, as on
+    Ethereum (deterministic deployment proxies need them).
     """
+    raw = bytes(raw)
+    key = (chain_id, raw)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    tx = _decode(raw, chain_id)
+    if len(raw) <= DECODE_CACHE_MAX_BYTES:
+        _cache.put(key, tx)
+    return tx
+
+
+def _decode(raw: bytes, chain_id: int) -> Any:
     if not raw:
         raise InvalidTransactionError("empty transaction")
     if len(raw) > MAX_TRANSACTION_BYTES:
@@ -36,8 +85,9 @@ def decode_signed_transaction(raw: bytes, chain_id: int) -> Any:
     try:
         tx = PragueTransactionBuilder.decode(raw)
         tx.check_signature_validity()
-        _ = tx.sender
-    except Exception as exc:
+        tx.validate()
+        _ = tx.sender, tx.hash
+    except Exception as exc:  # whatever py-evm raises, the transaction is invalid
         raise InvalidTransactionError(f"invalid transaction: {type(exc).__name__}: {exc}") from exc
     if tx.chain_id is not None and tx.chain_id != chain_id:
         raise InvalidTransactionError(

@@ -12,11 +12,11 @@ block hashes).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rollupkit import messages as queue
 from rollupkit.ancestors import KnownAncestors, RecordingAncestors, verify_header_chain
+from rollupkit.block import execute_block
 from rollupkit.errors import (
     GasCapExceeded,
     InvalidBlockError,
@@ -29,6 +29,7 @@ from rollupkit.errors import (
     UnsupportedCombinationError,
 )
 from rollupkit.interfaces import VM, StateModel, StateView
+from rollupkit.metering import SCHEDULE, ExecuteGasSchedule, ExecutionMeter
 from rollupkit.plugins import PluginRegistry, get_registry
 from rollupkit.system import (
     CHAIN_ID_SLOT,
@@ -36,7 +37,6 @@ from rollupkit.system import (
     QUEUE_HASH_SLOT,
     QUEUE_INDEX_SLOT,
     SYSTEM_ADDRESS,
-    system_writes,
 )
 from rollupkit.trace import LIMITS, decode_trace
 from rollupkit.types import (
@@ -58,10 +58,11 @@ class RunOutcome:
     results: list[BlockResult]
     dropped: list[tuple[int, ...]]  # per block, indices of transactions left out
     queue_end: QueuePosition
+    execute_gas: int = 0  # EXECUTE gas of the run (trace bytes not included)
 
     @property
     def gas_used(self) -> int:
-        """Gas of all blocks together."""
+        """L2 gas of all blocks together."""
         return sum(r.gas_used for r in self.results)
 
 
@@ -102,17 +103,16 @@ def run_blocks(
     queue_start: QueuePosition,
     blocks: Sequence[BlockInput],
     ancestors: KnownAncestors | RecordingAncestors,
+    meter: ExecutionMeter,
     fill_context: bool = False,
     drop_invalid: bool = False,
-    gas_cap: int | None = None,
 ) -> RunOutcome:
     """Execute ``blocks`` in order on ``view``: the one loop EXECUTE and the builder share.
 
     With ``fill_context`` the number, parent hash and base fee of each block are taken from
-    its parent (the builder's mode); otherwise they must already agree with it. With
-    ``gas_cap``, stop with :class:`GasCapExceeded` as soon as the blocks so far used more: a
-    caller who claimed (and paid for) little gas cannot make EXECUTE do much more work than
-    that (at most one block's worth).
+    its parent (the builder's mode); otherwise they must already agree with it. Every block
+    runs through :func:`rollupkit.block.execute_block`, paid for on ``meter``: with a budget,
+    the run stops (:class:`GasCapExceeded`) as soon as it has used more EXECUTE gas.
     """
     check_pre_state(vm, view, chain_id, parent_header)
     recorded = read_queue_position(view)
@@ -124,6 +124,7 @@ def run_blocks(
         )
     outcome = RunOutcome([], [], [], queue_start)
     position = queue_start
+    used_before = meter.used
     for block in blocks:
         expected = vm.next_block(parent_header)
         if fill_context:
@@ -143,46 +144,26 @@ def run_blocks(
                 f"{expected.number}, parent 0x{expected.parent_hash.hex()}, base fee "
                 f"{expected.base_fee})"
             )
-        position_after = queue.consume(position, block.l1_messages)
-
-        def writes_for(
-            dropped: tuple[int, ...],
-            header_commitment: bytes,
-            block: BlockInput = block,
-            after: QueuePosition = position_after,
-        ) -> Mapping[int, int]:
-            return system_writes(chain_id, _without(block, dropped), after, header_commitment)
-
-        result, dropped = vm.execute_block(
+        executed = execute_block(
+            vm,
             view,
             chain_id=chain_id,
             parent_header=parent_header,
             block=block,
             ancestors=ancestors,
-            system_storage=writes_for,
+            queue_before=position,
+            meter=meter,
             drop_invalid=drop_invalid,
-            gas_budget=None if gas_cap is None else gas_cap - outcome.gas_used,
         )
-        outcome.blocks.append(_without(block, dropped))
-        outcome.results.append(result)
-        outcome.dropped.append(dropped)
-        ancestors.push(result.info)
-        parent_header = result.header
-        position = position_after
-        if gas_cap is not None and outcome.gas_used > gas_cap:
-            raise GasCapExceeded(
-                f"the blocks used more than the claimed {gas_cap} gas by block {block.number}"
-            )
+        outcome.blocks.append(executed.block)
+        outcome.results.append(executed.result)
+        outcome.dropped.append(executed.dropped)
+        ancestors.push(executed.result.info)
+        parent_header = executed.result.header
+        position = executed.queue_after
     outcome.queue_end = position
+    outcome.execute_gas = meter.used - used_before
     return outcome
-
-
-def _without(block: BlockInput, dropped: tuple[int, ...]) -> BlockInput:
-    if not dropped:
-        return block
-    gone = set(dropped)
-    kept = tuple(tx for i, tx in enumerate(block.transactions) if i not in gone)
-    return dataclasses.replace(block, transactions=kept)
 
 
 def public_outputs(
@@ -192,15 +173,19 @@ def public_outputs(
     parent_hash: bytes,
     queue_start: QueuePosition,
     outcome: RunOutcome,
+    trace_size: int,
+    schedule: ExecuteGasSchedule = SCHEDULE,
 ) -> PublicOutputs:
-    """The public outputs of a run (what the settlement contract binds)."""
+    """The public outputs of a run (what the settlement contract binds); ``gas_used`` is the
+    run's EXECUTE gas, the trace's ``trace_size`` bytes included."""
     last = outcome.results[-1]
     withdrawals = [w for r in outcome.results for w in r.withdrawals]
     return PublicOutputs(
         chain_id=chain_id,
         pre_state_root=pre_state_root,
         post_state_root=last.info.state_root,
-        gas_used=outcome.gas_used,
+        gas_used=schedule.trace_bytes(trace_size) + outcome.execute_gas,
+        l2_gas_used=outcome.gas_used,
         parent_hash=parent_hash,
         block_hash=last.info.hash,
         block_number=last.info.number,
@@ -289,8 +274,19 @@ def _execute(
         return _reject(RejectReason.BAD_ARGUMENT, "state roots must be 32-byte strings")
     if isinstance(gas_used, bool) or not isinstance(gas_used, int) or gas_used < 0:
         return _reject(RejectReason.BAD_ARGUMENT, "gas_used must be a non-negative integer")
-    if isinstance(trace_bytes, bytes | bytearray) and len(trace_bytes) > LIMITS.max_bytes:
+    if not isinstance(trace_bytes, bytes | bytearray | memoryview):
+        return _reject(
+            RejectReason.MALFORMED_TRACE, f"a trace is bytes, not {type(trace_bytes).__name__}"
+        )
+    if len(trace_bytes) > LIMITS.max_bytes:
         return _reject(RejectReason.OVERSIZED, f"the trace is larger than {LIMITS.max_bytes} bytes")
+    # Decoding is work too: it is paid for before it starts, so a claim too small for the
+    # trace's bytes is refused at once.
+    meter = ExecutionMeter(gas_used)
+    try:
+        meter.charge(SCHEDULE.trace_bytes(len(trace_bytes)), f"a trace of {len(trace_bytes)} bytes")
+    except GasCapExceeded as exc:
+        return _reject(RejectReason.GAS_MISMATCH, str(exc))
     try:
         trace = decode_trace(trace_bytes)
     except TraceError as exc:
@@ -332,7 +328,7 @@ def _execute(
             queue_start=trace.queue_start,
             blocks=trace.blocks,
             ancestors=KnownAncestors(headers),
-            gas_cap=gas_used,
+            meter=meter,
         )
     except MissingWitnessError as exc:
         return _reject(RejectReason.MISSING_WITNESS, str(exc))
@@ -353,6 +349,7 @@ def _execute(
         parent_hash=parent.hash,
         queue_start=trace.queue_start,
         outcome=outcome,
+        trace_size=len(trace_bytes),
     )
     if outputs.post_state_root != post_state_root:
         return _reject(
@@ -364,7 +361,7 @@ def _execute(
     if outputs.gas_used != gas_used:
         return _reject(
             RejectReason.GAS_MISMATCH,
-            f"execution used {outputs.gas_used} gas, not the claimed {gas_used}",
+            f"execution used {outputs.gas_used} EXECUTE gas, not the claimed {gas_used}",
             outputs,
         )
     return ExecuteResult(True, None, "", outputs)

@@ -18,18 +18,27 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rollupkit.types import (
     Account,
     AccountProof,
     BlockInput,
     BlockResult,
+    GenesisAccount,
     HeaderInfo,
     L1Message,
     PublicOutputs,
     Witness,
 )
+
+if TYPE_CHECKING:
+    from rollupkit.metering import ExecutionMeter
+
+#: A decoded, signature-checked Ethereum transaction (py-evm's signed transaction classes:
+#: ``sender``, ``nonce``, ``gas``, ``to``, ``value``, ``data``, ``intrinsic_gas``, ...), as
+#: :func:`rollupkit.ethtx.decode_signed_transaction` returns it.
+SignedTransaction = Any
 
 #: A key-value store of hash-addressed preimages (trie nodes or codes).
 KeyValueStore = MutableMapping[bytes, bytes]
@@ -184,6 +193,15 @@ class NextBlock:
 
 
 @dataclass(frozen=True)
+class AccountState:
+    """What the transaction rules read of a sender."""
+
+    nonce: int
+    balance: int
+    code: bytes = b""
+
+
+@dataclass(frozen=True)
 class CallResult:
     """The outcome of a read-only call (eth_call, gas estimation)."""
 
@@ -194,19 +212,72 @@ class CallResult:
     error: str = ""
 
 
+class BlockExecution(ABC):
+    """One block being executed by a VM, driven step by step by the core block loop
+    (:func:`rollupkit.block.execute_block`): L1 messages, then transactions, then the seal.
+
+    The core decides *what* a block does (the order, which transaction is valid, the gas
+    budgets, the system-account write); an execution only applies one step at a time to its
+    state. Every step reads state through the view the block was opened on and raises
+    :class:`rollupkit.errors.MissingWitnessError`, untouched, when that view lacks data. Code
+    that runs reports the gas it burns to the block's :class:`~rollupkit.metering.ExecutionMeter`
+    as it goes, so a step stops (:class:`~rollupkit.errors.GasCapExceeded`) as soon as the trace
+    has used more than its claim.
+    """
+
+    @abstractmethod
+    def account_state(self, address: bytes) -> AccountState:
+        """Nonce, balance and code of ``address`` as this block has left them so far."""
+
+    @abstractmethod
+    def apply_deposit(self, message: L1Message, gas: int) -> int:
+        """Credit ``message.value`` to ``message.target``; then, if ``message.data`` is not
+        empty and ``gas`` > 0, call ``message.target`` from ``message.sender`` with that data
+        and ``gas`` gas at gas price 0 (the depositor paid on L1). A failed call keeps the
+        credit. Return the gas the call used."""
+
+    @abstractmethod
+    def apply_transaction(self, tx: SignedTransaction) -> int:
+        """Apply ``tx``, which the core has found valid against Ethereum's rules
+        (:func:`rollupkit.block.transaction_problem`), and return the gas it used (after
+        refunds). If the VM still refuses it, raise
+        :class:`rollupkit.errors.InvalidTransactionError` and leave the state exactly as it
+        was before the call."""
+
+    @abstractmethod
+    def pending_header(self) -> bytes:
+        """The block's RLP header with every field final but the state root (which cannot be
+        known before the system-account write). Called once, after the last transaction."""
+
+    @abstractmethod
+    def seal(self, system_storage: Mapping[int, int]) -> BlockResult:
+        """Write ``system_storage`` to :data:`rollupkit.system.SYSTEM_ADDRESS` at no gas
+        (giving the account nonce 1 if it has 0, so it is never cleaned up as empty), commit
+        the state view and return the sealed block."""
+
+
 class VM(ABC):
     """An execution engine for L2 blocks.
 
     A VM keeps Ethereum's account model and signed-transaction format, whatever code it runs.
-    It must be deterministic: the same state and block give the same result everywhere.
+    It must be deterministic: the same state and block give the same result everywhere. The
+    order of a block is not the VM's to choose: rollupkit's core runs every block
+    (:mod:`rollupkit.block`) and asks the VM, through :meth:`open_block`, to apply each step.
     """
 
     #: One line shown by ``rollupkit plugins list``.
     description: ClassVar[str] = ""
+    #: EIP-2718 transaction types this VM executes (0 is legacy); others are invalid.
+    transaction_types: ClassVar[frozenset[int]] = frozenset({0, 1, 2})
 
     def supports_state_model(self, model: StateModel) -> bool:
         """Whether this VM can execute over ``model``'s state views (default: yes)."""
         return True
+
+    def predeploys(self, chain_id: int) -> Mapping[bytes, GenesisAccount]:
+        """Accounts every chain on this VM holds at genesis (e.g. the L2 bridge contract of an
+        EVM chain). A project's own genesis allocation may not use these addresses."""
+        return {}
 
     @abstractmethod
     def genesis_header(
@@ -247,7 +318,7 @@ class VM(ABC):
         caller throws away). Never raises for a failing call: that is ``success`` False."""
 
     @abstractmethod
-    def execute_block(
+    def open_block(
         self,
         state: StateView,
         *,
@@ -255,28 +326,14 @@ class VM(ABC):
         parent_header: bytes,
         block: BlockInput,
         ancestors: AncestorHashes,
-        system_storage: Callable[[tuple[int, ...], bytes], Mapping[int, int]],
-        drop_invalid: bool = False,
-        gas_budget: int | None = None,
-    ) -> tuple[BlockResult, tuple[int, ...]]:
-        """Execute ``block`` on ``state`` and seal it.
+        meter: ExecutionMeter,
+    ) -> BlockExecution:
+        """Start executing ``block`` as a child of ``parent_header`` on ``state``.
 
-        Order: L1 messages (deposits credit then call; forced transactions apply if valid, else
-        are skipped), then ``block.transactions``, then the storage writes that
-        ``system_storage(dropped_indices, header_commitment)`` returns, made to
-        :data:`rollupkit.system.SYSTEM_ADDRESS` at no gas (give the account nonce 1 so it is
-        never cleaned up as empty); ``header_commitment`` is :meth:`header_commitment` of this
-        block's header, which is final but for its state root at that point. Commit ``state``
-        and return the result.
-
-        With ``gas_budget``, raise :class:`rollupkit.errors.GasCapExceeded` as soon as the
-        block has used more gas than that (checked after each message and transaction).
-
-        Raises :class:`rollupkit.errors.InvalidBlockError` (or its subclass
-        :class:`~rollupkit.errors.InvalidTransactionError`) when the block is invalid, and
-        :class:`rollupkit.errors.MissingWitnessError` when ``state`` lacks data. With
-        ``drop_invalid=True`` an invalid transaction is left out instead; the second element
-        of the result lists the indices (into ``block.transactions``) that were left out.
+        Check the block's own fields against its parent (number, parent hash, base fee,
+        timestamp, gas limit, extra data) and raise
+        :class:`rollupkit.errors.InvalidBlockError` if one is wrong. Running code reports its
+        gas to ``meter`` (see :class:`BlockExecution`).
         """
 
 

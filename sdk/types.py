@@ -241,7 +241,7 @@ class PublicOutputs:
     chain_id: int
     pre_state_root: bytes
     post_state_root: bytes
-    gas_used: int
+    gas_used: int  # EXECUTE gas: the blocks' L2 gas plus trace bytes, blocks and L1 messages
     parent_hash: bytes
     block_hash: bytes
     block_number: int
@@ -253,6 +253,7 @@ class PublicOutputs:
     queue_end_hash: bytes
     withdrawals_root: bytes
     withdrawal_count: int
+    l2_gas_used: int = 0  # the blocks' own gas (transactions and deposit calls); not bound
 
 
 @dataclass(frozen=True)

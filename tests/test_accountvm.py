@@ -62,7 +62,7 @@ def test_calldata_pays_the_eip_7623_floor(vm_name: str) -> None:
     data = b"\x01" * 10_000
     built = chain.build(transactions=[sender.sign(to=receiver.address, data=data, gas=500_000)])
     floor = 21_000 + 10 * 4 * len(data)
-    assert built.gas_used == floor  # above the intrinsic 21,000 + 16 per byte
+    assert built.l2_gas_used == floor  # above the intrinsic 21,000 + 16 per byte
     assert execute_detailed(*built.execute_args(), vm=vm_name).ok
     tx = types.SimpleNamespace(data=b"\x00\x00\x07")
     assert calldata_floor(tx) == 21_000 + 10 * (2 + 4)

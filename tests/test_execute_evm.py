@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from rollupkit import RejectReason, decode_trace, encode_trace, execute, execute_detailed
 from rollupkit import messages as queue
+from rollupkit.metering import SCHEDULE
 from rollupkit.testing.evm import EvmScenario, calldata
 from rollupkit.types import QueuePosition
 from rollupkit.withdrawals import merkle_proof, verify_merkle_proof, withdrawal_leaf
@@ -48,7 +49,7 @@ def test_value_transfers_of_every_transaction_type() -> None:
     built = s.chain.build(transactions=txs)
     assert_verifies(built)
     assert s.chain.balance(c.address) == before + 60
-    assert built.gas_used == 3 * 21_000
+    assert built.l2_gas_used == 3 * 21_000
 
 
 def test_contract_creation_verifies() -> None:
@@ -85,7 +86,7 @@ def test_reverted_transaction_verifies_and_keeps_nothing() -> None:
     assert_verifies(built)
     assert s.chain.storage(s.store, _mapping_slot(0, 3)) == 0
     assert s.chain.nonce(w.address) == nonce_before + 1  # a reverted transaction still counts
-    assert built.gas_used > 21_000
+    assert built.l2_gas_used > 21_000
 
 
 def test_deposits_credit_and_are_bound_into_the_outputs() -> None:
@@ -106,7 +107,7 @@ def test_deposits_credit_and_are_bound_into_the_outputs() -> None:
     outputs = built.outputs
     assert outputs.messages_consumed == 2
     assert outputs.queue_end_hash == queue.consume(QueuePosition(), [first, second]).rolling_hash
-    assert built.gas_used > 21_000  # the deposit call's gas counts
+    assert built.l2_gas_used > 21_000  # the deposit call's gas counts
 
 
 def test_trace_must_resume_the_queue_where_the_state_left_it() -> None:
@@ -200,7 +201,7 @@ def test_multi_block_trace_verifies_and_matches_single_block_traces() -> None:
         s2.chain.build(transactions=[w2[1].transfer(w2[2].address, i + 1)]) for i in range(3)
     ]
     assert multi.post_state_root == singles[-1].post_state_root
-    assert multi.gas_used == sum(b.gas_used for b in singles)
+    assert multi.l2_gas_used == sum(b.l2_gas_used for b in singles)
 
 
 def test_withdrawals_are_committed_in_the_outputs() -> None:
@@ -279,8 +280,14 @@ def test_flipped_byte_anywhere_is_false(sample) -> None:  # type: ignore[no-unty
 def test_truncated_empty_and_random_traces_are_false(sample) -> None:  # type: ignore[no-untyped-def]
     pre, post, trace, gas = sample.execute_args()
     for bad in (trace[:-1], trace[: len(trace) // 2], b"", random.Random(1).randbytes(1 << 20)):
-        result = execute_detailed(pre, post, bad, gas)
+        # A claim that pays for the bytes, so they are decoded (and found malformed).
+        claim = max(gas, SCHEDULE.trace_bytes(len(bad)))
+        result = execute_detailed(pre, post, bad, claim)
         assert not result.ok and result.reason == RejectReason.MALFORMED_TRACE
+    # With the honest trace's claim, a megabyte of garbage is refused before decoding.
+    garbage = random.Random(1).randbytes(1 << 20)
+    result = execute_detailed(pre, post, garbage, gas)
+    assert result.reason == RejectReason.GAS_MISMATCH and "1048576 bytes" in result.detail
 
 
 def test_oversized_and_non_bytes_inputs_are_false(sample) -> None:  # type: ignore[no-untyped-def]
@@ -422,7 +429,7 @@ def test_deposit_calls_share_one_block_gas_limit() -> None:
     s.chain.deposit(s.store, 0, data=calldata("set(uint256,uint256)", 1, 1), gas_limit=100_000)
     built = s.chain.build()
     assert_verifies(built)
-    assert built.gas_used == 5_000_000  # the first call used the whole budget, the second none
+    assert built.l2_gas_used == 5_000_000  # the first call used the whole budget, the second none
     assert s.chain.storage(s.store, _mapping_slot(0, 1)) == 0
     assert built.outputs.messages_consumed == 2  # ...but both messages were consumed
 
@@ -556,10 +563,13 @@ def test_work_stops_inside_a_block_once_past_the_claimed_gas() -> None:
             )
         ]
     )
-    assert built.gas_used > 20_000_000
-    result = execute_detailed(built.pre_state_root, built.post_state_root, built.encoded, 0)
+    assert built.l2_gas_used > 20_000_000
+    # Enough for the bytes, the block and the deposit, none for the deposit's call: the call
+    # is stopped while it runs, long before the block ends.
+    claim = SCHEDULE.trace_bytes(len(built.encoded)) + SCHEDULE.block + SCHEDULE.l1_message
+    result = execute_detailed(built.pre_state_root, built.post_state_root, built.encoded, claim)
     assert result.reason == RejectReason.GAS_MISMATCH
-    assert "block 2 used more than the claimed gas (0 left)" in result.detail
+    assert "execution stopped" in result.detail and "burning" in result.detail
 
 
 def test_builder_never_makes_a_trace_execute_would_refuse() -> None:

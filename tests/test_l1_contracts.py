@@ -288,13 +288,15 @@ def test_verifier_client_refuses_an_invalid_trace(l1: L1) -> None:
 
 
 def test_execute_price_follows_cumulative_gas_and_the_limit_is_hard() -> None:
-    config = DevnetConfig(market=ExecuteGasConfig(target=60_000, limit=100_000))
+    l2 = EvmScenario.create(wallets=3)
+    w = l2.wallets
+    built = l2.chain.build(transactions=[w[1].transfer(w[2].address, 1)])
+    assert built.l2_gas_used == 21_000  # one transfer
+    g = built.gas_used  # its EXECUTE gas: the transfer, the block and the trace's bytes
+    # Four calls go over the target; four fit under the limit, five do not.
+    config = DevnetConfig(market=ExecuteGasConfig(target=3 * g, limit=4 * g + g // 2))
     with running_l1("embedded", config) as l1:
-        l2 = EvmScenario.create(wallets=3)
         market = l1.devnet.market
-        w = l2.wallets
-        built = l2.chain.build(transactions=[w[1].transfer(w[2].address, 1)])
-        assert built.gas_used == 21_000  # one transfer
         from rollupkit.l1.precompile import EXECUTE_ADDRESS, encode_input
 
         data = encode_input(
@@ -325,12 +327,12 @@ def test_execute_price_follows_cumulative_gas_and_the_limit_is_hard() -> None:
 
         # The price of a block follows the cumulative EXECUTE gas of the block before it.
         start = market.price
-        assert execute_calls(4) == [1, 1, 1, 1]  # block A: 84k, over the 60k target
+        assert execute_calls(4) == [1, 1, 1, 1]  # block A: 4g, over the 3g target
         assert execute_calls(5) == [1, 1, 1, 1, 0]  # block B: the fifth call is over the limit
         risen = market.price  # block B's price, after block A
         assert risen > start
         l1.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-        peak = market.price  # after block B (84k again)
+        peak = market.price  # after block B (4g again)
         assert peak > risen
         assert execute_calls(1) == [1]  # after an empty block...
         assert market.price < peak  # ...it falls

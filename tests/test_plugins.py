@@ -109,7 +109,7 @@ def test_incomplete_plugin_names_what_is_missing(on_path) -> None:  # type: igno
     with pytest.raises(PluginRegistrationError) as error:
         registry.load_entry_points()
     message = str(error.value)
-    for missing in ("VM.execute_block", "VM.genesis_header", "VM.next_block"):
+    for missing in ("VM.open_block", "VM.genesis_header", "VM.next_block"):
         assert missing in message
     assert "VM.decode_header" not in message
     assert "half-vm" in message
@@ -209,7 +209,7 @@ def test_cli_broken_plugin_is_one_clear_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: plugin 'half-plugin'")
-    assert "VM.execute_block" in lines[0] and "Traceback" not in done.stderr
+    assert "VM.open_block" in lines[0] and "Traceback" not in done.stderr
 
 
 def test_tracing_prints_hook_calls(tmp_path: Path) -> None:

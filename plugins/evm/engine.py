@@ -7,7 +7,10 @@ Three small adaptations, each a subclass overriding only what changes (py-evm's 
 * :class:`SplitCodeAccountDB` keeps contract code in the view's separate code store, so a
   witness can list codes apart from trie nodes;
 * :class:`RollupEVM` builds its state on that database and answers BLOCKHASH from rollupkit's
-  ancestor hashes instead of a chain database.
+  ancestor hashes instead of a chain database;
+* :class:`MeteredGasMeter` reports every unit of gas py-evm burns to the block's
+  :class:`~rollupkit.metering.ExecutionMeter`, so EXECUTE stops a transaction mid-flight once
+  the trace has used more gas than it claimed.
 """
 
 from __future__ import annotations
@@ -20,15 +23,20 @@ from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.db.account import AccountDB
 from eth.db.atomic import AtomicDB
 from eth.db.backends.base import BaseDB
+from eth.exceptions import OutOfGas
 from eth.validation import validate_canonical_address, validate_is_bytes
 from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
+from eth.vm.gas_meter import GasMeter, allow_negative_refund_strategy
 from eth.vm.interrupt import EVMMissingData, MissingBytecode
 from eth_hash.auto import keccak
 from eth_typing import Address, Hash32
+from eth_utils import ValidationError
 from trie.exceptions import MissingTrieNode
 
 from rollupkit.interfaces import AncestorHashes, NodeStoreView
+from rollupkit.metering import ExecutionMeter
 
 #: The fork rollupkit's EVM runs: the newest one the installed py-evm supports.
 BASE_VM = PragueVM
@@ -93,6 +101,61 @@ class SplitCodeAccountDB(AccountDB):
         self._set_account(address, account.copy(code_hash=code_hash))
 
 
+class MeteredGasMeter(GasMeter):
+    """py-evm's gas meter, also counting what it burns on an :class:`ExecutionMeter`.
+
+    The running count is always the gross gas the transaction has used so far. A child frame
+    is handed gas its parent has already burnt (the CALL or CREATE allotment), so creating one
+    takes its gas back off the count, and only what the child itself burns counts again; gas a
+    parent gets back (a call that could not start, or a child's leftover) comes off the count,
+    and :meth:`RollupComputation.apply_child_computation` puts a child's leftover on it first,
+    since the child's own count already excluded it. Refunds are settled when the transaction
+    ends.
+    """
+
+    def __init__(self, start_gas: int, meter: ExecutionMeter, *, child: bool) -> None:
+        super().__init__(start_gas, allow_negative_refund_strategy)
+        self.meter = meter
+        if child:
+            meter.running -= start_gas
+
+    def consume_gas(self, amount: int, reason: str) -> None:
+        # Called for every opcode: keep it short (py-evm's debug logging is left out).
+        if amount < 0:
+            raise ValidationError("Gas consumption amount must be positive")
+        if amount > self.gas_remaining:
+            raise OutOfGas(
+                f"Out of gas: Needed {amount} - Remaining {self.gas_remaining} - Reason: {reason}"
+            )
+        self.gas_remaining -= amount
+        meter = self.meter
+        meter.running += amount
+        if meter.running > meter.running_limit:
+            meter.exceeded()
+
+    def return_gas(self, amount: int) -> None:
+        super().return_gas(amount)
+        self.meter.running -= amount
+
+
+class RollupComputation(PragueComputation):
+    """Prague's computation with its gas metered on the state's :class:`ExecutionMeter`."""
+
+    def _configure_gas_meter(self) -> GasMeter:
+        meter = getattr(self.state, "execution_meter", None)
+        if meter is None:
+            return super()._configure_gas_meter()
+        return MeteredGasMeter(self.msg.gas, meter, child=self.msg.depth > 0)
+
+    def apply_child_computation(self, child_msg: Any) -> Any:
+        child = super().apply_child_computation(child_msg)
+        meter = getattr(self.state, "execution_meter", None)
+        if meter is not None:
+            # The parent returns this to itself next (return_gas takes it off the count).
+            meter.running += child.get_gas_remaining()
+        return child
+
+
 _MISSING_DATA = (EVMMissingData, MissingTrieNode)
 _AUTHORIZATION_STATE_READS = (
     "get_code", "account_exists", "get_nonce", "set_code", "delete_code", "increment_nonce",
@@ -104,6 +167,9 @@ class RollupState(PragueState):
     mistaken for an invalid EIP-7702 authorization."""
 
     account_db_class = SplitCodeAccountDB
+    computation_class = RollupComputation
+    #: Set by the block execution: every computation on this state reports its gas here.
+    execution_meter: ExecutionMeter | None = None
 
     def process_set_code_authorizations(self, transaction: SignedTransactionAPI) -> int:
         # py-evm skips an authorization on *any* exception, a missing trie node included. In

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import rlp
@@ -31,19 +32,23 @@ from rollupkit.ethheader import HEADER_CLASS, header_commitment, header_params
 from rollupkit.ethtx import decode_signed_transaction
 from rollupkit.interfaces import (
     VM,
+    AccountState,
     AncestorHashes,
+    BlockExecution,
     CallResult,
     NextBlock,
     NodeStoreView,
     StateModel,
     StateView,
 )
+from rollupkit.metering import ExecutionMeter
 from rollupkit.system import SYSTEM_ADDRESS
-from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message, MessageKind
+from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message
 from rollupkit.withdrawals import withdrawals_from_logs
 from rollupkit_evm.engine import FORK_NAME, RollupEVM, ViewDB
 
 _MISSING_DATA = (EVMMissingData, MissingTrieNode, MissingWitnessError)
+_STOPS = (*_MISSING_DATA, GasCapExceeded)
 
 
 def decode_transaction(raw: bytes, chain_id: int) -> SignedTransactionAPI:
@@ -69,18 +74,18 @@ def _missing(exc: BaseException) -> MissingWitnessError:
     return MissingWitnessError(f"{type(exc).__name__}: {exc}")
 
 
-def _missing_data_behind(exc: BaseException) -> BaseException | None:
-    """The missing-witness error that ``exc`` was raised while handling, if any.
+def _cause_behind(exc: BaseException) -> BaseException | None:
+    """The missing-witness or gas-cap error that ``exc`` was raised while handling, if any.
 
-    When py-evm hits missing data mid-transaction it tries to revert to a snapshot that its own
-    ``lock_changes`` already dropped, and a ``ValidationError`` ("No checkpoint ... was found")
-    comes out instead. A missing witness must never pass for an invalid transaction (which a
-    forced-inclusion or sequencer path would skip), so look through the exception chain.
+    When py-evm is interrupted mid-transaction it may try to revert to a snapshot that is
+    already gone, and a ``ValidationError`` ("No checkpoint ... was found") comes out instead.
+    A missing witness or an exhausted claim must never pass for an invalid transaction (which
+    a forced-inclusion or sequencer path would skip), so look through the exception chain.
     """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, _MISSING_DATA):
+        if isinstance(current, _STOPS):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
@@ -92,6 +97,7 @@ class EvmVM(VM):
 
     description = f"Ethereum EVM on py-evm ({FORK_NAME} rules)"
     fork = FORK_NAME
+    transaction_types = frozenset({0, 1, 2, 4})  # legacy, EIP-2930, EIP-1559, EIP-7702
 
     def supports_state_model(self, model: StateModel) -> bool:
         # py-evm brings its own hexary-trie state code; it runs over any model whose views
@@ -190,7 +196,7 @@ class EvmVM(VM):
 
     # --- execution ------------------------------------------------------------------------
 
-    def execute_block(
+    def open_block(
         self,
         state: StateView,
         *,
@@ -198,10 +204,8 @@ class EvmVM(VM):
         parent_header: bytes,
         block: BlockInput,
         ancestors: AncestorHashes,
-        system_storage: Callable[[tuple[int, ...], bytes], Mapping[int, int]],
-        drop_invalid: bool = False,
-        gas_budget: int | None = None,
-    ) -> tuple[BlockResult, tuple[int, ...]]:
+        meter: ExecutionMeter,
+    ) -> EvmBlockExecution:
         if not isinstance(state, NodeStoreView):
             raise TypeError("the evm VM needs a state view with a node store (state model mpt)")
         parent = self._header(parent_header)
@@ -215,7 +219,6 @@ class EvmVM(VM):
                 f"block {block.number}: base fee {block.base_fee}, "
                 f"expected {header.base_fee_per_gas}"
             )
-
         chaindb = ChainDB(AtomicDB())
         vm = RollupEVM(
             header,
@@ -225,110 +228,97 @@ class EvmVM(VM):
             state_db=ViewDB(state),
             ancestors=ancestors,
         )
-        try:
-            return self._run(vm, block, chain_id, system_storage, drop_invalid, gas_budget, state)
-        except _MISSING_DATA as exc:
-            raise _missing(exc) from exc
-        except ValidationError as exc:
-            missing = _missing_data_behind(exc)
-            if missing is not None:
-                raise _missing(missing) from exc
-            raise InvalidBlockError(f"block {block.number}: {exc}") from exc
+        return EvmBlockExecution(vm, state, meter)
 
-    def _run(
-        self,
-        vm: RollupEVM,
-        block: BlockInput,
-        chain_id: int,
-        system_storage: Callable[[tuple[int, ...], bytes], Mapping[int, int]],
-        drop_invalid: bool,
-        gas_budget: int | None,
-        view: NodeStoreView,
-    ) -> tuple[BlockResult, tuple[int, ...]]:
-        empty_block = vm.get_block()
-        # EIP-4788 / EIP-2935 system contracts, if the genesis deployed them (the L1 anchor
-        # lands in the beacon-roots contract, as in the native-rollup specs).
-        vm.block_preprocessing(empty_block)
-        evm_state = vm.state
 
-        logs: list[tuple[bytes, list[bytes], bytes]] = []
-        message_gas = 0
-        candidates: list[tuple[SignedTransactionAPI | None, bytes, bool]] = []
-        for message in block.l1_messages:
-            if message.kind == MessageKind.DEPOSIT:
-                # Deposit calls share one budget of the block gas limit (apart from the
-                # transactions' own), so a queue of big deposits cannot make a block unbounded.
-                budget = block.gas_limit - message_gas
-                gas, computation = _apply_deposit(evm_state, message, budget)
-                message_gas += gas
-                _check_budget(message_gas, gas_budget, block.number)
-                if computation is not None and computation.is_success:
-                    logs.extend(_computation_logs(computation))
-            else:
-                try:
-                    candidates.append(
-                        (decode_transaction(message.data, chain_id), message.data, True)
-                    )
-                except InvalidTransactionError:
-                    continue  # a forced transaction that does not decode is consumed as a no-op
-        for raw in block.transactions:
-            try:
-                candidates.append((decode_transaction(raw, chain_id), raw, False))
-            except InvalidTransactionError as exc:
-                if not drop_invalid:
-                    raise InvalidTransactionError(
-                        f"block {block.number}, transaction {len(candidates)}: {exc}"
-                    ) from exc
-                candidates.append((None, raw, False))
+class EvmBlockExecution(BlockExecution):
+    """One block on py-evm: each step is py-evm's own code, metered and made atomic."""
 
-        running_header = vm.get_header().copy(gas_used=0)
-        included: list[SignedTransactionAPI] = []
-        receipts: list[ReceiptAPI] = []
-        dropped: list[int] = []
-        sequencer_index = -1
-        for tx, _raw, forced in candidates:
-            if not forced:
-                sequencer_index += 1
-            if tx is None:
-                dropped.append(sequencer_index)
-                continue
-            try:
-                running_header, (receipt,), _ = vm.apply_all_transactions([tx], running_header)
-            except ValidationError as exc:
-                missing = _missing_data_behind(exc)
-                if missing is not None:
-                    raise _missing(missing) from exc
-                if forced:
-                    continue  # consumed as a no-op: forcing garbage cannot stall the chain
-                if drop_invalid:
-                    dropped.append(sequencer_index)
-                    continue
-                raise InvalidTransactionError(
-                    f"block {block.number}, transaction 0x{tx.hash.hex()}: {exc}"
-                ) from exc
-            _check_budget(message_gas + running_header.gas_used, gas_budget, block.number)
-            included.append(tx)
-            receipts.append(receipt)
-            logs.extend(
-                (log.address, [t.to_bytes(32, "big") for t in log.topics], log.data)
-                for log in receipt.logs
+    def __init__(self, vm: RollupEVM, view: NodeStoreView, meter: ExecutionMeter) -> None:
+        self.vm = vm
+        self.view = view
+        self.number = vm.get_header().block_number
+        with _engine_errors(self.number):
+            self.state = vm.state
+            self.state.execution_meter = meter
+            # EIP-4788 / EIP-2935 system contracts, if the genesis deployed them (the L1
+            # anchor lands in the beacon-roots contract, as in the native-rollup specs).
+            vm.block_preprocessing(vm.get_block())
+            self.state.lock_changes()
+        self.header = vm.get_header().copy(gas_used=0)
+        self.included: list[SignedTransactionAPI] = []
+        self.receipts: list[ReceiptAPI] = []
+        self.logs: list[tuple[bytes, list[bytes], bytes]] = []
+        self.deposit_gas = 0
+        self._filled: Any = None
+
+    def account_state(self, address: bytes) -> AccountState:
+        with _engine_errors(self.number):
+            return AccountState(
+                self.state.get_nonce(address),
+                self.state.get_balance(address),
+                self.state.get_code(address),
             )
 
-        # Every header field but the state root is final once the transactions ran.
-        filled = vm.set_block_transactions_and_withdrawals(
-            vm.get_block(), running_header, included, receipts
-        )
-        commitment = header_commitment(filled.header)
-        for slot, value in system_storage(tuple(dropped), commitment).items():
-            evm_state.set_storage(SYSTEM_ADDRESS, slot, value)
-        if evm_state.get_nonce(SYSTEM_ADDRESS) == 0:
-            evm_state.set_nonce(SYSTEM_ADDRESS, 1)  # never "empty", so never cleaned up
-        evm_state.lock_changes()
+    def apply_deposit(self, message: L1Message, gas: int) -> int:
+        with _engine_errors(self.number):
+            used, computation = _apply_deposit(self.state, message, gas)
+        if computation is not None and computation.is_success:
+            self.logs.extend(_computation_logs(computation))
+        self.deposit_gas += used
+        return used
 
-        sealed = vm.finalize_block(vm.pack_block(filled)).block
-        view.reset_root(sealed.header.state_root)
+    def apply_transaction(self, tx: SignedTransactionAPI) -> int:
+        state = self.state
+        # py-evm's own VM.apply_transaction locks the journal after a snapshot could be taken,
+        # so a transaction it refuses half way (nonce bumped, gas bought) could not be undone.
+        # Lock first, then snapshot, so a refusal leaves no trace at all.
+        state.lock_changes()
+        snapshot = state.snapshot()
+        try:
+            self.vm.validate_transaction_against_header(self.header, tx)
+            computation = state.apply_transaction(tx)
+            receipt = self.vm.make_receipt(self.header, tx, computation, state)
+            self.vm.validate_receipt(receipt)
+        except BaseException as exc:
+            fatal = _fatal(exc)
+            if fatal is exc:
+                raise
+            if fatal is not None:
+                raise fatal from exc
+            # Whatever else py-evm raised, the transaction is refused and leaves nothing.
+            state.revert(snapshot)
+            raise InvalidTransactionError(f"{type(exc).__name__}: {exc}") from exc
+        state.commit(snapshot)
+        used = receipt.gas_used - self.header.gas_used
+        self.header = self.vm.add_receipt_to_header(self.header, receipt)
+        self.included.append(tx)
+        self.receipts.append(receipt)
+        self.logs.extend(
+            (log.address, [t.to_bytes(32, "big") for t in log.topics], log.data)
+            for log in receipt.logs
+        )
+        return int(used)
+
+    def pending_header(self) -> bytes:
+        with _engine_errors(self.number):
+            self._filled = self.vm.set_block_transactions_and_withdrawals(
+                self.vm.get_block(), self.header, self.included, self.receipts
+            )
+        return rlp.encode(self._filled.header)
+
+    def seal(self, system_storage: Mapping[int, int]) -> BlockResult:
+        state = self.state
+        with _engine_errors(self.number):
+            for slot, value in system_storage.items():
+                state.set_storage(SYSTEM_ADDRESS, slot, value)
+            if state.get_nonce(SYSTEM_ADDRESS) == 0:
+                state.set_nonce(SYSTEM_ADDRESS, 1)  # never "empty", so never cleaned up
+            state.lock_changes()
+            sealed = self.vm.finalize_block(self.vm.pack_block(self._filled)).block
+        self.view.reset_root(sealed.header.state_root)
         header = sealed.header
-        result = BlockResult(
+        return BlockResult(
             header=rlp.encode(header),
             info=HeaderInfo(
                 number=header.block_number,
@@ -338,14 +328,47 @@ class EvmVM(VM):
                 timestamp=header.timestamp,
                 gas_limit=header.gas_limit,
             ),
-            gas_used=header.gas_used + message_gas,
+            gas_used=header.gas_used + self.deposit_gas,
             transactions_root=header.transaction_root,
             receipts_root=header.receipt_root,
-            transactions=tuple(encode_transaction(tx) for tx in included),
-            receipts=tuple(encode_receipt(r) for r in receipts),
-            withdrawals=withdrawals_from_logs(logs),
+            transactions=tuple(encode_transaction(tx) for tx in self.included),
+            receipts=tuple(encode_receipt(r) for r in self.receipts),
+            withdrawals=withdrawals_from_logs(self.logs),
         )
-        return result, tuple(dropped)
+
+
+@contextmanager
+def _engine_errors(number: int) -> Iterator[None]:
+    """Turn what py-evm raises into rollupkit's errors: missing witness data (also when py-evm
+    hid it behind a failed revert) and the gas cap pass through as themselves; any other
+    ValidationError is an invalid block."""
+    try:
+        yield
+    except BaseException as exc:
+        fatal = _fatal(exc)
+        if fatal is exc:
+            raise
+        if fatal is not None:
+            raise fatal from exc
+        if isinstance(exc, ValidationError):
+            raise InvalidBlockError(f"block {number}: {exc}") from exc
+        raise
+
+
+def _fatal(exc: BaseException) -> BaseException | None:
+    """The error that must end the whole run if ``exc`` is, or hides, one: missing witness
+    data (as :class:`MissingWitnessError`), the gas cap, or an error that is not about this
+    transaction at all (out of memory, an interrupt). None for anything else."""
+    if not isinstance(exc, Exception) or isinstance(exc, MemoryError | GasCapExceeded):
+        return exc
+    if isinstance(exc, MissingWitnessError):
+        return exc
+    behind = _cause_behind(exc)
+    if behind is None:
+        return None
+    if isinstance(behind, GasCapExceeded | MissingWitnessError):
+        return behind
+    return _missing(behind)
 
 
 class _ParentOnly(AncestorHashes):
@@ -358,11 +381,6 @@ class _ParentOnly(AncestorHashes):
         yield self._parent.hash
 
 
-def _check_budget(used: int, budget: int | None, number: int) -> None:
-    if budget is not None and used > budget:
-        raise GasCapExceeded(f"block {number} used more than the claimed gas ({budget} left)")
-
-
 def _computation_logs(computation: ComputationAPI) -> list[tuple[bytes, list[bytes], bytes]]:
     return [
         (address, [t.to_bytes(32, "big") for t in topics], data)
@@ -371,19 +389,14 @@ def _computation_logs(computation: ComputationAPI) -> list[tuple[bytes, list[byt
 
 
 def _apply_deposit(
-    state: StateAPI, message: L1Message, budget: int
+    state: StateAPI, message: L1Message, gas: int
 ) -> tuple[int, ComputationAPI | None]:
-    """Credit a deposit, then run its call if it has data. Returns (gas used, computation).
-
-    The call gets ``min(message.gas_limit, budget)`` gas, where the budget is what the block's
-    earlier deposit calls left of one block gas limit, at gas price 0 (the sender paid on L1).
-    A failed call keeps the credit. The gas it burns counts towards the block's gas.
-    """
+    """Credit a deposit, then run its call with ``gas`` if it has data, at gas price 0 (the
+    sender paid on L1). A failed call keeps the credit. Returns (gas used, computation)."""
     if message.value:
         state.delta_balance(message.target, message.value)
     computation = None
     gas_used = 0
-    gas = min(message.gas_limit, budget)
     if message.data and gas > 0:
         call = Message(
             gas=gas,

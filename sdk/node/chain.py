@@ -26,6 +26,7 @@ from rollupkit.chain import (
 )
 from rollupkit.execution import read_queue_position, resolve_plugins
 from rollupkit.interfaces import StateView
+from rollupkit.metering import SCHEDULE
 from rollupkit.node.store import NodeStore, StoredBlock
 from rollupkit.plugins import PluginRegistry
 from rollupkit.trace import decode_block, encode_block, encode_trace
@@ -246,7 +247,7 @@ class NodeChain:
         nodes: dict[bytes, bytes] = {}
         codes: dict[bytes, bytes] = {}
         oldest = first - 1
-        inputs, withdrawals, gas = [], [], 0
+        inputs, withdrawals, l2_gas = [], [], []
         for number in range(first, last + 1):
             stored = self.store.block(number)
             assert stored is not None
@@ -265,7 +266,7 @@ class NodeChain:
             oldest = min(oldest, int.from_bytes(oldest_read, "big"))
             inputs.append(decode_block(stored.input))
             withdrawals.extend(self.withdrawals(number))
-            gas += stored.gas_used
+            l2_gas.append(stored.gas_used)
         start = self.queue_position(first - 1)
         witness = Witness(
             tuple(nodes.values()), tuple(codes.values()),
@@ -275,11 +276,17 @@ class NodeChain:
         parent = self.header_info(first - 1)
         tip = self.header_info(last)
         end = queue.consume(start, [m for block in inputs for m in block.l1_messages])
+        encoded = encode_trace(trace)
+        # EXECUTE gas: the blocks' L2 gas plus the trace's bytes, blocks and messages.
+        execute_gas = SCHEDULE.trace_gas(
+            len(encoded), [(len(b.l1_messages), g) for b, g in zip(inputs, l2_gas, strict=True)]
+        )
         outputs = PublicOutputs(
             chain_id=self.config.chain_id,
             pre_state_root=parent.state_root,
             post_state_root=tip.state_root,
-            gas_used=gas,
+            gas_used=execute_gas,
+            l2_gas_used=sum(l2_gas),
             parent_hash=parent.hash,
             block_hash=tip.hash,
             block_number=tip.number,
@@ -295,10 +302,10 @@ class NodeChain:
         return Batch(
             first,
             last,
-            encode_trace(trace),
+            encoded,
             parent.state_root,
             tip.state_root,
-            gas,
+            execute_gas,
             outputs,
             tuple(inputs),
         )

@@ -436,7 +436,8 @@ class L1Link:
                 "settle_gas": int(receipt["gasUsed"]),
                 "pre_state_root": "0x" + assembled.pre_state_root.hex(),
                 "post_state_root": "0x" + assembled.post_state_root.hex(),
-                "l2_gas_used": assembled.gas_used,
+                "l2_gas_used": assembled.outputs.l2_gas_used,
+                "execute_gas": assembled.gas_used,
                 "trace_bytes": trace_bytes,
             }
         else:

@@ -34,6 +34,10 @@ class RollupDemoReport:
             ("pre-state root", str(batch.get("pre_state_root", "(settled before a restart)"))),
             ("post-state root", str(batch.get("post_state_root", ""))),
             ("L2 gas used", f"{batch.get('l2_gas_used', 0):,}"),
+            (
+                "EXECUTE gas claimed",
+                f"{batch.get('execute_gas', 0):,} (L2 gas + trace bytes, blocks, messages)",
+            ),
             ("batch data on L1", f"{batch.get('l1_bytes', 0):,} bytes ({batch.get('carrier')})"),
             ("trace for EXECUTE", f"{batch.get('trace_bytes', 0):,} bytes"),
             ("L1 gas of the settlement", f"{batch.get('settle_gas', 0):,} (EXECUTE included)"),

@@ -1,0 +1,131 @@
+"""EXECUTE gas: what a trace costs, and the meter that stops work the caller did not pay for.
+
+The L1 charges an EXECUTE call for the gas it *claims* (``gas_used``) before anything runs, so
+everything EXECUTE does must be paid out of that claim, and the claim must be checked while the
+work happens, not after. EXECUTE gas is the L2 gas of the blocks (transactions and deposit
+calls, exactly as the EVM or the VM plugin counts it) plus the work that burns no L2 gas, at the
+rates of :data:`SCHEDULE`:
+
+=====================  =====================================================================
+``trace_byte``         per byte of the encoded trace, charged *before* decoding (decoding,
+                       hashing every witness node and header, copying transactions)
+``block``              per block: header checks, the system-account write, transaction and
+                       receipt tries, the state root
+``l1_message``         per L1 message (deposit or forced transaction): the queue's rolling
+                       hash, the credit or the signature recovery, its share of the roots
+=====================  =====================================================================
+
+Every number is fixed and applied identically by the builder (which computes the claim) and by
+EXECUTE (which checks it), so an honest trace's claim is exact.
+
+:class:`ExecutionMeter` enforces the claim *inside* execution: VMs report gas as code runs
+(py-evm's gas meter, AccountVM's :meth:`~rollupkit.accountvm.Frame.use_gas`) and the meter
+raises :class:`~rollupkit.errors.GasCapExceeded` as soon as the trace has provably used more
+than the claim. So a trace claiming little gas cannot make EXECUTE do much work: a 0-gas claim
+is refused before the trace is even decoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+from rollupkit.errors import GasCapExceeded
+
+
+@dataclass(frozen=True)
+class ExecuteGasSchedule:
+    """The EXECUTE gas of work that burns no L2 gas (see the module docstring)."""
+
+    trace_byte: int = 8
+    block: int = 40_000
+    l1_message: int = 10_000
+
+    def trace_bytes(self, size: int) -> int:
+        """EXECUTE gas of decoding a trace of ``size`` bytes."""
+        return self.trace_byte * size
+
+    def block_gas(self, messages: int, l2_gas: int) -> int:
+        """EXECUTE gas of one block with ``messages`` L1 messages that used ``l2_gas``."""
+        return self.block + self.l1_message * messages + l2_gas
+
+    def trace_gas(self, size: int, blocks: Sequence[tuple[int, int]]) -> int:
+        """EXECUTE gas of a trace of ``size`` bytes whose blocks had (L1 messages, L2 gas)
+        ``blocks``: what the builder claims, and what EXECUTE must measure."""
+        return self.trace_bytes(size) + sum(self.block_gas(m, g) for m, g in blocks)
+
+
+#: The schedule EXECUTE and the builder apply.
+SCHEDULE = ExecuteGasSchedule()
+
+#: A limit no real execution reaches (the meter of a run without a claim).
+UNLIMITED = 1 << 256
+
+
+def refund_slack(remaining: int) -> int:
+    """The most gross gas a transaction may use and still fit in ``remaining``.
+
+    A transaction's gas is settled after refunds, and a refund is at most a fifth of the gross
+    gas (EIP-3529), so gross gas ``g`` nets at least ``g - g // 5``. The largest ``g`` whose
+    least net is ``remaining`` is ``remaining + remaining // 4``.
+    """
+    return remaining + remaining // 4 if remaining > 0 else remaining
+
+
+class ExecutionMeter:
+    """Counts EXECUTE gas as work is done, and stops the work once it exceeds ``budget``.
+
+    ``used`` is the EXECUTE gas of finished work. Running code (a transaction, a deposit's
+    call) adds the gas it burns to ``running`` as it goes; the engine compares it with
+    ``running_limit`` after each addition and calls :meth:`exceeded` when it passes it. Both
+    are plain attributes so that a VM's per-instruction gas accounting stays cheap.
+
+    With ``budget`` None the meter only counts (the builder, which computes the claim).
+    """
+
+    __slots__ = ("budget", "running", "running_limit", "schedule", "used")
+
+    def __init__(self, budget: int | None, schedule: ExecuteGasSchedule = SCHEDULE) -> None:
+        self.budget = budget
+        self.schedule = schedule
+        self.used = 0
+        self.running = 0
+        self.running_limit = UNLIMITED
+
+    @property
+    def remaining(self) -> int:
+        """What is left of the budget (:data:`UNLIMITED` without one)."""
+        return UNLIMITED if self.budget is None else self.budget - self.used
+
+    def charge(self, gas: int, what: str) -> None:
+        """Add ``gas`` for finished work; raise :class:`GasCapExceeded` past the budget."""
+        self.used += gas
+        if self.budget is not None and self.used > self.budget:
+            raise GasCapExceeded(
+                f"{what} takes the trace to {self.used} EXECUTE gas, more than the claimed gas "
+                f"({self.budget})"
+            )
+
+    def start(self, upfront: int = 0) -> None:
+        """Start metering running code that has already been charged ``upfront`` gas (a
+        transaction's intrinsic gas): from here on ``running`` counts what it burns."""
+        self.running = 0
+        self.running_limit = (
+            UNLIMITED if self.budget is None else refund_slack(self.remaining) - upfront
+        )
+        if self.running_limit < 0:
+            self.exceeded()
+
+    def finish(self, gas: int, what: str) -> None:
+        """The running code is done and, after refunds, cost ``gas``: charge it."""
+        self.running = 0
+        self.running_limit = UNLIMITED
+        self.charge(gas, what)
+
+    def exceeded(self) -> NoReturn:
+        """Stop: the running code has burnt more than the budget can pay for."""
+        raise GasCapExceeded(
+            f"execution stopped: {self.used} EXECUTE gas used and {self.running} burning, more "
+            f"than the claimed gas ({self.budget})"
+        )
