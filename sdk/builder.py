@@ -42,6 +42,7 @@ class BuiltTrace:
     results: tuple[BlockResult, ...]
     dropped: tuple[tuple[int, ...], ...]  # per block: sequencer transactions left out
     created: tuple[bytes, ...] = ()  # hashes of the nodes and codes the blocks created
+    block_gas: tuple[int, ...] = ()  # EXECUTE gas of each block (trace bytes not included)
 
     @property
     def l2_gas_used(self) -> int:
@@ -137,6 +138,7 @@ def build_trace(
         results=tuple(outcome.results),
         dropped=tuple(dropped),
         created=created,
+        block_gas=tuple(outcome.block_gas),
     )
 
 

@@ -43,6 +43,10 @@ class _DecodeCache:
                 self._entries.move_to_end(key)
             return tx
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
     def put(self, key: tuple[int, bytes], tx: Any) -> None:
         with self._lock:
             self._entries[key] = tx
@@ -51,6 +55,11 @@ class _DecodeCache:
 
 
 _cache = _DecodeCache(DECODE_CACHE_SIZE)
+
+
+def clear_decode_cache() -> None:
+    """Forget every decoded transaction (benchmarks use it to time signature recovery)."""
+    _cache.clear()
 
 
 def decode_signed_transaction(raw: bytes, chain_id: int) -> Any:

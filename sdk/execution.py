@@ -59,6 +59,7 @@ class RunOutcome:
     dropped: list[tuple[int, ...]]  # per block, indices of transactions left out
     queue_end: QueuePosition
     execute_gas: int = 0  # EXECUTE gas of the run (trace bytes not included)
+    block_gas: list[int] = dataclasses.field(default_factory=list)  # EXECUTE gas per block
 
     @property
     def gas_used(self) -> int:
@@ -144,6 +145,7 @@ def run_blocks(
                 f"{expected.number}, parent 0x{expected.parent_hash.hex()}, base fee "
                 f"{expected.base_fee})"
             )
+        before = meter.used
         executed = execute_block(
             vm,
             view,
@@ -158,6 +160,7 @@ def run_blocks(
         outcome.blocks.append(executed.block)
         outcome.results.append(executed.result)
         outcome.dropped.append(executed.dropped)
+        outcome.block_gas.append(meter.used - before)
         ancestors.push(executed.result.info)
         parent_header = executed.result.header
         position = executed.queue_after

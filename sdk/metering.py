@@ -13,6 +13,10 @@ rates of :data:`SCHEDULE`:
                        receipt tries, the state root
 ``l1_message``         per L1 message (deposit or forced transaction): the queue's rolling
                        hash, the credit or the signature recovery, its share of the roots
+``call_frame``         per call frame a VM starts (a CALL, STATICCALL, DELEGATECALL, CALLCODE,
+                       CREATE or CREATE2 that gets past its balance and depth checks, a
+                       precompile call included): setting up and tearing down a frame costs
+                       py-evm far more time than the 100 gas of a warm call
 =====================  =====================================================================
 
 Every number is fixed and applied identically by the builder (which computes the claim) and by
@@ -41,19 +45,21 @@ class ExecuteGasSchedule:
     trace_byte: int = 8
     block: int = 40_000
     l1_message: int = 10_000
+    call_frame: int = 400
 
     def trace_bytes(self, size: int) -> int:
         """EXECUTE gas of decoding a trace of ``size`` bytes."""
         return self.trace_byte * size
 
-    def block_gas(self, messages: int, l2_gas: int) -> int:
-        """EXECUTE gas of one block with ``messages`` L1 messages that used ``l2_gas``."""
-        return self.block + self.l1_message * messages + l2_gas
+    def block_gas(self, messages: int, l2_gas: int, frames: int = 0) -> int:
+        """EXECUTE gas of one block with ``messages`` L1 messages that used ``l2_gas`` and
+        started ``frames`` call frames."""
+        return self.block + self.l1_message * messages + l2_gas + self.call_frame * frames
 
-    def trace_gas(self, size: int, blocks: Sequence[tuple[int, int]]) -> int:
-        """EXECUTE gas of a trace of ``size`` bytes whose blocks had (L1 messages, L2 gas)
-        ``blocks``: what the builder claims, and what EXECUTE must measure."""
-        return self.trace_bytes(size) + sum(self.block_gas(m, g) for m, g in blocks)
+    def trace_gas(self, size: int, blocks: Sequence[int]) -> int:
+        """EXECUTE gas of a trace of ``size`` bytes whose blocks took ``blocks`` EXECUTE gas
+        each (:meth:`block_gas`): what the builder claims, and what EXECUTE must measure."""
+        return self.trace_bytes(size) + sum(blocks)
 
 
 #: The schedule EXECUTE and the builder apply.
@@ -84,7 +90,7 @@ class ExecutionMeter:
     With ``budget`` None the meter only counts (the builder, which computes the claim).
     """
 
-    __slots__ = ("budget", "running", "running_limit", "schedule", "used")
+    __slots__ = ("budget", "extra", "running", "running_limit", "schedule", "used")
 
     def __init__(self, budget: int | None, schedule: ExecuteGasSchedule = SCHEDULE) -> None:
         self.budget = budget
@@ -92,6 +98,7 @@ class ExecutionMeter:
         self.used = 0
         self.running = 0
         self.running_limit = UNLIMITED
+        self.extra = 0  # EXECUTE gas of the running code that is not L2 gas (call frames)
 
     @property
     def remaining(self) -> int:
@@ -111,17 +118,29 @@ class ExecutionMeter:
         """Start metering running code that has already been charged ``upfront`` gas (a
         transaction's intrinsic gas): from here on ``running`` counts what it burns."""
         self.running = 0
+        self.extra = 0
         self.running_limit = (
             UNLIMITED if self.budget is None else refund_slack(self.remaining) - upfront
         )
         if self.running_limit < 0:
             self.exceeded()
 
+    def frame(self) -> None:
+        """The running code starts a call frame: charge :attr:`ExecuteGasSchedule.call_frame`
+        (settled with the code's gas by :meth:`finish`)."""
+        cost = self.schedule.call_frame
+        self.extra += cost
+        self.running += cost
+        if self.running > self.running_limit:
+            self.exceeded()
+
     def finish(self, gas: int, what: str) -> None:
-        """The running code is done and, after refunds, cost ``gas``: charge it."""
-        self.running = 0
+        """The running code is done and, after refunds, cost ``gas`` L2 gas: charge it, with
+        the call frames it started."""
+        extra = self.extra
+        self.running = self.extra = 0
         self.running_limit = UNLIMITED
-        self.charge(gas, what)
+        self.charge(gas + extra, what)
 
     def exceeded(self) -> NoReturn:
         """Stop: the running code has burnt more than the budget can pay for."""

@@ -17,6 +17,10 @@ Item = bytes | list["Item"]
 
 #: Lists nested deeper than this are refused (a trace nests four levels deep).
 MAX_DEPTH = 16
+#: Items decoded at most (each is a Python object of ~50 bytes or more, so a 32 MiB input of
+#: one-byte items would otherwise take gigabytes). An honest trace's items average far more
+#: than a few bytes each.
+MAX_ITEMS = 1 << 20
 
 
 def _length(data: memoryview, start: int, size: int, end: int) -> int:
@@ -31,9 +35,14 @@ def _length(data: memoryview, start: int, size: int, end: int) -> int:
     return length
 
 
-def _item(data: memoryview, position: int, end: int, depth: int) -> tuple[Item, int]:
+def _item(
+    data: memoryview, position: int, end: int, depth: int, budget: list[int]
+) -> tuple[Item, int]:
     if position >= end:
         raise TraceError("RLP input ends where an item was expected")
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TraceError(f"more than {MAX_ITEMS} RLP items")
     prefix = data[position]
     if prefix < 0x80:
         return bytes((prefix,)), position + 1
@@ -67,16 +76,17 @@ def _item(data: memoryview, position: int, end: int, depth: int) -> tuple[Item, 
         raise TraceError(f"RLP lists nested more than {MAX_DEPTH} deep")
     items: list[Item] = []
     while start < stop:
-        item, start = _item(data, start, stop, depth + 1)
+        item, start = _item(data, start, stop, depth + 1, budget)
         items.append(item)
     return items, stop
 
 
-def decode(data: bytes) -> Item:
+def decode(data: bytes, max_items: int = MAX_ITEMS) -> Item:
     """Decode one RLP item that must span all of ``data``; raise :class:`TraceError` if the
-    input is not exactly one canonical item."""
+    input is not exactly one canonical item, nests more than :data:`MAX_DEPTH` lists deep or
+    holds more than ``max_items`` items."""
     view = memoryview(data)
-    item, end = _item(view, 0, len(view), 0)
+    item, end = _item(view, 0, len(view), 0, [max_items])
     if end != len(view):
         raise TraceError(f"{len(view) - end} bytes follow the RLP item")
     return item

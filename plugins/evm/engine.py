@@ -35,6 +35,7 @@ from eth_typing import Address, Hash32
 from eth_utils import ValidationError
 from trie.exceptions import MissingTrieNode
 
+from rollupkit.ethprecompiles import PRECOMPILE_OVERRIDES
 from rollupkit.interfaces import AncestorHashes, NodeStoreView
 from rollupkit.metering import ExecutionMeter
 
@@ -139,7 +140,10 @@ class MeteredGasMeter(GasMeter):
 
 
 class RollupComputation(PragueComputation):
-    """Prague's computation with its gas metered on the state's :class:`ExecutionMeter`."""
+    """Prague's computation with its gas metered on the state's :class:`ExecutionMeter`, and
+    py-evm's slow precompiles replaced (:mod:`rollupkit.ethprecompiles`)."""
+
+    _precompiles = {**PragueComputation._precompiles, **PRECOMPILE_OVERRIDES}
 
     def _configure_gas_meter(self) -> GasMeter:
         meter = getattr(self.state, "execution_meter", None)
@@ -148,8 +152,10 @@ class RollupComputation(PragueComputation):
         return MeteredGasMeter(self.msg.gas, meter, child=self.msg.depth > 0)
 
     def apply_child_computation(self, child_msg: Any) -> Any:
-        child = super().apply_child_computation(child_msg)
         meter = getattr(self.state, "execution_meter", None)
+        if meter is not None:
+            meter.frame()  # a frame's set-up is work beyond its gas (rollupkit.metering)
+        child = super().apply_child_computation(child_msg)
         if meter is not None:
             # The parent returns this to itself next (return_gas takes it off the count).
             meter.running += child.get_gas_remaining()

@@ -30,6 +30,7 @@ from eth_hash.auto import keccak
 from eth_utils import ValidationError
 
 from rollupkit.errors import BlockNotFound, CallReverted, TransactionRejected
+from rollupkit.ethprecompiles import PRECOMPILE_OVERRIDES
 from rollupkit.gas_market import ExecuteGasConfig, ExecuteGasMarket
 from rollupkit.kvstore import PyEvmKV, SqliteKV
 from rollupkit.l1.precompile import EXECUTE_ADDRESS, execute_precompile, market_in_effect
@@ -42,7 +43,11 @@ _META_PREFIX = b"rollupkit:devnet:"
 class L1Computation(PragueComputation):
     """Prague computation plus the EXECUTE precompile at 0x…0101."""
 
-    _precompiles = {**PragueComputation._precompiles, EXECUTE_ADDRESS: execute_precompile}
+    _precompiles = {
+        **PragueComputation._precompiles,
+        **PRECOMPILE_OVERRIDES,
+        EXECUTE_ADDRESS: execute_precompile,
+    }
 
 
 class L1State(PragueState):

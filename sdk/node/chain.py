@@ -202,7 +202,7 @@ class NodeChain:
             witness=rlp.encode(
                 [list(witness.state_nodes), list(witness.codes), list(built.created), oldest]
             ),
-            gas_used=result.gas_used,
+            gas_used=built.block_gas[0],  # EXECUTE gas: what a batch of it must claim
             withdrawals=rlp.encode(
                 [[w.nonce, w.sender, w.target, w.value, w.data] for w in result.withdrawals]
             ),
@@ -247,7 +247,7 @@ class NodeChain:
         nodes: dict[bytes, bytes] = {}
         codes: dict[bytes, bytes] = {}
         oldest = first - 1
-        inputs, withdrawals, l2_gas = [], [], []
+        inputs, withdrawals, block_gas = [], [], []
         for number in range(first, last + 1):
             stored = self.store.block(number)
             assert stored is not None
@@ -266,7 +266,7 @@ class NodeChain:
             oldest = min(oldest, int.from_bytes(oldest_read, "big"))
             inputs.append(decode_block(stored.input))
             withdrawals.extend(self.withdrawals(number))
-            l2_gas.append(stored.gas_used)
+            block_gas.append(stored.gas_used)
         start = self.queue_position(first - 1)
         witness = Witness(
             tuple(nodes.values()), tuple(codes.values()),
@@ -277,16 +277,14 @@ class NodeChain:
         tip = self.header_info(last)
         end = queue.consume(start, [m for block in inputs for m in block.l1_messages])
         encoded = encode_trace(trace)
-        # EXECUTE gas: the blocks' L2 gas plus the trace's bytes, blocks and messages.
-        execute_gas = SCHEDULE.trace_gas(
-            len(encoded), [(len(b.l1_messages), g) for b, g in zip(inputs, l2_gas, strict=True)]
-        )
+        # EXECUTE gas: each block's (as built) plus the trace's bytes.
+        execute_gas = SCHEDULE.trace_gas(len(encoded), block_gas)
         outputs = PublicOutputs(
             chain_id=self.config.chain_id,
             pre_state_root=parent.state_root,
             post_state_root=tip.state_root,
             gas_used=execute_gas,
-            l2_gas_used=sum(l2_gas),
+            l2_gas_used=sum(_header_gas_used(self.store.header(n)) for n in range(first, last + 1)),
             parent_hash=parent.hash,
             block_hash=tip.hash,
             block_number=tip.number,
@@ -309,6 +307,12 @@ class NodeChain:
             outputs,
             tuple(inputs),
         )
+
+
+def _header_gas_used(header: bytes) -> int:
+    # The transactions' gas: field 10 of an Ethereum header.
+    fields: Any = rlp.decode(header)
+    return int.from_bytes(fields[10], "big")
 
 
 def _receipts_root(header: bytes) -> bytes:

@@ -54,7 +54,7 @@ class StoredBlock:
     header: bytes
     input: bytes  # rlp of rollupkit.trace.block_fields
     witness: bytes  # rlp [state reads, code reads, node hashes written, oldest ancestor read]
-    gas_used: int
+    gas_used: int  # the block's EXECUTE gas (rollupkit.metering), not its L2 gas
     withdrawals: bytes  # rlp list of [nonce, sender, target, value, data]
 
 

@@ -1,0 +1,300 @@
+"""EXECUTE's worst cases: seconds per claimed Mgas of adversarial traces, against the average.
+
+EXECUTE is paid for the gas it claims, so one gas must cost about the same time whatever a
+trace does. For each adversarial workload this builds an honest trace (a pre-state holding the
+workload, one transaction or a block of L1 messages), then times EXECUTE re-executing it with
+its exact claim and prints seconds per claimed Mgas next to the average of an ordinary block
+(half ETH, half ERC-20 transfers, as in ``benchmarks/execute_evm.py``), and the ratio. It also
+times each trace with a claim of 0 (refused before decoding).
+
+Usage: python benchmarks/execute_worst.py [--mgas 1.0] [--only NAME] [--average-transactions 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import rlp
+from eth_keys import keys
+
+from rollupkit import DevChain, GenesisAccount, execute_detailed
+from rollupkit.builder import BuiltTrace
+from rollupkit.ethtx import clear_decode_cache
+from rollupkit.metering import SCHEDULE
+from rollupkit.testing.evm import EvmScenario
+from rollupkit.testing.wallets import dev_wallets
+
+sys.path.insert(0, str(Path(__file__).parent))
+from execute_evm import WALLETS, block_transactions
+
+TARGET = b"\x20" * 20
+OPS = {
+    "STOP": 0x00, "SUB": 0x03, "ISZERO": 0x15, "KECCAK256": 0x20, "CALLDATASIZE": 0x36,
+    "CALLDATACOPY": 0x37, "POP": 0x50, "MSTORE": 0x52, "SLOAD": 0x54, "SSTORE": 0x55,
+    "JUMP": 0x56, "JUMPI": 0x57, "GAS": 0x5A, "JUMPDEST": 0x5B, "PUSH0": 0x5F, "DUP1": 0x80,
+    "SWAP1": 0x90, "CREATE": 0xF0, "CALL": 0xF1, "STATICCALL": 0xFA, "INVALID": 0xFE,
+}  # fmt: skip
+
+
+def asm(*items: object) -> bytes:
+    """Opcode names, ints (pushed with the shortest PUSH), ("L", name) labels (a JUMPDEST) and
+    ("P", name) label references (PUSH2)."""
+    out, labels, fixups = bytearray(), {}, []
+    for item in items:
+        if isinstance(item, str):
+            out.append(OPS[item])
+        elif isinstance(item, int):
+            size = max(1, (item.bit_length() + 7) // 8)
+            out += bytes([0x5F + size]) + item.to_bytes(size, "big")
+        elif isinstance(item, tuple) and item[0] == "L":
+            labels[item[1]] = len(out)
+            out.append(OPS["JUMPDEST"])
+        elif isinstance(item, tuple) and item[0] == "P":
+            out.append(0x61)
+            fixups.append((len(out), item[1]))
+            out += b"\0\0"
+    for position, name in fixups:
+        out[position : position + 2] = labels[name].to_bytes(2, "big")
+    return bytes(out)
+
+
+def loop(*body: object) -> bytes:
+    """``body`` forever (until the transaction runs out of gas)."""
+    return asm(("L", "top"), *body, ("P", "top"), "JUMP")
+
+
+def precompile_loop(address: int, output_size: int) -> bytes:
+    """Copy the call data to memory, then STATICCALL ``address`` with it forever."""
+    return asm(
+        "CALLDATASIZE", "PUSH0", "PUSH0", "CALLDATACOPY",
+        ("L", "top"),
+        output_size, "CALLDATASIZE", "CALLDATASIZE", "PUSH0", address, "GAS", "STATICCALL",
+        "ISZERO", ("P", "fail"), "JUMPI", ("P", "top"), "JUMP",
+        ("L", "fail"), "INVALID",
+    )  # fmt: skip
+
+
+@dataclass
+class Workload:
+    name: str
+    build: Callable[[int], tuple[BuiltTrace, bool]]  # gas -> (trace, EXECUTE should say True)
+    scale: float = 1.0  # fraction of --mgas (slow precompiles get less)
+
+
+def chain_with(code: bytes, storage: dict[int, int] | None = None) -> tuple[DevChain, object]:
+    (user,) = dev_wallets(1, 42_424)
+    alloc = {
+        user.address: GenesisAccount(balance=10**30),
+        TARGET: GenesisAccount(code=code, nonce=1, storage=storage or {}),
+    }
+    return DevChain(alloc, gas_limit=60_000_000), user
+
+
+def call_workload(code: bytes, data: bytes = b"", storage: dict[int, int] | None = None):  # type: ignore[no-untyped-def]
+    def build(gas: int) -> tuple[BuiltTrace, bool]:
+        chain, user = chain_with(code, storage)
+        tx = user.sign(to=TARGET, data=data, gas=gas)  # type: ignore[attr-defined]
+        return chain.build(transactions=[tx], commit=False), True
+
+    return build
+
+
+def deposits(gas: int) -> tuple[BuiltTrace, bool]:
+    chain, _ = chain_with(b"")
+    for i in range(4_096):
+        chain.deposit((i + 1).to_bytes(20, "big"), 1)
+    return chain.build(commit=False), True
+
+
+def forced_no_ops(gas: int) -> tuple[BuiltTrace, bool]:
+    chain, user = chain_with(b"")
+    for i in range(2_048):  # validly signed, wrong nonce: recovered, checked, consumed
+        chain.force_transaction(user.transfer(TARGET, 1, nonce=1_000 + i))  # type: ignore[attr-defined]
+    return chain.build(commit=False), True
+
+
+def empty_blocks(gas: int) -> tuple[BuiltTrace, bool]:
+    chain, _ = chain_with(b"")
+    return chain.build([chain.template() for _ in range(256)], commit=False), True
+
+
+def rlp_items(gas: int) -> tuple[BuiltTrace, bool]:
+    """The most items a trace may hold, as one flat list of one-byte items (not a valid trace:
+    the time is decoding until it is refused)."""
+    chain, _ = chain_with(b"")
+    honest = chain.build(commit=False)
+    body = b"\x00" * (1 << 20)
+    garbage = rlp.codec.length_prefix(len(body), 0xC0) + body
+    claim = SCHEDULE.trace_bytes(len(garbage))
+    fake = replace(honest, encoded=garbage, gas_used=claim)
+    return fake, False
+
+
+def u256(value: object) -> bytes:
+    return int(value).to_bytes(32, "big")
+
+
+def precompile_inputs() -> dict[str, tuple[int, bytes, int, float]]:
+    """name -> (address, input, output size, scale): worst inputs per gas found so far."""
+    from py_ecc import bn128 as bn
+    from py_ecc import optimized_bls12_381 as bls
+
+    def fp64(x: int) -> bytes:
+        return x.to_bytes(64, "big")
+
+    def bn_g2(p) -> bytes:  # type: ignore[no-untyped-def]
+        x, y = p
+        return u256(x.coeffs[1]) + u256(x.coeffs[0]) + u256(y.coeffs[1]) + u256(y.coeffs[0])
+
+    def g1(p) -> bytes:  # type: ignore[no-untyped-def]
+        x, y = bls.normalize(p)
+        return fp64(x.n) + fp64(y.n)
+
+    def g2(p) -> bytes:  # type: ignore[no-untyped-def]
+        x, y = bls.normalize(p)
+        return fp64(x.coeffs[0]) + fp64(x.coeffs[1]) + fp64(y.coeffs[0]) + fp64(y.coeffs[1])
+
+    digest = hashlib.sha256(b"x").digest()
+    sig = keys.PrivateKey(b"\x01" * 32).sign_msg_hash(digest)
+    neg = bn.neg(bn.G1)
+    bn_pair = u256(bn.G1[0]) + u256(bn.G1[1]) + bn_g2(bn.G2)
+    bn_pair += u256(neg[0]) + u256(neg[1]) + bn_g2(bn.G2)
+    bls_pair = g1(bls.G1) + g2(bls.G2) + g1(bls.neg(bls.G1)) + g2(bls.G2)
+    modexp_min = u256(1) + u256(1) + u256(1) + b"\x03\x01\x07"
+    modexp_big = (
+        u256(32) + u256(32) + u256(32) + b"\x5a" * 32 + b"\xff" * 32 + b"\x7f" * 31 + b"\x01"
+    )
+    blake = (12).to_bytes(4, "big") + bytes(range(64)) + bytes(range(128))
+    blake += (128).to_bytes(8, "little") + bytes(8) + b"\x01"
+    fp = int.from_bytes(hashlib.sha512(b"fp").digest(), "big") % bls.field_modulus
+    msm = b"".join(g2(bls.multiply(bls.G2, i + 2)) + u256(2**256 - 1 - i) for i in range(2))
+    import ckzg
+    from eth.precompiles.point_evaluation import TRUSTED_SETUP_PATH
+
+    setup = ckzg.load_trusted_setup(TRUSTED_SETUP_PATH, 0)
+    blob = b"".join(u256(i * 7919 + 3) for i in range(4096))
+    commitment = ckzg.blob_to_kzg_commitment(blob, setup)
+    proof, y = ckzg.compute_kzg_proof(blob, u256(123456789), setup)
+    versioned = b"\x01" + hashlib.sha256(commitment).digest()[1:]
+    kzg = versioned + u256(123456789) + y + commitment + proof
+    return {
+        "kzg point evaluation": (0x0A, kzg, 64, 1.0),
+        "ecrecover": (1, digest + u256(sig.v + 27) + u256(sig.r) + u256(sig.s), 32, 1.0),
+        "sha256 (empty)": (2, b"", 32, 1.0),
+        "identity (empty)": (4, b"", 1, 1.0),
+        "modexp (200-gas minimum)": (5, modexp_min, 1, 1.0),
+        "modexp (32 B, 2^256-1 exponent)": (5, modexp_big, 32, 1.0),
+        "bn254 add": (6, (u256(bn.G1[0]) + u256(bn.G1[1])) * 2, 64, 0.3),
+        "bn254 mul": (7, u256(bn.G1[0]) + u256(bn.G1[1]) + u256(2**256 - 1), 64, 0.3),
+        "bn254 pairing (k=2)": (8, bn_pair, 32, 0.3),
+        "blake2f (12 rounds)": (9, blake, 64, 1.0),
+        "bls12 G2MSM (k=2)": (0x0E, msm, 256, 0.2),
+        "bls12 pairing (k=2)": (0x0F, bls_pair, 32, 0.2),
+        "bls12 map fp to G1": (0x10, fp64(fp), 128, 0.3),
+    }
+
+
+def workloads() -> list[Workload]:
+    found = [
+        Workload("JUMPDEST/JUMP loop", call_workload(loop())),
+        Workload("PUSH0 PUSH0 MSTORE loop", call_workload(loop("PUSH0", "PUSH0", "MSTORE"))),
+        Workload("KECCAK256 of 32 KB", call_workload(loop(0x8000, "PUSH0", "KECCAK256", "POP"))),
+        Workload("SSTORE to new slots", call_workload(loop(1, "GAS", "SSTORE"))),
+        Workload("SLOAD of absent slots", call_workload(loop("GAS", "SLOAD", "POP"))),
+        Workload(
+            "SLOAD of 2,000 stored slots (witness-heavy)",
+            call_workload(
+                asm(
+                    2_000,
+                    ("L", "top"),
+                    "DUP1",
+                    "SLOAD",
+                    "POP",
+                    1,
+                    "SWAP1",
+                    "SUB",
+                    "DUP1",
+                    ("P", "top"),
+                    "JUMPI",
+                    "STOP",
+                ),
+                storage={i: i + 1 for i in range(1, 2_001)},
+            ),
+        ),
+        Workload(
+            "CALL to an empty account",
+            call_workload(
+                loop("PUSH0", "PUSH0", "PUSH0", "PUSH0", "PUSH0", 0x99, "GAS", "CALL", "POP")
+            ),
+        ),
+        Workload(
+            "CREATE with empty init code",
+            call_workload(loop("PUSH0", "PUSH0", "PUSH0", "CREATE", "POP")),
+        ),
+    ]
+    for name, (address, data, size, scale) in precompile_inputs().items():
+        build = call_workload(precompile_loop(address, size), data)
+        found.append(Workload(f"precompile {name}", build, scale))
+    found += [
+        Workload("4,096 deposits", deposits),
+        Workload("2,048 forced no-op transactions", forced_no_ops),
+        Workload("256 empty blocks", empty_blocks),
+        Workload("2^20 RLP items (decode only)", rlp_items),
+    ]
+    return found
+
+
+def timed(built: BuiltTrace, claim: int) -> tuple[float, object]:
+    clear_decode_cache()  # as a verifier that never saw these transactions
+    started = time.perf_counter()
+    result = execute_detailed(built.pre_state_root, built.post_state_root, built.encoded, claim)
+    return time.perf_counter() - started, result
+
+
+def average(transactions: int) -> float:
+    scenario = EvmScenario.create(wallets=WALLETS, gas_limit=60_000_000)
+    built = scenario.chain.build(
+        transactions=block_transactions(scenario, transactions), commit=False
+    )
+    seconds = min(timed(built, built.gas_used)[0] for _ in range(2))
+    return seconds / (built.gas_used / 1e6)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mgas", type=float, default=1.0, help="L2 gas per workload, millions")
+    parser.add_argument("--only", default="", help="run the workloads whose name contains this")
+    parser.add_argument("--average-transactions", type=int, default=500)
+    args = parser.parse_args()
+
+    base = average(args.average_transactions)
+    print(f"average: {args.average_transactions}-transaction block (ETH + ERC-20 transfers): "
+          f"{base:.3f} s per claimed Mgas\n")  # fmt: skip
+    print(f"{'workload':48} {'claimed Mgas':>12} {'EXECUTE s':>9} {'s/Mgas':>7} "
+          f"{'vs avg':>7} {'claim 0':>8}")  # fmt: skip
+    worst, zero_worst = 0.0, 0.0
+    for workload in workloads():
+        if args.only and args.only not in workload.name:
+            continue
+        built, should_hold = workload.build(int(args.mgas * workload.scale * 1e6))
+        seconds, result = min((timed(built, built.gas_used) for _ in range(2)), key=lambda r: r[0])
+        assert bool(result) == should_hold, (workload.name, result)
+        zero, refused = timed(built, 0)
+        assert not refused
+        per = seconds / (built.gas_used / 1e6)
+        worst, zero_worst = max(worst, per / base), max(zero_worst, zero)
+        print(f"{workload.name:48} {built.gas_used / 1e6:12.2f} {seconds:9.2f} {per:7.3f} "
+              f"{per / base:6.1f}x {zero * 1e3:6.2f}ms", flush=True)  # fmt: skip
+    print(
+        f"\nworst/average: {worst:.1f}x; slowest answer to a 0-gas claim: {zero_worst * 1e3:.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
