@@ -173,6 +173,7 @@ def precompile_inputs() -> dict[str, tuple[int, bytes, int, float]]:
     blake = (12).to_bytes(4, "big") + bytes(range(64)) + bytes(range(128))
     blake += (128).to_bytes(8, "little") + bytes(8) + b"\x01"
     fp = int.from_bytes(hashlib.sha512(b"fp").digest(), "big") % bls.field_modulus
+    g1msm = b"".join(g1(bls.multiply(bls.G1, i + 2)) + u256(2**256 - 1 - i) for i in range(2))
     msm = b"".join(g2(bls.multiply(bls.G2, i + 2)) + u256(2**256 - 1 - i) for i in range(2))
     import ckzg
     from eth.precompiles.point_evaluation import TRUSTED_SETUP_PATH
@@ -187,16 +188,21 @@ def precompile_inputs() -> dict[str, tuple[int, bytes, int, float]]:
         "kzg point evaluation": (0x0A, kzg, 64, 1.0),
         "ecrecover": (1, digest + u256(sig.v + 27) + u256(sig.r) + u256(sig.s), 32, 1.0),
         "sha256 (empty)": (2, b"", 32, 1.0),
+        "ripemd160 (empty)": (3, b"", 32, 1.0),
         "identity (empty)": (4, b"", 1, 1.0),
         "modexp (200-gas minimum)": (5, modexp_min, 1, 1.0),
         "modexp (32 B, 2^256-1 exponent)": (5, modexp_big, 32, 1.0),
-        "bn254 add": (6, (u256(bn.G1[0]) + u256(bn.G1[1])) * 2, 64, 0.3),
-        "bn254 mul": (7, u256(bn.G1[0]) + u256(bn.G1[1]) + u256(2**256 - 1), 64, 0.3),
-        "bn254 pairing (k=2)": (8, bn_pair, 32, 0.3),
+        "bn254 add": (6, (u256(bn.G1[0]) + u256(bn.G1[1])) * 2, 64, 1.0),
+        "bn254 mul": (7, u256(bn.G1[0]) + u256(bn.G1[1]) + u256(2**256 - 1), 64, 1.0),
+        "bn254 pairing (k=2)": (8, bn_pair, 32, 1.0),
         "blake2f (12 rounds)": (9, blake, 64, 1.0),
-        "bls12 G2MSM (k=2)": (0x0E, msm, 256, 0.2),
-        "bls12 pairing (k=2)": (0x0F, bls_pair, 32, 0.2),
-        "bls12 map fp to G1": (0x10, fp64(fp), 128, 0.3),
+        "bls12 G1ADD": (0x0B, g1(bls.G1) + g1(bls.multiply(bls.G1, 5)), 128, 1.0),
+        "bls12 G1MSM (k=2)": (0x0C, g1msm, 128, 1.0),
+        "bls12 G2ADD": (0x0D, g2(bls.G2) + g2(bls.multiply(bls.G2, 3)), 256, 1.0),
+        "bls12 G2MSM (k=2)": (0x0E, msm, 256, 1.0),
+        "bls12 pairing (k=2)": (0x0F, bls_pair, 32, 1.0),
+        "bls12 map fp to G1": (0x10, fp64(fp), 128, 1.0),
+        "bls12 map fp2 to G2": (0x11, fp64(fp) + fp64(fp // 3), 256, 1.0),
     }
 
 
