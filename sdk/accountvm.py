@@ -240,7 +240,7 @@ class Frame:
         if meter is not None:
             meter.running += amount
             if meter.running > meter.running_limit:
-                meter.exceeded()
+                meter.over()
 
 
 class AccountVM(VM):

@@ -17,6 +17,9 @@ must cost about the same time whatever code runs. py-evm gets a few precompiles 
   encoding rules: 64-byte field elements whose top 16 bytes are zero, all-zero for the point at
   infinity, points on the curve for the additions, and in the subgroup for MSM and pairing.
 
+* MODEXP (0x05) answers 0 for a base of length 0, where ``0 ** 0 % m`` is 1 for ``m > 1``
+  (EIP-198 reads a missing base as 0, and every other client computes ``pow(0, 0, m)``).
+
 Both the L1 devnet and the ``evm`` VM use :data:`PRECOMPILE_OVERRIDES`.
 """
 
@@ -46,7 +49,9 @@ from eth.precompiles.bls12_381.constants import (
     G2_MSM_MAX_DISCOUNT,
     MSM_MULTIPLIER,
 )
+from eth.precompiles.modexp import extract_lengths
 from eth.precompiles.point_evaluation import TRUSTED_SETUP_PATH
+from eth.vm.forks.berlin.computation import _compute_modexp_gas_fee_eip_2565
 from eth.vm.forks.cancun.constants import (
     BLS_MODULUS,
     FIELD_ELEMENTS_PER_BLOB,
@@ -95,6 +100,36 @@ def point_evaluation(computation: ComputationAPI) -> ComputationAPI:
     computation.output = FIELD_ELEMENTS_PER_BLOB.to_bytes(32, "big") + BLS_MODULUS.to_bytes(
         32, "big"
     )
+    return computation
+
+
+# --- MODEXP ------------------------------------------------------------------------------------
+
+
+def modexp(computation: ComputationAPI) -> ComputationAPI:
+    """EIP-198 with EIP-2565's gas: ``base ** exponent % modulus``, each operand read from the
+    input (zero-padded on the right), an empty base being 0."""
+    data = computation.msg.data_as_bytes
+    computation.consume_gas(_compute_modexp_gas_fee_eip_2565(data), reason="MODEXP Precompile")
+    base_length, exponent_length, modulus_length = extract_lengths(data)
+    if modulus_length == 0:
+        computation.output = b""
+        return computation
+    start = 96
+
+    def operand(length: int) -> int:
+        nonlocal start
+        value = int.from_bytes(data[start : start + length].ljust(length, b"\x00"), "big")
+        start += length
+        return value
+
+    base, exponent, modulus = (
+        operand(base_length),
+        operand(exponent_length),
+        operand(modulus_length),
+    )
+    result = pow(base, exponent, modulus) if modulus else 0
+    computation.output = result.to_bytes(modulus_length, "big")
     return computation
 
 
@@ -330,6 +365,7 @@ def _address(number: int) -> bytes:
 
 #: Precompiles to put over py-evm's own (address -> function).
 PRECOMPILE_OVERRIDES = {
+    _address(0x05): modexp,
     _address(0x06): bn254_add,
     _address(0x07): bn254_mul,
     _address(0x08): bn254_pairing,

@@ -84,13 +84,14 @@ class ExecutionMeter:
 
     ``used`` is the EXECUTE gas of finished work. Running code (a transaction, a deposit's
     call) adds the gas it burns to ``running`` as it goes; the engine compares it with
-    ``running_limit`` after each addition and calls :meth:`exceeded` when it passes it. Both
-    are plain attributes so that a VM's per-instruction gas accounting stays cheap.
+    ``running_limit`` after each addition and calls :meth:`over` when it passes it (which stops
+    the work, allowing one step of overdraft: see :meth:`over`). Both are plain attributes so
+    that a VM's per-instruction gas accounting stays cheap.
 
     With ``budget`` None the meter only counts (the builder, which computes the claim).
     """
 
-    __slots__ = ("budget", "extra", "running", "running_limit", "schedule", "used")
+    __slots__ = ("budget", "extra", "overdrawn", "running", "running_limit", "schedule", "used")
 
     def __init__(self, budget: int | None, schedule: ExecuteGasSchedule = SCHEDULE) -> None:
         self.budget = budget
@@ -99,6 +100,7 @@ class ExecutionMeter:
         self.running = 0
         self.running_limit = UNLIMITED
         self.extra = 0  # EXECUTE gas of the running code that is not L2 gas (call frames)
+        self.overdrawn = False
 
     @property
     def remaining(self) -> int:
@@ -119,6 +121,7 @@ class ExecutionMeter:
         transaction's intrinsic gas): from here on ``running`` counts what it burns."""
         self.running = 0
         self.extra = 0
+        self.overdrawn = False
         self.running_limit = (
             UNLIMITED if self.budget is None else refund_slack(self.remaining) - upfront
         )
@@ -132,7 +135,7 @@ class ExecutionMeter:
         self.extra += cost
         self.running += cost
         if self.running > self.running_limit:
-            self.exceeded()
+            self.over()
 
     def finish(self, gas: int, what: str) -> None:
         """The running code is done and, after refunds, cost ``gas`` L2 gas: charge it, with
@@ -141,6 +144,22 @@ class ExecutionMeter:
         self.running = self.extra = 0
         self.running_limit = UNLIMITED
         self.charge(gas + extra, what)
+
+    def over(self) -> None:
+        """``running`` has passed ``running_limit``: stop, unless the last check was within it.
+
+        A caller of another frame burns the gas it hands over before the frame exists to give
+        back what it does not use, so the count can pass the limit for one step of an honest
+        trace. That step's work is paid; a second step in a row past the limit is not."""
+        if self.overdrawn:
+            self.exceeded()
+        self.overdrawn = True
+
+    def recheck(self) -> None:
+        """``running`` went down (a frame started, or gas came back): clear an overdraft that
+        it made good."""
+        if self.running <= self.running_limit:
+            self.overdrawn = False
 
     def exceeded(self) -> NoReturn:
         """Stop: the running code has burnt more than the budget can pay for."""

@@ -153,3 +153,28 @@ def test_the_l1_precompile_stops_the_same_attacks(l1) -> None:  # type: ignore[n
             l1, small.pre_state_root, small.post_state_root, claim, greedy
         )
         assert not ok and reason == gas_mismatch
+
+
+def test_calls_with_generous_gas_limits_verify_with_their_exact_claim() -> None:
+    """A caller burns the whole gas it hands to a call before the callee gives back what it
+    does not use: the meter must not mistake that for an overrun (every kind of frame, and a
+    call that fails before it starts), in a transaction and in a deposit's call."""
+    frames = bytes.fromhex(
+        "5f5f5f5f5f60995af150"  # CALL an empty account
+        "5f5f5f5f60045afa50"  # STATICCALL the identity precompile
+        "5f5f5f5f4760010160985af150"  # CALL with more value than the balance: no frame
+        "5f5f5ff050"  # CREATE with empty init code
+        "00"
+    )
+    wallets = dev_wallets(2, 42_424)
+    alloc = {w.address: GenesisAccount(balance=10**30) for w in wallets}
+    alloc[LOOP_ADDRESS] = GenesisAccount(code=frames, nonce=1)
+    chain = DevChain(alloc)
+    chain.deposit(LOOP_ADDRESS, 0, data=b"\x01", gas_limit=1_000_000)
+    built = chain.build(transactions=[wallets[0].sign(to=LOOP_ADDRESS, gas=5_000_000)])
+    assert execute_detailed(*built.execute_args()).ok
+    assert built.l2_gas_used < 200_000  # a small part of the gas the calls were handed
+    short = execute_detailed(
+        built.pre_state_root, built.post_state_root, built.encoded, built.gas_used - 1
+    )
+    assert short.reason == RejectReason.GAS_MISMATCH

@@ -117,8 +117,10 @@ class MeteredGasMeter(GasMeter):
     def __init__(self, start_gas: int, meter: ExecutionMeter, *, child: bool) -> None:
         super().__init__(start_gas, allow_negative_refund_strategy)
         self.meter = meter
-        if child:
+        if child:  # a new call frame: its gas was counted by its caller, its set-up was not
             meter.running -= start_gas
+            meter.recheck()
+            meter.frame()
 
     def consume_gas(self, amount: int, reason: str) -> None:
         # Called for every opcode: keep it short (py-evm's debug logging is left out).
@@ -132,11 +134,12 @@ class MeteredGasMeter(GasMeter):
         meter = self.meter
         meter.running += amount
         if meter.running > meter.running_limit:
-            meter.exceeded()
+            meter.over()
 
     def return_gas(self, amount: int) -> None:
         super().return_gas(amount)
         self.meter.running -= amount
+        self.meter.recheck()
 
 
 class RollupComputation(PragueComputation):
@@ -153,8 +156,6 @@ class RollupComputation(PragueComputation):
 
     def apply_child_computation(self, child_msg: Any) -> Any:
         meter = getattr(self.state, "execution_meter", None)
-        if meter is not None:
-            meter.frame()  # a frame's set-up is work beyond its gas (rollupkit.metering)
         child = super().apply_child_computation(child_msg)
         if meter is not None:
             # The parent returns this to itself next (return_gas takes it off the count).
@@ -170,12 +171,19 @@ _AUTHORIZATION_STATE_READS = (
 
 class RollupState(PragueState):
     """Prague state over :class:`SplitCodeAccountDB`, where a missing witness can never be
-    mistaken for an invalid EIP-7702 authorization."""
+    mistaken for an invalid EIP-7702 authorization, and EIP-7610 holds."""
 
     account_db_class = SplitCodeAccountDB
     computation_class = RollupComputation
     #: Set by the block execution: every computation on this state reports its gas here.
     execution_meter: ExecutionMeter | None = None
+
+    def has_code_or_nonce(self, address: Address) -> bool:
+        # EIP-7610: an address that has storage is taken as well, so a creation there fails
+        # (py-evm looks at code and nonce only). Only a pre-state can hold such an account.
+        if super().has_code_or_nonce(address):
+            return True
+        return bool(self._account_db._get_storage_root(address) != BLANK_ROOT_HASH)
 
     def process_set_code_authorizations(self, transaction: SignedTransactionAPI) -> int:
         # py-evm skips an authorization on *any* exception, a missing trie node included. In
