@@ -44,6 +44,10 @@ class TraceError(RollupkitError):
     """A trace is malformed: it does not decode, or breaks a structural rule."""
 
 
+class UnsupportedTraceVersion(TraceError):
+    """A trace of a version this rollupkit does not read."""
+
+
 class MissingWitnessError(RollupkitError):
     """Stateless execution needed a trie node, code or ancestor header the witness lacks."""
 

@@ -27,6 +27,7 @@ from rollupkit.errors import (
     TraceError,
     UnknownPluginError,
     UnsupportedCombinationError,
+    UnsupportedTraceVersion,
 )
 from rollupkit.interfaces import VM, StateModel, StateView
 from rollupkit.metering import SCHEDULE, ExecuteGasSchedule, ExecutionMeter
@@ -292,13 +293,10 @@ def _execute(
         return _reject(RejectReason.GAS_MISMATCH, str(exc))
     try:
         trace = decode_trace(trace_bytes)
+    except UnsupportedTraceVersion as exc:
+        return _reject(RejectReason.UNSUPPORTED_VERSION, str(exc))
     except TraceError as exc:
-        reason = (
-            RejectReason.UNSUPPORTED_VERSION
-            if "unsupported trace version" in str(exc)
-            else RejectReason.MALFORMED_TRACE
-        )
-        return _reject(reason, str(exc))
+        return _reject(RejectReason.MALFORMED_TRACE, str(exc))
 
     try:
         vm, model = resolve_plugins(vm_name, state_name, registry)

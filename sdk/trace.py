@@ -27,7 +27,7 @@ import rlp
 from rlp.sedes import big_endian_int
 
 from rollupkit import rlp_strict
-from rollupkit.errors import TraceError
+from rollupkit.errors import TraceError, UnsupportedTraceVersion
 from rollupkit.types import (
     BlockInput,
     L1Message,
@@ -253,7 +253,7 @@ def decode_trace(data: bytes, limits: TraceLimits = LIMITS) -> Trace:
         raise TraceError("the trace is an empty list")
     version = _int(fields[0], "version", 64)
     if version != TRACE_VERSION:
-        raise TraceError(
+        raise UnsupportedTraceVersion(
             f"unsupported trace version {version} (this rollupkit reads {TRACE_VERSION})"
         )
     _, chain_id, queue, blocks, witness = _list(top, "trace", 5)

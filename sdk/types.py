@@ -210,7 +210,8 @@ class AccountProof:
 
 
 class RejectReason(enum.StrEnum):
-    """Why EXECUTE said False. The value is a stable, machine-readable code."""
+    """Why EXECUTE said False. The value is a stable, machine-readable code; :attr:`code` is
+    the number the L1 precompile returns for it."""
 
     OVERSIZED = "oversized"
     MALFORMED_TRACE = "malformed-trace"
@@ -227,6 +228,33 @@ class RejectReason(enum.StrEnum):
     POST_STATE_MISMATCH = "post-state-mismatch"
     GAS_MISMATCH = "gas-mismatch"
     INTERNAL_ERROR = "internal-error"
+
+    @property
+    def code(self) -> int:
+        """The reason's on-chain number (``uint8 reason`` of the precompile's output; 0 is
+        "no reason": the verdict was true). Fixed forever: see :data:`REJECT_CODES`."""
+        return REJECT_CODES[self]
+
+
+#: Each reason's on-chain number. These are part of the L1 interface: never renumber one;
+#: give a new reason the next free number.
+REJECT_CODES: dict[RejectReason, int] = {
+    RejectReason.OVERSIZED: 1,
+    RejectReason.MALFORMED_TRACE: 2,
+    RejectReason.UNSUPPORTED_VERSION: 3,
+    RejectReason.UNKNOWN_PLUGIN: 4,
+    RejectReason.UNSUPPORTED_COMBINATION: 5,
+    RejectReason.BAD_ARGUMENT: 6,
+    RejectReason.BAD_ANCESTORS: 7,
+    RejectReason.PRE_STATE_MISMATCH: 8,
+    RejectReason.MISSING_WITNESS: 9,
+    RejectReason.INVALID_MESSAGES: 10,
+    RejectReason.INVALID_BLOCK: 11,
+    RejectReason.INVALID_TRANSACTION: 12,
+    RejectReason.POST_STATE_MISMATCH: 13,
+    RejectReason.GAS_MISMATCH: 14,
+    RejectReason.INTERNAL_ERROR: 15,
+}
 
 
 @dataclass(frozen=True)
@@ -254,6 +282,54 @@ class PublicOutputs:
     withdrawals_root: bytes
     withdrawal_count: int
     l2_gas_used: int = 0  # the blocks' own gas (transactions and deposit calls); not bound
+
+
+#: The public outputs as the L1 sees them, (field, ABI type) in the order of the Solidity
+#: ``BatchClaim`` (contracts/IVerifier.sol). Every ABI encoding of a claim is made from this.
+CLAIM_FIELDS: tuple[tuple[str, str], ...] = (
+    ("chain_id", "uint256"),
+    ("pre_state_root", "bytes32"),
+    ("post_state_root", "bytes32"),
+    ("gas_used", "uint256"),
+    ("parent_hash", "bytes32"),
+    ("block_hash", "bytes32"),
+    ("block_number", "uint256"),
+    ("queue_start_index", "uint256"),
+    ("queue_start_hash", "bytes32"),
+    ("messages_consumed", "uint256"),
+    ("queue_end_hash", "bytes32"),
+    ("withdrawals_root", "bytes32"),
+    ("withdrawal_count", "uint256"),
+)
+#: What the EXECUTE precompile returns after ``(bool ok, uint8 reason)``: the claim's fields
+#: but the pre-state root (an input), in the order ExecuteVerifier compares them.
+VERDICT_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (name, kind)
+    for name, kind in (
+        ("post_state_root", "bytes32"),
+        ("gas_used", "uint256"),
+        ("chain_id", "uint256"),
+        ("parent_hash", "bytes32"),
+        ("block_hash", "bytes32"),
+        ("block_number", "uint256"),
+        ("queue_start_index", "uint256"),
+        ("queue_start_hash", "bytes32"),
+        ("messages_consumed", "uint256"),
+        ("queue_end_hash", "bytes32"),
+        ("withdrawals_root", "bytes32"),
+        ("withdrawal_count", "uint256"),
+    )
+)
+
+
+def abi_type(fields: tuple[tuple[str, str], ...]) -> str:
+    """The ABI tuple type of ``fields``, e.g. ``"(uint256,bytes32,...)"``."""
+    return "(" + ",".join(kind for _, kind in fields) + ")"
+
+
+def abi_values(outputs: PublicOutputs, fields: tuple[tuple[str, str], ...]) -> tuple[object, ...]:
+    """``outputs``' values for ``fields``, in order."""
+    return tuple(getattr(outputs, name) for name, _ in fields)
 
 
 @dataclass(frozen=True)

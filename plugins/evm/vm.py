@@ -43,8 +43,8 @@ from rollupkit.interfaces import (
 )
 from rollupkit.metering import ExecutionMeter
 from rollupkit.system import SYSTEM_ADDRESS
-from rollupkit.types import BlockInput, BlockResult, HeaderInfo, L1Message
-from rollupkit.withdrawals import withdrawals_from_logs
+from rollupkit.types import BlockInput, BlockResult, GenesisAccount, HeaderInfo, L1Message
+from rollupkit.withdrawals import L2_BRIDGE_ADDRESS, withdrawals_from_logs
 from rollupkit_evm.engine import FORK_NAME, RollupEVM, ViewDB
 
 _MISSING_DATA = (EVMMissingData, MissingTrieNode, MissingWitnessError)
@@ -105,6 +105,13 @@ class EvmVM(VM):
         from rollupkit_mpt.model import MptStateModel
 
         return isinstance(model, MptStateModel)
+
+    def predeploys(self, chain_id: int) -> Mapping[bytes, GenesisAccount]:
+        """The L2 bridge contract (``contracts/L2Bridge.sol``): withdrawals are its events."""
+        from rollupkit.contracts import artifact
+
+        code = artifact("L2Bridge").deployed_bytecode
+        return {L2_BRIDGE_ADDRESS: GenesisAccount(code=code, nonce=1)}
 
     # --- headers --------------------------------------------------------------------------
 

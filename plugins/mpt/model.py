@@ -7,47 +7,23 @@ from collections.abc import MutableMapping, Sequence
 import rlp
 from eth_hash.auto import keccak
 from trie import HexaryTrie
-from trie.exceptions import BadTrieProof, MissingTrieNode
+from trie.exceptions import MissingTrieNode
 
 from rollupkit.errors import MissingWitnessError
-from rollupkit.interfaces import NodeStoreView, StateModel, StateStore
-from rollupkit.types import (
-    EMPTY_CODE_HASH,
-    Account,
-    AccountProof,
-    StorageProof,
-    Witness,
+from rollupkit.ethstate import (
+    BLANK_ROOT,
+    account_key,
+    decode_account,
+    encode_account,
+    get_proof,
+    slot_key,
+    verify_proof,
 )
+from rollupkit.interfaces import NodeStoreView, StateModel, StateStore
+from rollupkit.types import EMPTY_CODE_HASH, Account, AccountProof, Witness
 from rollupkit_mpt.stores import RecordingStore, preimage_store
 
-#: Root of the empty hexary trie: keccak256(rlp(b"")).
-BLANK_ROOT = keccak(rlp.encode(b""))
-
-
-def account_key(address: bytes) -> bytes:
-    """The account trie is keyed by keccak256(address) ("secure trie")."""
-    return keccak(address)
-
-
-def slot_key(slot: int) -> bytes:
-    """A storage trie is keyed by keccak256 of the 32-byte big-endian slot."""
-    return keccak(slot.to_bytes(32, "big"))
-
-
-def encode_account(account: Account) -> bytes:
-    """RLP([nonce, balance, storage_root, code_hash]), as in Ethereum."""
-    return rlp.encode([account.nonce, account.balance, account.storage_root, account.code_hash])
-
-
-def decode_account(raw: bytes) -> Account:
-    """Inverse of :func:`encode_account`."""
-    nonce, balance, storage_root, code_hash = rlp.decode(raw)
-    return Account(
-        nonce=int.from_bytes(nonce, "big"),
-        balance=int.from_bytes(balance, "big"),
-        storage_root=storage_root,
-        code_hash=code_hash,
-    )
+__all__ = ["BLANK_ROOT", "MptStateModel", "MptStateView", "account_key", "slot_key"]
 
 
 class MptStateView(NodeStoreView):
@@ -211,46 +187,7 @@ class MptStateModel(StateModel):
     def get_proof(
         self, store: StateStore, root: bytes, address: bytes, slots: Sequence[int] = ()
     ) -> AccountProof:
-        try:
-            trie = HexaryTrie(store.nodes, root)
-            raw = trie.get(account_key(address))
-            account_proof = tuple(rlp.encode(node) for node in trie.get_proof(account_key(address)))
-            account = decode_account(raw) if raw else None
-            storage_root = account.storage_root if account else BLANK_ROOT
-            storage_trie = HexaryTrie(store.nodes, storage_root)
-            storage = []
-            for slot in slots:
-                value_raw = storage_trie.get(slot_key(slot))
-                value = int.from_bytes(rlp.decode(value_raw), "big") if value_raw else 0
-                proof = tuple(rlp.encode(n) for n in storage_trie.get_proof(slot_key(slot)))
-                storage.append(StorageProof(slot, value, proof))
-        except MissingTrieNode as exc:
-            raise MissingWitnessError(
-                f"the store lacks trie node 0x{exc.missing_node_hash.hex()} at root 0x{root.hex()}"
-            ) from exc
-        return AccountProof(address, account, account_proof, tuple(storage))
+        return get_proof(store.nodes, root, address, slots)
 
     def verify_proof(self, root: bytes, proof: AccountProof) -> bool:
-        try:
-            raw = _proven_value(root, account_key(proof.address), proof.account_proof)
-            expected = encode_account(proof.account) if proof.account is not None else b""
-            if raw != expected:
-                return False
-            storage_root = proof.account.storage_root if proof.account else BLANK_ROOT
-            for item in proof.storage:
-                value_raw = _proven_value(storage_root, slot_key(item.key), item.proof)
-                value = int.from_bytes(rlp.decode(value_raw), "big") if value_raw else 0
-                if value != item.value:
-                    return False
-        except Exception:  # noqa: BLE001 - any malformed proof is simply not a proof
-            return False
-        return True
-
-
-def _proven_value(root: bytes, key: bytes, proof: Sequence[bytes]) -> bytes:
-    nodes = [rlp.decode(node) for node in proof]
-    try:
-        value: bytes = HexaryTrie.get_from_proof(root, key, nodes)
-    except BadTrieProof:
-        raise
-    return value
+        return verify_proof(root, proof)

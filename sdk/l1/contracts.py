@@ -22,12 +22,17 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from rollupkit.contracts import artifact
 from rollupkit.errors import RollupkitError
 from rollupkit.plugins import get_registry
-from rollupkit.types import L1Message, MessageKind, PublicOutputs, Withdrawal
-
-CLAIM_TYPE = (
-    "(uint256,bytes32,bytes32,uint256,bytes32,bytes32,uint256,uint256,bytes32,uint256,bytes32,"
-    "bytes32,uint256)"
+from rollupkit.types import (
+    CLAIM_FIELDS,
+    L1Message,
+    MessageKind,
+    PublicOutputs,
+    Withdrawal,
+    abi_type,
+    abi_values,
 )
+
+CLAIM_TYPE = abi_type(CLAIM_FIELDS)
 ATTESTATION_DOMAIN = keccak(b"rollupkit.attestation.v1")
 
 
@@ -42,12 +47,7 @@ class ContractRevert(RollupkitError):
 
 def claim_tuple(outputs: PublicOutputs) -> tuple[Any, ...]:
     """The Solidity ``BatchClaim`` for a verdict's public outputs."""
-    o = outputs
-    return (
-        o.chain_id, o.pre_state_root, o.post_state_root, o.gas_used, o.parent_hash, o.block_hash,
-        o.block_number, o.queue_start_index, o.queue_start_hash, o.messages_consumed,
-        o.queue_end_hash, o.withdrawals_root, o.withdrawal_count,
-    )  # fmt: skip
+    return abi_values(outputs, CLAIM_FIELDS)
 
 
 def attestation_digest(

@@ -283,13 +283,10 @@ class Devnet:
 
     def proof(self, address: bytes, slots: list[int], block: int | str | bytes = "latest") -> Any:
         """An eth_getProof proof of ``address`` and ``slots`` after ``block``."""
-        from rollupkit.interfaces import StateStore
-        from rollupkit.plugins import get_registry
+        from rollupkit.ethstate import get_proof
 
         header = self.header(block)
-        db = self.chain.chaindb.db
-        model = get_registry().create("state", "mpt")
-        return model.get_proof(StateStore(db, db), header.state_root, address, slots)
+        return get_proof(self.chain.chaindb.db, header.state_root, address, slots)
 
     # --- transactions -----------------------------------------------------------------------
 

@@ -19,8 +19,9 @@ Output (ABI-encoded, 14 words) when the call is charged::
      uint256 queueStartIndex, bytes32 queueStartHash, uint256 messagesConsumed,
      bytes32 queueEndHash, bytes32 withdrawalsRoot, uint256 withdrawalCount)
 
-``reason`` is 0 when ``ok``, else 1 + the position of the reason in
-:class:`rollupkit.types.RejectReason`. When not ``ok`` the outputs are zero.
+``reason`` is 0 when ``ok``, else the reason's fixed number (:attr:`RejectReason.code
+<rollupkit.types.RejectReason.code>`). When not ``ok`` the outputs are zero. The field order is
+:data:`rollupkit.types.VERDICT_FIELDS`.
 """
 
 from __future__ import annotations
@@ -37,16 +38,13 @@ from eth_abi import encode as abi_encode
 from rollupkit.errors import ExecuteGasLimitExceeded
 from rollupkit.execution import execute_detailed
 from rollupkit.gas_market import ExecuteGasMarket
-from rollupkit.types import ExecuteResult, RejectReason
+from rollupkit.types import REJECT_CODES, VERDICT_FIELDS, ExecuteResult, abi_values
 
 EXECUTE_ADDRESS = bytes.fromhex("0000000000000000000000000000000000000101")
 
 INPUT_TYPES = ["bytes32", "bytes32", "uint256", "string", "string", "bytes"]
-OUTPUT_TYPES = [
-    "bool", "uint8", "bytes32", "uint256", "uint256", "bytes32", "bytes32", "uint256",
-    "uint256", "bytes32", "uint256", "bytes32", "bytes32", "uint256",
-]  # fmt: skip
-REASON_CODES = {reason: i + 1 for i, reason in enumerate(RejectReason)}
+OUTPUT_TYPES = ["bool", "uint8", *(kind for _, kind in VERDICT_FIELDS)]
+REASON_CODES = REJECT_CODES
 
 #: The market of the L1 block being built (or a throwaway copy for eth_call). The devnet
 #: sets it around every execution; with none set, EXECUTE is refused.
@@ -86,28 +84,10 @@ def encode_output(result: ExecuteResult) -> bytes:
     """ABI-encode a verdict as the precompile returns it."""
     o = result.outputs
     if not result.ok or o is None:
-        code = REASON_CODES.get(result.reason, 0) if result.reason else 0
+        code = result.reason.code if result.reason else 0
         zeros = [b"\x00" * 32 if t == "bytes32" else 0 for t in OUTPUT_TYPES[2:]]
         return abi_encode(OUTPUT_TYPES, [False, code, *zeros])
-    return abi_encode(
-        OUTPUT_TYPES,
-        [
-            True,
-            0,
-            o.post_state_root,
-            o.gas_used,
-            o.chain_id,
-            o.parent_hash,
-            o.block_hash,
-            o.block_number,
-            o.queue_start_index,
-            o.queue_start_hash,
-            o.messages_consumed,
-            o.queue_end_hash,
-            o.withdrawals_root,
-            o.withdrawal_count,
-        ],
-    )
+    return abi_encode(OUTPUT_TYPES, [True, 0, *abi_values(o, VERDICT_FIELDS)])
 
 
 def decode_output(output: bytes) -> tuple[object, ...]:

@@ -87,10 +87,11 @@ def chain_from_dict(data: dict[str, Any]) -> ChainConfig:
             code=_hex(account["code"], f"code of {address}") if account.get("code") else b"",
             storage=storage,
         )
-    if data.get("l2_bridge", True) and data.get("vm", "evm") == "evm":
-        from rollupkit.testing.evm import l2_bridge_alloc
+    if data.get("l2_bridge", True):  # the VM's own predeploys (the EVM's L2 bridge)
+        from rollupkit.plugins import get_registry
 
-        alloc.update(l2_bridge_alloc())
+        vm = get_registry().create("vm", str(data.get("vm", ChainConfig().vm)))
+        alloc.update(vm.predeploys(int(data.get("chain_id", ChainConfig().chain_id))))
     defaults = ChainConfig()
     return ChainConfig(
         chain_id=int(data.get("chain_id", defaults.chain_id)),

@@ -18,7 +18,7 @@ from web3 import Web3
 from web3.types import RPCEndpoint
 
 from rollupkit.project.running import RunningRollup
-from rollupkit.testing.wallets import Wallet
+from rollupkit.wallets import Wallet
 
 ETHER = 10**18
 

@@ -30,8 +30,8 @@ from rollupkit.project.config import ProjectConfig, ProjectError
 from rollupkit.project.deployment import ensure_deployment, project_keys
 from rollupkit.project.hooks import ProjectHooks, load_hooks
 from rollupkit.project.running import RunningRollup
-from rollupkit.testing.wallets import Wallet, dev_wallets
 from rollupkit.types import GenesisAccount
+from rollupkit.wallets import Wallet, dev_wallets
 
 Progress = Callable[[str], None]
 

@@ -19,9 +19,8 @@ from rollupkit.errors import RollupkitError
 from rollupkit.l1.contracts import RollupContracts
 from rollupkit.node.l1link import L1Settings
 from rollupkit.node.node import Node
-from rollupkit.testing.evm import calldata
-from rollupkit.testing.wallets import Wallet
 from rollupkit.types import Withdrawal
+from rollupkit.wallets import Wallet, calldata
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
 
 

@@ -1,33 +1,29 @@
-"""EVM scenarios built from the example contracts: used by tests, benchmarks and the demo."""
+"""EVM scenarios built from the example contracts: used by tests, benchmarks and the demo.
+
+``calldata`` is :func:`rollupkit.wallets.calldata`, kept here for existing imports."""
 
 from __future__ import annotations
+
+__all__ = ["EvmScenario", "calldata", "l2_bridge_alloc"]
 
 from dataclasses import dataclass, field
 
 from eth_abi import encode
-from eth_hash.auto import keccak
 
 from rollupkit.builder import BuiltTrace
 from rollupkit.chain import DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, DevChain
 from rollupkit.testing.contracts import artifact
-from rollupkit.testing.wallets import Wallet, dev_wallets
 from rollupkit.types import GenesisAccount
+from rollupkit.wallets import Wallet, calldata, dev_wallets
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
 
 
-def calldata(signature: str, *args: object) -> bytes:
-    """ABI-encoded call data for ``signature`` (e.g. ``"transfer(address,uint256)"``)."""
-    types = signature[signature.index("(") + 1 : -1]
-    arg_types = [t for t in types.split(",") if t]
-    return keccak(signature.encode())[:4] + encode(arg_types, list(args))
-
-
 def l2_bridge_alloc() -> dict[bytes, GenesisAccount]:
-    """A genesis entry predeploying the L2 bridge (withdrawals) at its fixed address."""
-    from rollupkit.contracts import artifact as core_artifact
+    """A genesis entry predeploying the L2 bridge (withdrawals) at its fixed address: the
+    ``evm`` VM's predeploys."""
+    from rollupkit_evm import EvmVM
 
-    code = core_artifact("L2Bridge").deployed_bytecode
-    return {L2_BRIDGE_ADDRESS: GenesisAccount(code=code, nonce=1)}
+    return dict(EvmVM().predeploys(DEFAULT_CHAIN_ID))
 
 
 @dataclass
