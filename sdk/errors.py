@@ -6,6 +6,11 @@ EXECUTE never lets any of them escape: it turns each into a False verdict with a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from eth.exceptions import VMError
+
 
 class RollupkitError(Exception):
     """Base class of every error raised on purpose by rollupkit."""
@@ -99,3 +104,85 @@ class CallReverted(RollupkitError):
 
 class BlockNotFound(RollupkitError):
     """No block with that number, hash or tag."""
+
+
+# --- L1 contracts and nodes -------------------------------------------------------------------
+
+
+class ContractRevert(RollupkitError):
+    """An L1 contract call reverted; ``error`` names the custom error when known."""
+
+    def __init__(self, error: str, detail: str = "", receipt: Any = None) -> None:
+        super().__init__(f"reverted: {error}{f' ({detail})' if detail else ''}")
+        self.error = error
+        self.receipt = receipt
+
+
+class AttestationRefused(RollupkitError):
+    """A verifier client re-executed a batch and will not sign it."""
+
+
+class ExecuteRefused(VMError):
+    """The precompile failed: bad input, no market, or the block's EXECUTE gas is used up."""
+
+
+class NodeToolMissing(RollupkitError):
+    """anvil or cast is not installed."""
+
+
+# --- the rollup node and its JSON-RPC -----------------------------------------------------------
+
+
+class ConfigError(RollupkitError):
+    """The configuration file is missing, malformed or incomplete."""
+
+
+@dataclass
+class RpcError(RollupkitError):
+    """An error to return to the client as a JSON-RPC error object."""
+
+    code: int
+    message: str
+    data: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-RPC error object."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+# --- projects, the scaffolder and the compiler ------------------------------------------------
+
+
+class ProjectError(RollupkitError):
+    """A project's configuration is missing, malformed or cannot work."""
+
+
+class DeploymentError(RollupkitError):
+    """The rollup's contracts cannot be deployed or found."""
+
+
+class Timeout(RollupkitError):
+    """Something did not happen in time."""
+
+
+class HookError(RollupkitError):
+    """A project's hooks module cannot be loaded, or a hook gave a bad answer."""
+
+
+class InvalidNameError(RollupkitError):
+    """A project or plugin name that cannot be used."""
+
+
+class TemplateError(RollupkitError):
+    """A template cannot be read or rendered, or its output cannot be written."""
+
+
+class OptionsError(RollupkitError):
+    """Scaffold answers that cannot be used."""
+
+
+class CompilerError(RollupkitError):
+    """Solidity could not be compiled (compiler missing, or errors in the source)."""

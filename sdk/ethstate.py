@@ -1,9 +1,12 @@
 """Ethereum's state format: accounts in a secure hexary Merkle-Patricia trie, and EIP-1186
-(``eth_getProof``) proofs over it. The ``mpt`` state model and the L1 devnet both use it."""
+(``eth_getProof``) proofs over it. The ``mpt`` state model and the L1 devnet both use it, and
+:class:`HexaryNodeStore` is the capability through which an engine with its own Ethereum trie
+code (py-evm, for the ``evm`` VM) drives a state view directly."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, MutableMapping, Sequence
 
 import rlp
 from eth_hash.auto import keccak
@@ -41,6 +44,31 @@ def decode_account(raw: bytes) -> Account:
         storage_root=storage_root,
         code_hash=code_hash,
     )
+
+
+class HexaryNodeStore(ABC):
+    """A state view capability: the state is Ethereum's secure hexary trie, its nodes in a
+    store keyed by hash that an engine can read and write itself.
+
+    The engine writes nodes into :attr:`node_store` and codes into :attr:`code_store`, then
+    tells the view its new root with :meth:`reset_root`. Reads through both stores are what a
+    recording view records and what a witness view answers (a missing entry is a missing
+    witness).
+    """
+
+    @property
+    @abstractmethod
+    def node_store(self) -> MutableMapping[bytes, bytes]:
+        """Trie nodes by keccak hash."""
+
+    @property
+    @abstractmethod
+    def code_store(self) -> MutableMapping[bytes, bytes]:
+        """Contract codes by keccak hash."""
+
+    @abstractmethod
+    def reset_root(self, root: bytes) -> None:
+        """Adopt ``root`` (written by an engine through :attr:`node_store`) as current."""
 
 
 def get_proof(

@@ -18,7 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rollupkit.types import (
     Account,
@@ -42,6 +42,8 @@ SignedTransaction = Any
 
 #: A key-value store of hash-addressed preimages (trie nodes or codes).
 KeyValueStore = MutableMapping[bytes, bytes]
+#: A capability a state view may offer (see :meth:`StateView.capability`).
+C = TypeVar("C")
 
 
 @dataclass
@@ -122,28 +124,12 @@ class StateView(ABC):
         witnesses into a batch witness. Empty for other views."""
         return ()
 
-
-class NodeStoreView(StateView):
-    """A view whose state lives in a hash-keyed node store that an execution engine with its
-    own Ethereum trie code (py-evm) can read and write directly.
-
-    The engine writes nodes into :attr:`node_store` and codes into :attr:`code_store`, then
-    tells the view its new root with :meth:`reset_root`.
-    """
-
-    @property
-    @abstractmethod
-    def node_store(self) -> KeyValueStore:
-        """Trie nodes by keccak hash; reads of the underlying store are recorded."""
-
-    @property
-    @abstractmethod
-    def code_store(self) -> KeyValueStore:
-        """Contract codes by keccak hash; reads of the underlying store are recorded."""
-
-    @abstractmethod
-    def reset_root(self, root: bytes) -> None:
-        """Adopt ``root`` (written by an engine through :attr:`node_store`) as current."""
+    def capability(self, kind: type[C]) -> C | None:
+        """This view seen as ``kind``, a more direct way into its state that some VM can use
+        (e.g. :class:`rollupkit.ethstate.HexaryNodeStore`, the hash-keyed trie nodes an engine
+        with its own Ethereum trie code drives), or None if it offers none. The default is
+        the view itself when it is a ``kind``; a view may return an adapter instead."""
+        return self if isinstance(self, kind) else None
 
 
 class StateModel(ABC):
@@ -151,6 +137,8 @@ class StateModel(ABC):
 
     #: One line shown by ``rollupkit plugins list``.
     description: ClassVar[str] = ""
+    #: The capabilities (:meth:`StateView.capability`) every view of this model offers.
+    capabilities: ClassVar[tuple[type, ...]] = ()
 
     @abstractmethod
     def empty_root(self) -> bytes:

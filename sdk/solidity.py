@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import (
+    CompilerError,  # re-exported: raised here
+)
 
 EVM_VERSION = "cancun"
 NODE_MODULES_ENV = "ROLLUPKIT_NODE_MODULES"
@@ -28,10 +30,6 @@ _COMPILE_JS = (
     "process.stdin.on('data', d => input += d);"
     "process.stdin.on('end', () => process.stdout.write(solc.compile(input)));"
 )
-
-
-class CompilerError(RollupkitError):
-    """Solidity could not be compiled (compiler missing, or errors in the source)."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Three small adaptations, each a subclass overriding only what changes (py-evm's own pattern):
 
-* :class:`ViewDB` puts py-evm's state database on a :class:`NodeStoreView`'s node store, so the
+* :class:`ViewDB` puts py-evm's state database on a view's :class:`HexaryNodeStore`, so the
   view's recording (builder) or witness (EXECUTE) store sees every trie read;
 * :class:`SplitCodeAccountDB` keeps contract code in the view's separate code store, so a
   witness can list codes apart from trie nodes;
@@ -36,7 +36,8 @@ from eth_utils import ValidationError
 from trie.exceptions import MissingTrieNode
 
 from rollupkit.ethprecompiles import PRECOMPILE_OVERRIDES
-from rollupkit.interfaces import AncestorHashes, NodeStoreView
+from rollupkit.ethstate import HexaryNodeStore
+from rollupkit.interfaces import AncestorHashes
 from rollupkit.metering import ExecutionMeter
 
 #: The fork rollupkit's EVM runs: the newest one the installed py-evm supports.
@@ -70,7 +71,7 @@ class _NoDeleteDB(BaseDB):
 class ViewDB(AtomicDB):
     """py-evm's atomic database over a view's node store, carrying the view's code store."""
 
-    def __init__(self, view: NodeStoreView) -> None:
+    def __init__(self, view: HexaryNodeStore) -> None:
         super().__init__(_NoDeleteDB(view.node_store))
         self.code_store = view.code_store
 

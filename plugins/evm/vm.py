@@ -27,8 +27,10 @@ from rollupkit.errors import (
     InvalidTransactionError,
     MissingWitnessError,
     TraceError,
+    UnsupportedCombinationError,
 )
 from rollupkit.ethheader import HEADER_CLASS, header_commitment, header_params
+from rollupkit.ethstate import HexaryNodeStore
 from rollupkit.ethtx import decode_signed_transaction
 from rollupkit.interfaces import (
     VM,
@@ -37,7 +39,6 @@ from rollupkit.interfaces import (
     BlockExecution,
     CallResult,
     NextBlock,
-    NodeStoreView,
     StateModel,
     StateView,
 )
@@ -100,11 +101,9 @@ class EvmVM(VM):
     transaction_types = frozenset({0, 1, 2, 4})  # legacy, EIP-2930, EIP-1559, EIP-7702
 
     def supports_state_model(self, model: StateModel) -> bool:
-        # py-evm brings its own hexary-trie state code; it runs over any model whose views
-        # expose a hash-keyed node store (the Ethereum trie), i.e. ``mpt``.
-        from rollupkit_mpt.model import MptStateModel
-
-        return isinstance(model, MptStateModel)
+        # py-evm brings its own hexary-trie state code: it drives any model whose views offer
+        # Ethereum's trie as a hash-keyed node store.
+        return HexaryNodeStore in model.capabilities
 
     def predeploys(self, chain_id: int) -> Mapping[bytes, GenesisAccount]:
         """The L2 bridge contract (``contracts/L2Bridge.sol``): withdrawals are its events."""
@@ -170,8 +169,7 @@ class EvmVM(VM):
         data: bytes,
         gas: int,
     ) -> CallResult:
-        if not isinstance(state, NodeStoreView):
-            raise TypeError("the evm VM needs a state view with a node store (state model mpt)")
+        store = _node_store(state)
         parent = self._header(parent_header)
         # A child block's context with no base fee: calls are free, as eth_call is.
         header = RollupEVM.create_header_from_parent(
@@ -181,7 +179,7 @@ class EvmVM(VM):
         chaindb = ChainDB(AtomicDB())
         vm = RollupEVM(
             header, chaindb, ChainContext(chain_id), ConsensusContext(chaindb.db),
-            state_db=ViewDB(state), ancestors=_ParentOnly(parent),
+            state_db=ViewDB(store), ancestors=_ParentOnly(parent),
         )  # fmt: skip
         evm_state = vm.state
         unsigned = RollupEVM.create_unsigned_transaction(
@@ -213,8 +211,7 @@ class EvmVM(VM):
         ancestors: AncestorHashes,
         meter: ExecutionMeter,
     ) -> EvmBlockExecution:
-        if not isinstance(state, NodeStoreView):
-            raise TypeError("the evm VM needs a state view with a node store (state model mpt)")
+        store = _node_store(state)
         parent = self._header(parent_header)
         try:
             header = RollupEVM.create_header_from_parent(parent, **header_params(block))
@@ -232,16 +229,16 @@ class EvmVM(VM):
             chaindb,
             ChainContext(chain_id),
             ConsensusContext(chaindb.db),
-            state_db=ViewDB(state),
+            state_db=ViewDB(store),
             ancestors=ancestors,
         )
-        return EvmBlockExecution(vm, state, meter)
+        return EvmBlockExecution(vm, store, meter)
 
 
 class EvmBlockExecution(BlockExecution):
     """One block on py-evm: each step is py-evm's own code, metered and made atomic."""
 
-    def __init__(self, vm: RollupEVM, view: NodeStoreView, meter: ExecutionMeter) -> None:
+    def __init__(self, vm: RollupEVM, view: HexaryNodeStore, meter: ExecutionMeter) -> None:
         self.vm = vm
         self.view = view
         self.number = vm.get_header().block_number
@@ -376,6 +373,16 @@ def _fatal(exc: BaseException) -> BaseException | None:
     if isinstance(behind, GasCapExceeded | MissingWitnessError):
         return behind
     return _missing(behind)
+
+
+def _node_store(state: StateView) -> HexaryNodeStore:
+    store = state.capability(HexaryNodeStore)
+    if store is None:
+        raise UnsupportedCombinationError(
+            "the evm VM needs a state view that offers Ethereum's hexary trie as a node store "
+            "(state model mpt)"
+        )
+    return store
 
 
 class _ParentOnly(AncestorHashes):

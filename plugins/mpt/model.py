@@ -12,6 +12,7 @@ from trie.exceptions import MissingTrieNode
 from rollupkit.errors import MissingWitnessError
 from rollupkit.ethstate import (
     BLANK_ROOT,
+    HexaryNodeStore,
     account_key,
     decode_account,
     encode_account,
@@ -19,14 +20,14 @@ from rollupkit.ethstate import (
     slot_key,
     verify_proof,
 )
-from rollupkit.interfaces import NodeStoreView, StateModel, StateStore
+from rollupkit.interfaces import StateModel, StateStore, StateView
 from rollupkit.types import EMPTY_CODE_HASH, Account, AccountProof, Witness
 from rollupkit_mpt.stores import RecordingStore, preimage_store
 
 __all__ = ["BLANK_ROOT", "MptStateModel", "MptStateView", "account_key", "slot_key"]
 
 
-class MptStateView(NodeStoreView):
+class MptStateView(StateView, HexaryNodeStore):
     """Accounts, storage and code over a node store and a code store."""
 
     def __init__(
@@ -41,7 +42,7 @@ class MptStateView(NodeStoreView):
         self._pending_accounts: dict[bytes, Account] = {}
         self._pending_storage: dict[bytes, dict[int, int]] = {}
 
-    # --- NodeStoreView -----------------------------------------------------------------------
+    # --- HexaryNodeStore -----------------------------------------------------------------------
 
     @property
     def node_store(self) -> MutableMapping[bytes, bytes]:
@@ -170,6 +171,7 @@ class MptStateModel(StateModel):
     """Ethereum's hexary Merkle-Patricia trie (byte-compatible state roots, EIP-1186 proofs)."""
 
     description = "Ethereum hexary Merkle-Patricia trie (Ethereum state roots, eth_getProof)"
+    capabilities = (HexaryNodeStore,)
 
     def empty_root(self) -> bytes:
         return BLANK_ROOT

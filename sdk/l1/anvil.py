@@ -17,15 +17,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import (
+    NodeToolMissing,  # re-exported: raised here
+    RollupkitError,
+)
 from rollupkit.solidity import node_modules_candidates
 
 ANVIL_PACKAGE = "@foundry-rs/anvil-linux-amd64"
 CAST_PACKAGE = "@foundry-rs/cast-linux-amd64"
-
-
-class NodeToolMissing(RollupkitError):
-    """anvil or cast is not installed."""
 
 
 def find_tool(name: str) -> Path:

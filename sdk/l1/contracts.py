@@ -20,7 +20,11 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from rollupkit.contracts import artifact
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import (  # re-exported: raised here
+    AttestationRefused,
+    ContractRevert,
+    RollupkitError,
+)
 from rollupkit.plugins import get_registry
 from rollupkit.types import (
     CLAIM_FIELDS,
@@ -34,15 +38,6 @@ from rollupkit.types import (
 
 CLAIM_TYPE = abi_type(CLAIM_FIELDS)
 ATTESTATION_DOMAIN = keccak(b"rollupkit.attestation.v1")
-
-
-class ContractRevert(RollupkitError):
-    """An L1 contract call reverted; ``error`` names the custom error when known."""
-
-    def __init__(self, error: str, detail: str = "", receipt: Any = None) -> None:
-        super().__init__(f"reverted: {error}{f' ({detail})' if detail else ''}")
-        self.error = error
-        self.receipt = receipt
 
 
 def claim_tuple(outputs: PublicOutputs) -> tuple[Any, ...]:
@@ -304,10 +299,6 @@ def deploy_rollup(
     contracts = RollupContracts(w3, Deployment(bridge, verifier_address, rollup, proof), account)
     contracts.transact(contracts.bridge.functions.initialize(rollup))
     return contracts
-
-
-class AttestationRefused(RollupkitError):
-    """A verifier client re-executed a batch and will not sign it."""
 
 
 def attest_batch(

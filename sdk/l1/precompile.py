@@ -31,11 +31,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from eth.abc import ComputationAPI
-from eth.exceptions import VMError
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 
-from rollupkit.errors import ExecuteGasLimitExceeded
+from rollupkit.errors import (
+    ExecuteGasLimitExceeded,
+    ExecuteRefused,  # re-exported: raised here
+)
 from rollupkit.execution import execute_detailed
 from rollupkit.gas_market import ExecuteGasMarket
 from rollupkit.types import REJECT_CODES, VERDICT_FIELDS, ExecuteResult, abi_values
@@ -61,10 +63,6 @@ def market_in_effect(market: ExecuteGasMarket) -> Iterator[ExecuteGasMarket]:
         yield market
     finally:
         ACTIVE_MARKET.reset(token)
-
-
-class ExecuteRefused(VMError):
-    """The precompile failed: bad input, no market, or the block's EXECUTE gas is used up."""
 
 
 def encode_input(

@@ -51,7 +51,9 @@ from typing import Any
 
 import tomli_w
 
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import (
+    ConfigError,  # re-exported: raised here
+)
 from rollupkit.l1.contracts import Deployment
 from rollupkit.node.chain import ChainConfig
 from rollupkit.node.l1link import L1Settings
@@ -60,10 +62,6 @@ from rollupkit.node.sequencer import SequencerPolicy, censor_set
 from rollupkit.types import GenesisAccount
 
 BATCHER_KEY_ENV = "ROLLUPKIT_BATCHER_KEY"
-
-
-class ConfigError(RollupkitError):
-    """The configuration file is missing, malformed or incomplete."""
 
 
 def _hex(value: str, what: str, length: int | None = None) -> bytes:

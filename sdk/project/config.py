@@ -39,7 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from rollupkit.batchcodec import COMPRESSIONS
-from rollupkit.errors import RollupkitError, UnknownPluginError
+from rollupkit.errors import (
+    ProjectError,  # re-exported: raised here
+    RollupkitError,
+    UnknownPluginError,
+)
 from rollupkit.plugins import PluginRegistry, get_registry
 
 CONFIG_FILE = "rollup.toml"
@@ -47,10 +51,6 @@ STATE_DIR = ".rollupkit"
 L1_KINDS = ("embedded", "anvil")
 DEFAULT_DEV_BALANCE = 10**24
 _URL = re.compile(r"^https?://\S+$")
-
-
-class ProjectError(RollupkitError):
-    """A project's configuration is missing, malformed or cannot work."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,10 @@ from typing import Any
 from eth_account import Account as EthAccount
 from web3 import Web3
 
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import (
+    DeploymentError,  # re-exported: raised here
+    RollupkitError,
+)
 from rollupkit.l1.contracts import Deployment
 from rollupkit.l1.devnet import dev_accounts
 from rollupkit.node.chain import ChainConfig
@@ -31,10 +34,6 @@ DEPLOYER_KEY_ENV = "ROLLUPKIT_DEPLOYER_KEY"
 BATCHER_KEY_ENV = "ROLLUPKIT_BATCHER_KEY"
 #: Keys of the dev verifier clients (for proofs that take attestations). Dev only.
 DEV_ATTESTER_KEYS = tuple((9000 + i + 1).to_bytes(32, "big") for i in range(8))
-
-
-class DeploymentError(RollupkitError):
-    """The rollup's contracts cannot be deployed or found."""
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,12 @@ from types import ModuleType
 import pluggy
 
 from rollupkit import hookspecs
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import (
+    HookError,  # re-exported: raised here
+)
 from rollupkit.ethtx import TxSummary
 from rollupkit.plugins import valid_hook_names
 from rollupkit.types import GenesisAccount
-
-
-class HookError(RollupkitError):
-    """A project's hooks module cannot be loaded, or a hook gave a bad answer."""
 
 
 class ProjectHooks:

@@ -15,17 +15,16 @@ from typing import Any
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import (
+    RollupkitError,
+    Timeout,  # re-exported: raised here
+)
 from rollupkit.l1.contracts import RollupContracts
 from rollupkit.node.l1link import L1Settings
 from rollupkit.node.node import Node
 from rollupkit.types import Withdrawal
 from rollupkit.wallets import Wallet, calldata
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
-
-
-class Timeout(RollupkitError):
-    """Something did not happen in time."""
 
 
 @dataclass

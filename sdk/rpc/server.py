@@ -21,10 +21,11 @@ import socket
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from rollupkit.errors import RpcError  # re-exported: raised here
 
 log = logging.getLogger("rollupkit.rpc")
 
@@ -40,22 +41,6 @@ DEFAULT_MAX_BODY = 32 * 1024 * 1024
 DEFAULT_MAX_BATCH = 1000
 
 Handler = Callable[..., Any]
-
-
-@dataclass
-class RpcError(Exception):
-    """An error to return to the client as a JSON-RPC error object."""
-
-    code: int
-    message: str
-    data: Any = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON-RPC error object."""
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            error["data"] = self.data
-        return error
 
 
 _CORS = {

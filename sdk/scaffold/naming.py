@@ -9,16 +9,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import (
+    InvalidNameError,  # re-exported: raised here
+)
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 MAX_NAME = 40
 #: Import names a generated package must not shadow.
 _TAKEN = {"rollupkit", "rollupkit_cli", "tests", "test", "contracts", "templates"}
-
-
-class InvalidNameError(RollupkitError):
-    """A project or plugin name that cannot be used."""
 
 
 @dataclass(frozen=True)

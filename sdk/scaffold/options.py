@@ -10,14 +10,13 @@ from urllib.parse import urlsplit
 
 from rollupkit.batchcodec import COMPRESSIONS
 from rollupkit.chain import DEFAULT_CHAIN_ID
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import (
+    OptionsError,  # re-exported: raised here
+    RollupkitError,
+)
 from rollupkit.plugins import PluginRegistry, get_registry
 from rollupkit.project.config import L1_KINDS, check_chain_id, check_combination
 from rollupkit.scaffold.naming import Names, derive_names
-
-
-class OptionsError(RollupkitError):
-    """Scaffold answers that cannot be used."""
 
 
 @dataclass(frozen=True)

@@ -31,16 +31,14 @@ from typing import Any
 
 import jinja2
 
-from rollupkit.errors import RollupkitError
+from rollupkit.errors import (
+    TemplateError,  # re-exported: raised here
+)
 
 RECORD_DIR = ".rollupkit-template"
 ANSWERS_FILE = "answers.json"
 BASE_DIR = "base"
 _META = "template.toml"
-
-
-class TemplateError(RollupkitError):
-    """A template cannot be read or rendered, or its output cannot be written."""
 
 
 @dataclass(frozen=True)
