@@ -38,6 +38,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/execute_evm.py
+	$(BIN)/python benchmarks/execute_worst.py
 	$(BIN)/python benchmarks/l1.py
 	$(BIN)/python benchmarks/journey.py
 
