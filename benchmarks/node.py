@@ -25,10 +25,10 @@ import urllib.request
 from pathlib import Path
 
 from rollupkit.l1.devnet import dev_accounts
-from rollupkit.node.chain import ChainConfig
-from rollupkit.node.config import dump
 from rollupkit.node.deploy import deploy_for_chain
+from rollupkit.node.l2chain import ChainConfig
 from rollupkit.node.node import NodeConfig
+from rollupkit.node.settings import dump
 from rollupkit.plugins import get_registry
 from rollupkit.testing.evm import l2_bridge_alloc
 from rollupkit.testing.wallets import dev_wallets

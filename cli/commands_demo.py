@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rollupkit.demo import run_execute_demo
+from rollupkit.execute_demo import run_execute_demo
 from rollupkit_cli import COMMAND_STARTED
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from rollupkit.node.config import load
 from rollupkit.node.node import Node
+from rollupkit.node.settings import load
 
 app = typer.Typer(help="Run a rollup node.", no_args_is_help=True)
 

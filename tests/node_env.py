@@ -15,8 +15,8 @@ from rollupkit.l1.anvil import Anvil
 from rollupkit.l1.contracts import RollupContracts
 from rollupkit.l1.devnet import dev_accounts
 from rollupkit.l1.node import start_devnet
-from rollupkit.node.chain import ChainConfig
 from rollupkit.node.deploy import deploy_for_chain
+from rollupkit.node.l2chain import ChainConfig
 from rollupkit.node.node import Node, NodeConfig
 from rollupkit.node.sequencer import SequencerPolicy
 from rollupkit.testing.evm import l2_bridge_alloc

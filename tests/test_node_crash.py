@@ -25,9 +25,9 @@ from rollupkit.l1.anvil import free_port
 from rollupkit.l1.contracts import RollupContracts
 from rollupkit.l1.devnet import dev_accounts
 from rollupkit.l1.node import start_devnet
-from rollupkit.node.config import dump
 from rollupkit.node.deploy import deploy_for_chain
 from rollupkit.node.node import Node, NodeConfig
+from rollupkit.node.settings import dump
 from rollupkit.testing.wallets import dev_wallets
 
 KILLS = int(os.environ.get("ROLLUPKIT_CRASH_KILLS", "20"))

@@ -14,9 +14,9 @@ from web3 import Web3
 from rollupkit.l1.anvil import Anvil, NodeToolMissing, find_tool
 from rollupkit.l1.contracts import RollupContracts
 from rollupkit.l1.devnet import dev_accounts
-from rollupkit.node.chain import ChainConfig
 from rollupkit.node.deploy import deploy_for_chain
 from rollupkit.node.l1link import L1Settings
+from rollupkit.node.l2chain import ChainConfig
 from rollupkit.node.node import Node, NodeConfig
 from rollupkit.testing.wallets import dev_wallets
 

@@ -127,3 +127,19 @@ def test_modexp_of_an_empty_base_to_the_zero_is_one() -> None:
     verifies(built)
     assert chain.storage(probe, 0) >> 248 == 1
     assert revm_precompile(5, data, 200) == b"\x01"
+
+
+def test_a_transaction_is_decoded_and_recovered_once_per_process() -> None:
+    """The mempool, the builder, the prover and an in-process L1 share one decoded
+    transaction (its sender recovered once), keyed by its bytes; other bytes are another
+    transaction."""
+    from rollupkit.ethtx import clear_decode_cache, decode_signed_transaction
+
+    (user, other) = dev_wallets(2, CHAIN_ID)
+    raw = user.transfer(other.address, 1)
+    clear_decode_cache()
+    first = decode_signed_transaction(raw, CHAIN_ID)
+    assert decode_signed_transaction(bytes(raw), CHAIN_ID) is first
+    assert decode_signed_transaction(user.transfer(other.address, 2), CHAIN_ID) is not first
+    with pytest.raises(InvalidTransactionError, match="chain id"):
+        decode_signed_transaction(raw, CHAIN_ID + 1)  # the cache is per chain id

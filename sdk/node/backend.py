@@ -18,7 +18,7 @@ from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.header import HeaderSedes
 
 from rollupkit.errors import BlockNotFound, CallReverted
-from rollupkit.node.chain import NodeChain
+from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.mempool import Mempool
 from rollupkit.rpc.eth import log_matches
 from rollupkit.types import AccountProof

@@ -10,8 +10,8 @@ from eth_account import Account as EthAccount
 from web3 import Web3
 
 from rollupkit.l1.contracts import deploy_rollup
-from rollupkit.node.chain import ChainConfig, NodeChain
 from rollupkit.node.l1link import L1Settings, default_inbox
+from rollupkit.node.l2chain import ChainConfig, NodeChain
 from rollupkit.node.store import NodeStore
 from rollupkit.types import HeaderInfo
 

@@ -26,7 +26,7 @@ from web3 import Web3
 from rollupkit.errors import RollupkitError, TraceError
 from rollupkit.interfaces import SettlementContext
 from rollupkit.l1.contracts import Deployment, RollupContracts, message_from_event
-from rollupkit.node.chain import NodeChain
+from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.sequencer import L1View
 from rollupkit.node.store import QueuedMessage
 from rollupkit.plugins import get_registry

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rollupkit.errors import InvalidTransactionError, TransactionRejected
 from rollupkit.ethtx import TxSummary, decode_signed_transaction, summarize
-from rollupkit.node.chain import NodeChain
+from rollupkit.node.l2chain import NodeChain
 
 #: How far ahead of the account nonce a transaction may be queued.
 MAX_NONCE_GAP = 64

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rollupkit.node.backend import L2Backend
-from rollupkit.node.chain import ChainConfig, NodeChain
 from rollupkit.node.l1link import L1Link, L1Settings
+from rollupkit.node.l2chain import ChainConfig, NodeChain
 from rollupkit.node.mempool import Mempool
 from rollupkit.node.rpc import L2Methods
 from rollupkit.node.sequencer import L1View, Sequencer, SequencerPolicy

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from rollupkit.builder import BuiltTrace
 from rollupkit.ethtx import TxSummary, decode_signed_transaction
-from rollupkit.node.chain import NodeChain
+from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.mempool import Mempool
 from rollupkit.trace import LIMITS
 from rollupkit.types import ZERO_ADDRESS, ZERO_HASH, BlockInput, L1Message, MessageKind

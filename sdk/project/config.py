@@ -6,7 +6,7 @@ The file a scaffolded project carries (every key commented there)::
     name = "my-rollup"
     hooks = "my_rollup.hooks"          # customisation hooks module (optional)
 
-    [chain]                            # fixes the genesis; see rollupkit.node.config
+    [chain]                            # fixes the genesis; see rollupkit.node.settings
     chain_id = 42424
     vm = "evm"
     state = "mpt"
@@ -83,7 +83,7 @@ class ProjectConfig:
     root: Path
     name: str
     hooks: str | None
-    chain: dict[str, Any]  # the [chain] table as written (see rollupkit.node.config)
+    chain: dict[str, Any]  # the [chain] table as written (see rollupkit.node.settings)
     dev_accounts: int
     dev_balance: int
     block_time: float

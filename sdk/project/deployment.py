@@ -24,9 +24,9 @@ from rollupkit.errors import (
 )
 from rollupkit.l1.contracts import Deployment
 from rollupkit.l1.devnet import dev_accounts
-from rollupkit.node.chain import ChainConfig
 from rollupkit.node.deploy import deploy_for_chain, genesis_of
 from rollupkit.node.l1link import L1Settings, default_inbox
+from rollupkit.node.l2chain import ChainConfig
 from rollupkit.project.config import ProjectConfig
 
 RECORD_FILE = "deployment.json"

@@ -21,11 +21,11 @@ from rollupkit.l1.anvil import Anvil, rpc
 from rollupkit.l1.contracts import RollupContracts
 from rollupkit.l1.devnet import dev_accounts
 from rollupkit.l1.node import start_devnet
-from rollupkit.node.chain import ChainConfig
-from rollupkit.node.config import chain_from_dict
 from rollupkit.node.deploy import genesis_of
+from rollupkit.node.l2chain import ChainConfig
 from rollupkit.node.node import Node, NodeConfig
 from rollupkit.node.sequencer import SequencerPolicy
+from rollupkit.node.settings import chain_from_dict
 from rollupkit.project.config import ProjectConfig, ProjectError
 from rollupkit.project.deployment import ensure_deployment, project_keys
 from rollupkit.project.hooks import ProjectHooks, load_hooks

@@ -55,8 +55,8 @@ from rollupkit.errors import (
     ConfigError,  # re-exported: raised here
 )
 from rollupkit.l1.contracts import Deployment
-from rollupkit.node.chain import ChainConfig
 from rollupkit.node.l1link import L1Settings
+from rollupkit.node.l2chain import ChainConfig
 from rollupkit.node.node import NodeConfig
 from rollupkit.node.sequencer import SequencerPolicy, censor_set
 from rollupkit.types import GenesisAccount
