@@ -74,8 +74,8 @@ def test_a_huge_block_gas_limit_in_a_chosen_pre_state_does_not_raise_the_bound()
     assert "execution stopped" in result.detail
 
 
-def test_free_deposits_are_paid_for_before_they_are_touched() -> None:
-    """8,192 deposits that burn no L2 gas, claimed as if they were free."""
+def free_deposits() -> tuple[BuiltTrace, bytes, int]:
+    """A trace of 8,192 deposits that burn no L2 gas, and a claim as if they were free."""
     chain, _ = loop_chain(30_000_000)
     empty = chain.build(commit=False)
     deposits = tuple(
@@ -85,7 +85,16 @@ def test_free_deposits_are_paid_for_before_they_are_touched() -> None:
     first = replace(empty.trace.blocks[0], l1_messages=deposits[:4_096])
     second = replace(first, number=first.number + 1, l1_messages=deposits[4_096:])
     trace = encode_trace(replace(empty.trace, blocks=(first, second)))
-    free = SCHEDULE.trace_bytes(len(trace)) + 2 * SCHEDULE.block  # messages not paid for
+    return empty, trace, SCHEDULE.trace_bytes(len(trace)) + 2 * SCHEDULE.block
+
+
+def flat_trace(size: int) -> bytes:
+    body = b"\x00" * size
+    return rlp.codec.length_prefix(len(body), 0xC0) + body  # one list of one-byte items
+
+
+def test_free_deposits_are_paid_for_before_they_are_touched() -> None:
+    empty, trace, free = free_deposits()
     result = execute_detailed(empty.pre_state_root, empty.post_state_root, trace, free)
     assert result.reason == RejectReason.GAS_MISMATCH
     assert "block 1 takes the trace to" in result.detail  # refused before the first deposit
@@ -95,8 +104,7 @@ def test_free_deposits_are_paid_for_before_they_are_touched() -> None:
 
 
 def test_a_huge_flat_trace_is_refused_unread_or_by_its_item_count() -> None:
-    body = b"\x00" * (31 * 1024 * 1024)
-    trace = rlp.codec.length_prefix(len(body), 0xC0) + body  # one list of 31M one-byte items
+    trace = flat_trace(31 * 1024 * 1024)
     root = b"\x00" * 32
     unpaid = execute_detailed(root, root, trace, 0)
     assert unpaid.reason == RejectReason.GAS_MISMATCH and "bytes" in unpaid.detail
@@ -153,6 +161,15 @@ def test_the_l1_precompile_stops_the_same_attacks(l1) -> None:  # type: ignore[n
             l1, small.pre_state_root, small.post_state_root, claim, greedy
         )
         assert not ok and reason == gas_mismatch
+    empty, deposits, free = free_deposits()
+    for claim in (0, free):
+        ok, reason, *_ = precompile_verdict(
+            l1, empty.pre_state_root, empty.post_state_root, claim, deposits
+        )
+        assert not ok and reason == gas_mismatch
+    root = b"\x00" * 32
+    ok, reason, *_ = precompile_verdict(l1, root, root, 0, flat_trace(1 << 20))
+    assert not ok and reason == gas_mismatch
 
 
 def test_calls_with_generous_gas_limits_verify_with_their_exact_claim() -> None:
