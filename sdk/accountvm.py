@@ -52,7 +52,14 @@ from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
 from rollupkit.block import calldata_floor, fees
-from rollupkit.errors import InvalidBlockError, MissingWitnessError, OutOfGas, TraceError
+from rollupkit.errors import (
+    GasCapExceeded,
+    InvalidBlockError,
+    InvalidTransactionError,
+    MissingWitnessError,
+    OutOfGas,
+    TraceError,
+)
 from rollupkit.ethheader import HEADER_CLASS, header_commitment
 from rollupkit.interfaces import (
     VM,
@@ -500,9 +507,17 @@ class AccountBlockExecution(BlockExecution):
         return outcome.gas_used
 
     def apply_transaction(self, tx: Any) -> int:
-        # The core checked every rule that can refuse a transaction, and _apply cannot
-        # refuse one: nothing to undo here.
-        used, outcome = self.vm._apply(self.overlay, self.context, tx, self.meter)
+        # The core checked every rule that can refuse a transaction. Should the interpreter
+        # still fail unexpectedly, the transaction is refused and leaves nothing behind (a
+        # plugin's bug must not stall the chain, and builder and EXECUTE agree on it).
+        state = self.overlay.child()
+        try:
+            used, outcome = self.vm._apply(state, self.context, tx, self.meter)
+        except (MissingWitnessError, GasCapExceeded, MemoryError):
+            raise
+        except Exception as exc:
+            raise InvalidTransactionError(f"the VM failed: {type(exc).__name__}: {exc}") from exc
+        state.commit()
         self.transaction_gas += used
         if outcome.success:
             self.logs.extend(outcome.logs)

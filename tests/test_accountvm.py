@@ -66,3 +66,59 @@ def test_calldata_pays_the_eip_7623_floor(vm_name: str) -> None:
     assert execute_detailed(*built.execute_args(), vm=vm_name).ok
     tx = types.SimpleNamespace(data=b"\x00\x00\x07")
     assert calldata_floor(tx) == 21_000 + 10 * (2 + 4)
+
+
+class SpinVM(AccountVM):
+    """Any code spins, spending 1 gas at a time, until its frame runs out; code b"\xff" makes
+    the interpreter itself crash (a plugin bug)."""
+
+    def run_code(self, frame: Frame) -> Outcome:
+        if frame.code == b"\xff":
+            raise RuntimeError("interpreter bug")
+        while True:
+            frame.use_gas(1)
+
+
+@pytest.fixture(scope="module")
+def spin_vm() -> str:
+    name = "spin"
+    if name not in get_registry().names("vm"):
+        plugin = types.ModuleType("spin_plugin")
+        plugin.rollupkit_register_vms = hookimpl(lambda: [(name, SpinVM)])  # type: ignore[attr-defined]
+        get_registry().register(plugin, name=name)
+    return name
+
+
+def test_running_code_is_stopped_once_past_the_claim(spin_vm: str) -> None:
+    from rollupkit.metering import SCHEDULE
+    from rollupkit.types import RejectReason
+    from rollupkit.wallets import contract_address
+
+    chain, (user, _) = _chain(spin_vm)
+    chain.build(transactions=[user.sign(to=None, data=b"\x01", gas=100_000)])
+    spinner = contract_address(user.address, 0)
+    built = chain.build(transactions=[user.sign(to=spinner, gas=300_000)], commit=False)
+    assert execute_detailed(*built.execute_args(), vm=spin_vm).ok
+    assert built.l2_gas_used == 300_000  # spun until out of gas
+    claim = SCHEDULE.trace_bytes(len(built.encoded)) + SCHEDULE.block + 21_000 + 1_000
+    result = execute_detailed(
+        built.pre_state_root, built.post_state_root, built.encoded, claim, vm=spin_vm
+    )
+    assert result.reason == RejectReason.GAS_MISMATCH and "execution stopped" in result.detail
+
+
+def test_an_interpreter_crash_refuses_the_transaction_and_changes_nothing(spin_vm: str) -> None:
+    from rollupkit.errors import InvalidTransactionError
+    from rollupkit.wallets import contract_address
+
+    chain, (user, _) = _chain(spin_vm)
+    chain.build(transactions=[user.sign(to=None, data=b"\xff", gas=100_000)])
+    crasher = contract_address(user.address, 0)
+    call = user.sign(to=crasher, gas=100_000)
+    with pytest.raises(InvalidTransactionError, match="interpreter bug"):
+        chain.build(transactions=[call], commit=False)
+    before = chain.account(user.address)
+    built = chain.build(transactions=[call], drop_invalid=True)
+    assert built.dropped == ((0,),)
+    assert execute_detailed(*built.execute_args(), vm=spin_vm).ok
+    assert chain.account(user.address) == before
