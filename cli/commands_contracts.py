@@ -13,7 +13,7 @@ app = typer.Typer(help="Build and check Solidity artifacts.", no_args_is_help=Tr
 
 def _default_dirs() -> list[Path]:
     from rollupkit.contracts import CONTRACTS_DIR
-    from rollupkit.testing.contracts import CONTRACTS_DIR as EXAMPLES_DIR
+    from rollupkit.examples.contracts import CONTRACTS_DIR as EXAMPLES_DIR
 
     return [CONTRACTS_DIR, EXAMPLES_DIR]
 

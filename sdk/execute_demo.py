@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from rollupkit.builder import BuiltTrace
+from rollupkit.examples.evm import EvmScenario
 from rollupkit.execution import execute_detailed
-from rollupkit.testing.evm import EvmScenario
 from rollupkit.trace import encode_trace
 from rollupkit.types import ExecuteResult
 

@@ -4,6 +4,9 @@
   subclass;
 * :mod:`rollupkit.testing.pytest_plugin`: fixtures, registered with pytest through the
   ``pytest11`` entry point;
-* :mod:`rollupkit.testing.wallets`: deterministic dev accounts signing real transactions;
-* :mod:`rollupkit.testing.contracts`: compiled example contracts (a token, a storage tester).
+* :mod:`rollupkit.testing.wallets`, :mod:`rollupkit.testing.contracts` and
+  :mod:`rollupkit.testing.evm`: the dev wallets (:mod:`rollupkit.wallets`) and the examples
+  (:mod:`rollupkit.examples`), under the names tests have always imported them by.
+
+Production code never imports this package.
 """
