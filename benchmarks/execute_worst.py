@@ -136,6 +136,20 @@ def rlp_items(gas: int) -> tuple[BuiltTrace, bool]:
     return fake, False
 
 
+def rlp_nesting(gas: int) -> tuple[BuiltTrace, bool]:
+    """Lists nested as deep as a trace may nest them (16), as many as 2^20 items allow."""
+    from rollupkit import rlp_strict
+
+    chain, _ = chain_with(b"")
+    honest = chain.build(commit=False)
+    nested: object = b"\x00"
+    for _ in range(rlp_strict.MAX_DEPTH - 1):
+        nested = [nested]
+    garbage = rlp.encode([nested] * (rlp_strict.MAX_ITEMS // rlp_strict.MAX_DEPTH))
+    claim = SCHEDULE.trace_bytes(len(garbage))
+    return replace(honest, encoded=garbage, gas_used=claim), False
+
+
 def u256(value: object) -> bytes:
     return int(value).to_bytes(32, "big")
 
@@ -252,6 +266,7 @@ def workloads() -> list[Workload]:
         Workload("2,048 forced no-op transactions", forced_no_ops),
         Workload("256 empty blocks", empty_blocks),
         Workload("2^20 RLP items (decode only)", rlp_items),
+        Workload("RLP nested 16 deep, 2^16 times (decode only)", rlp_nesting),
     ]
     return found
 

@@ -155,6 +155,23 @@ class RollupComputation(PragueComputation):
             return super()._configure_gas_meter()
         return MeteredGasMeter(self.msg.gas, meter, child=self.msg.depth > 0)
 
+    def extend_memory(self, start_position: int, size: int) -> None:
+        # The common case, memory already large enough, costs nothing and changes nothing:
+        # skip py-evm's validations and cost arithmetic for it (memory-heavy loops spent most
+        # of their time there). Anything else goes through py-evm unchanged.
+        if size > 0 and start_position + size <= len(self._memory):
+            return
+        super().extend_memory(start_position, size)
+
+    def memory_write(self, start_position: int, size: int, value: bytes) -> None:
+        # py-evm validates every write against invariants its opcodes already keep (the
+        # memory was extended first, the value has the size); keep only the size check.
+        memory = self._memory
+        if type(value) is bytes and len(value) == size and start_position + size <= len(memory):
+            memory._bytes[start_position : start_position + size] = value
+            return
+        super().memory_write(start_position, size, value)
+
     def apply_child_computation(self, child_msg: Any) -> Any:
         meter = getattr(self.state, "execution_meter", None)
         child = super().apply_child_computation(child_msg)
