@@ -70,7 +70,7 @@ from rollupkit.interfaces import (
     NextBlock,
     StateView,
 )
-from rollupkit.metering import ExecutionMeter
+from rollupkit.metering import DeadlineMeter, ExecutionMeter
 from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, HeaderInfo, L1Message
 from rollupkit.withdrawals import (
@@ -332,6 +332,7 @@ class AccountVM(VM):
         value: int,
         data: bytes,
         gas: int,
+        timeout: float | None = None,
     ) -> CallResult:
         parent = self._header(parent_header)
         context = BlockContext(chain_id, parent.block_number + 1, parent.timestamp + 1,
@@ -339,7 +340,8 @@ class AccountVM(VM):
         overlay = StateOverlay(state)
         if overlay.balance(sender) < value:
             return CallResult(False, b"", 0, error="insufficient funds for value")
-        outcome = self._message(overlay, context, sender, sender, to, value, data, gas, 0)
+        meter = DeadlineMeter(timeout) if timeout is not None else None
+        outcome = self._message(overlay, context, sender, sender, to, value, data, gas, 0, meter)
         return CallResult(outcome.success, outcome.output, outcome.gas_used, outcome.reverted,
                           outcome.error)  # fmt: skip
 

@@ -74,6 +74,10 @@ class GasCapExceeded(RollupkitError):
     the work as soon as that is certain, in the middle of a transaction if need be."""
 
 
+class CallTimeout(RollupkitError):
+    """A read-only call (``eth_call``, gas estimation) ran past its time limit."""
+
+
 class OutOfGas(RollupkitError):
     """A VM frame needed more gas than it had left: an exceptional halt that uses all of the
     frame's gas (see :meth:`rollupkit.accountvm.Frame.use_gas`)."""

@@ -300,10 +300,14 @@ class VM(ABC):
         value: int,
         data: bytes,
         gas: int,
+        timeout: float | None = None,
     ) -> CallResult:
         """Run a call (or, with ``to`` None, a contract creation) from ``sender`` in the
         context of a child of ``parent_header``, at gas price zero, on ``state`` (a view the
-        caller throws away). Never raises for a failing call: that is ``success`` False."""
+        caller throws away). Never raises for a failing call: that is ``success`` False. With
+        ``timeout`` (seconds), running code reports its gas to a
+        :class:`~rollupkit.metering.DeadlineMeter`, which raises
+        :class:`rollupkit.errors.CallTimeout` once the time is up."""
 
     @abstractmethod
     def open_block(

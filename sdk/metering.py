@@ -31,11 +31,12 @@ is refused before the trace is even decoded.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from rollupkit.errors import GasCapExceeded
+from rollupkit.errors import CallTimeout, GasCapExceeded
 
 
 @dataclass(frozen=True)
@@ -167,3 +168,46 @@ class ExecutionMeter:
             f"execution stopped: {self.used} EXECUTE gas used and {self.running} burning, more "
             f"than the claimed gas ({self.budget})"
         )
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """Bounds on read-only calls served over JSON-RPC (``eth_call``, ``eth_estimateGas``):
+    the most gas one may use (as geth's ``--rpc.gascap``, 50M by default; a larger request is
+    cut down to it) and the most time (geth's ``--rpc.evmtimeout``, 5 s)."""
+
+    gas_cap: int = 50_000_000
+    timeout: float = 5.0
+
+    def gas(self, requested: int | None, default: int) -> int:
+        """The gas a call gets: what it asked for (else ``default``), at most the cap."""
+        return min(requested or default, self.gas_cap)
+
+
+class DeadlineMeter(ExecutionMeter):
+    """A meter for a read-only call (``eth_call``, gas estimation): no claim, but a deadline.
+
+    The engine reports gas as it burns it; every :data:`CHECK_EVERY` gas the meter looks at the
+    clock and stops the call with :class:`~rollupkit.errors.CallTimeout` once ``deadline``
+    (a :func:`time.monotonic` value) has passed. Checking by gas, not per instruction, keeps
+    the cost of the check out of the interpreter's loop.
+    """
+
+    __slots__ = ("deadline", "timeout")
+
+    #: Gas between two looks at the clock (well under 0.1 s of the slowest code).
+    CHECK_EVERY = 100_000
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(None)
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.running_limit = self.CHECK_EVERY
+
+    def over(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise CallTimeout(f"execution aborted (timeout = {self.timeout:g}s)")
+        self.running_limit = self.running + self.CHECK_EVERY
+
+    def recheck(self) -> None:
+        pass

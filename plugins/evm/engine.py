@@ -8,9 +8,9 @@ Three small adaptations, each a subclass overriding only what changes (py-evm's 
   witness can list codes apart from trie nodes;
 * :class:`RollupEVM` builds its state on that database and answers BLOCKHASH from rollupkit's
   ancestor hashes instead of a chain database;
-* :class:`MeteredGasMeter` reports every unit of gas py-evm burns to the block's
-  :class:`~rollupkit.metering.ExecutionMeter`, so EXECUTE stops a transaction mid-flight once
-  the trace has used more gas than it claimed.
+* :class:`RollupComputation` (:mod:`rollupkit.pyevm_engine`) reports every unit of gas py-evm
+  burns to the block's :class:`~rollupkit.metering.ExecutionMeter`, so EXECUTE stops a
+  transaction mid-flight once the trace has used more gas than it claimed.
 """
 
 from __future__ import annotations
@@ -23,22 +23,18 @@ from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.db.account import AccountDB
 from eth.db.atomic import AtomicDB
 from eth.db.backends.base import BaseDB
-from eth.exceptions import OutOfGas
 from eth.validation import validate_canonical_address, validate_is_bytes
 from eth.vm.forks.prague import PragueVM
-from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
-from eth.vm.gas_meter import GasMeter, allow_negative_refund_strategy
 from eth.vm.interrupt import EVMMissingData, MissingBytecode
 from eth_hash.auto import keccak
 from eth_typing import Address, Hash32
-from eth_utils import ValidationError
 from trie.exceptions import MissingTrieNode
 
-from rollupkit.ethprecompiles import PRECOMPILE_OVERRIDES
 from rollupkit.ethstate import HexaryNodeStore
 from rollupkit.interfaces import AncestorHashes
 from rollupkit.metering import ExecutionMeter
+from rollupkit.pyevm_engine import MeteredComputation
 
 #: The fork rollupkit's EVM runs: the newest one the installed py-evm supports.
 BASE_VM = PragueVM
@@ -103,82 +99,9 @@ class SplitCodeAccountDB(AccountDB):
         self._set_account(address, account.copy(code_hash=code_hash))
 
 
-class MeteredGasMeter(GasMeter):
-    """py-evm's gas meter, also counting what it burns on an :class:`ExecutionMeter`.
-
-    The running count is always the gross gas the transaction has used so far. A child frame
-    is handed gas its parent has already burnt (the CALL or CREATE allotment), so creating one
-    takes its gas back off the count, and only what the child itself burns counts again; gas a
-    parent gets back (a call that could not start, or a child's leftover) comes off the count,
-    and :meth:`RollupComputation.apply_child_computation` puts a child's leftover on it first,
-    since the child's own count already excluded it. Refunds are settled when the transaction
-    ends.
-    """
-
-    def __init__(self, start_gas: int, meter: ExecutionMeter, *, child: bool) -> None:
-        super().__init__(start_gas, allow_negative_refund_strategy)
-        self.meter = meter
-        if child:  # a new call frame: its gas was counted by its caller, its set-up was not
-            meter.running -= start_gas
-            meter.recheck()
-            meter.frame()
-
-    def consume_gas(self, amount: int, reason: str) -> None:
-        # Called for every opcode: keep it short (py-evm's debug logging is left out).
-        if amount < 0:
-            raise ValidationError("Gas consumption amount must be positive")
-        if amount > self.gas_remaining:
-            raise OutOfGas(
-                f"Out of gas: Needed {amount} - Remaining {self.gas_remaining} - Reason: {reason}"
-            )
-        self.gas_remaining -= amount
-        meter = self.meter
-        meter.running += amount
-        if meter.running > meter.running_limit:
-            meter.over()
-
-    def return_gas(self, amount: int) -> None:
-        super().return_gas(amount)
-        self.meter.running -= amount
-        self.meter.recheck()
-
-
-class RollupComputation(PragueComputation):
-    """Prague's computation with its gas metered on the state's :class:`ExecutionMeter`, and
-    py-evm's slow precompiles replaced (:mod:`rollupkit.ethprecompiles`)."""
-
-    _precompiles = {**PragueComputation._precompiles, **PRECOMPILE_OVERRIDES}
-
-    def _configure_gas_meter(self) -> GasMeter:
-        meter = getattr(self.state, "execution_meter", None)
-        if meter is None:
-            return super()._configure_gas_meter()
-        return MeteredGasMeter(self.msg.gas, meter, child=self.msg.depth > 0)
-
-    def extend_memory(self, start_position: int, size: int) -> None:
-        # The common case, memory already large enough, costs nothing and changes nothing:
-        # skip py-evm's validations and cost arithmetic for it (memory-heavy loops spent most
-        # of their time there). Anything else goes through py-evm unchanged.
-        if size > 0 and start_position + size <= len(self._memory):
-            return
-        super().extend_memory(start_position, size)
-
-    def memory_write(self, start_position: int, size: int, value: bytes) -> None:
-        # py-evm validates every write against invariants its opcodes already keep (the
-        # memory was extended first, the value has the size); keep only the size check.
-        memory = self._memory
-        if type(value) is bytes and len(value) == size and start_position + size <= len(memory):
-            memory._bytes[start_position : start_position + size] = value
-            return
-        super().memory_write(start_position, size, value)
-
-    def apply_child_computation(self, child_msg: Any) -> Any:
-        meter = getattr(self.state, "execution_meter", None)
-        child = super().apply_child_computation(child_msg)
-        if meter is not None:
-            # The parent returns this to itself next (return_gas takes it off the count).
-            meter.running += child.get_gas_remaining()
-        return child
+class RollupComputation(MeteredComputation):
+    """The L2's computation: Prague, metered on the state's
+    :class:`~rollupkit.metering.ExecutionMeter` (see :mod:`rollupkit.pyevm_engine`)."""
 
 
 _MISSING_DATA = (EVMMissingData, MissingTrieNode)

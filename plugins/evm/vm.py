@@ -42,7 +42,7 @@ from rollupkit.interfaces import (
     StateModel,
     StateView,
 )
-from rollupkit.metering import ExecutionMeter
+from rollupkit.metering import DeadlineMeter, ExecutionMeter
 from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import BlockInput, BlockResult, GenesisAccount, HeaderInfo, L1Message
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS, withdrawals_from_logs
@@ -168,6 +168,7 @@ class EvmVM(VM):
         value: int,
         data: bytes,
         gas: int,
+        timeout: float | None = None,
     ) -> CallResult:
         store = _node_store(state)
         parent = self._header(parent_header)
@@ -182,6 +183,8 @@ class EvmVM(VM):
             state_db=ViewDB(store), ancestors=_ParentOnly(parent),
         )  # fmt: skip
         evm_state = vm.state
+        if timeout is not None:
+            evm_state.execution_meter = DeadlineMeter(timeout)
         unsigned = RollupEVM.create_unsigned_transaction(
             nonce=evm_state.get_nonce(sender), gas_price=0, gas=gas, to=to or b"", value=value,
             data=data,

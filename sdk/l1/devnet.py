@@ -23,37 +23,35 @@ from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.exceptions import HeaderNotFound, TransactionNotFound
 from eth.vm.forks.prague import PragueVM
-from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
 from eth_account import Account as EthAccount
 from eth_hash.auto import keccak
 from eth_utils import ValidationError
 
-from rollupkit.errors import BlockNotFound, CallReverted, TransactionRejected
-from rollupkit.ethprecompiles import PRECOMPILE_OVERRIDES
+from rollupkit.errors import BlockNotFound, CallReverted, CallTimeout, TransactionRejected
 from rollupkit.gas_market import ExecuteGasConfig, ExecuteGasMarket
 from rollupkit.kvstore import PyEvmKV, SqliteKV
 from rollupkit.l1.precompile import EXECUTE_ADDRESS, execute_precompile, market_in_effect
+from rollupkit.metering import CallLimits, DeadlineMeter, ExecutionMeter
+from rollupkit.pyevm_engine import MeteredComputation
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_L1_CHAIN_ID = 1337
 _META_PREFIX = b"rollupkit:devnet:"
 
 
-class L1Computation(PragueComputation):
-    """Prague computation plus the EXECUTE precompile at 0x…0101."""
+class L1Computation(MeteredComputation):
+    """Prague computation (metered, native precompiles) plus EXECUTE at 0x…0101."""
 
-    _precompiles = {
-        **PragueComputation._precompiles,
-        **PRECOMPILE_OVERRIDES,
-        EXECUTE_ADDRESS: execute_precompile,
-    }
+    _precompiles = {**MeteredComputation._precompiles, EXECUTE_ADDRESS: execute_precompile}
 
 
 class L1State(PragueState):
     """Prague state running :class:`L1Computation`."""
 
     computation_class = L1Computation
+    #: Set around an eth_call: the call stops at its deadline.
+    execution_meter: ExecutionMeter | None = None
 
 
 class L1VM(PragueVM):
@@ -87,6 +85,7 @@ class DevnetConfig:
     base_fee: int = 1_000_000_000
     block_time: float | None = None  # None: mine each transaction at once
     market: ExecuteGasConfig = field(default_factory=ExecuteGasConfig)
+    calls: CallLimits = field(default_factory=CallLimits)  # eth_call / eth_estimateGas bounds
 
 
 @dataclass
@@ -398,7 +397,7 @@ class Devnet:
         unsigned = L1VM.create_unsigned_transaction(
             nonce=int(state.get_nonce(sender)),
             gas_price=int(params.get("gasPrice") or 0),
-            gas=int(params.get("gas") or self.config.gas_limit),
+            gas=self.config.calls.gas(params.get("gas"), self.config.gas_limit),
             to=to,
             value=int(params.get("value") or 0),
             data=params.get("data") or b"",
@@ -406,13 +405,24 @@ class Devnet:
         return SpoofTransaction(unsigned, from_=sender)
 
     def _costless(
-        self, params: dict[str, Any], block: int | str | bytes
+        self, params: dict[str, Any], block: int | str | bytes, deadline: float | None = None
     ) -> tuple[Any, BlockHeaderAPI, ComputationAPI]:
         """Run ``params`` as a gas-price-free transaction on top of ``block``, keeping nothing;
-        raise :class:`CallReverted` if it fails. Returns the spoofed transaction and header."""
-        header = self.header(block)
-        tx = self._spoof(params, header)
-        with self.chain.get_vm(header).in_costless_state() as state:
+        raise :class:`CallReverted` if it fails, :class:`CallTimeout` past ``deadline``
+        (time.monotonic; default: the call time limit from now). Returns the spoofed
+        transaction, the header and the computation."""
+        limit = self.config.calls.timeout
+        remaining = (deadline - time.monotonic()) if deadline is not None else limit
+        if remaining <= 0:
+            raise CallTimeout(f"execution aborted (timeout = {limit:g}s)")
+        with self._lock:  # the chain is read under the lock; the call runs outside it
+            header = self.header(block)
+            tx = self._spoof(params, header)
+            vm = self.chain.get_vm(header)
+        with vm.in_costless_state() as state:
+            meter = DeadlineMeter(remaining)
+            meter.timeout = limit  # what the message names
+            state.execution_meter = meter
             computation = state.costless_execute_transaction(tx)
         if computation.is_error:
             error = computation.error
@@ -424,32 +434,45 @@ class Devnet:
 
     def call(self, params: dict[str, Any], block: int | str | bytes = "latest") -> bytes:
         """Run a call against the state after ``block`` (nothing is kept)."""
-        with self._lock, market_in_effect(copy.deepcopy(self.market)):
+        # Not under the devnet's lock: a slow call must not stall the chain or other requests
+        # (the state it reads is a past root's, which nothing changes).
+        with self._lock:
+            market = copy.deepcopy(self.market)
+        with market_in_effect(market):
             _, _, computation = self._costless(params, block)
         return bytes(computation.output)
 
     def estimate_gas(self, params: dict[str, Any], block: int | str | bytes = "latest") -> int:
         """The gas a transaction needs; a transaction that fails with all the gas there is
-        raises :class:`CallReverted`.
+        raises :class:`CallReverted`. All of it within one call time limit.
 
         First the gas it used with plenty, raised for the 63/64 rule of two nested calls
         (what settlement does: rollup → verifier → EXECUTE); if that is enough, that is the
-        answer. Only otherwise py-evm's binary search, which would re-run an expensive call
-        (an EXECUTE of a whole batch) a dozen times.
+        answer. Only otherwise a binary search, which would re-run an expensive call (an
+        EXECUTE of a whole batch) a dozen times.
         """
-        with self._lock, market_in_effect(copy.deepcopy(self.market)):
-            tx, header, computation = self._costless(params, block)
+        deadline = time.monotonic() + self.config.calls.timeout
+        with self._lock:
+            market = copy.deepcopy(self.market)
+        with market_in_effect(market):
+            tx, _, computation = self._costless(params, block, deadline)
             used = int(tx.gas - computation.get_gas_remaining())
             guess = min(used * 64 // 63 * 64 // 63 + 5_000, int(tx.gas))
-            try:
-                self._costless({**params, "gas": guess}, block)
-                return guess
-            except CallReverted:
-                pass
-            try:
-                return int(self.chain.estimate_gas(tx, header))
-            except Exception as exc:
-                raise CallReverted(f"gas estimation failed: {exc}") from exc
+            low, high = max(used, 21_000) - 1, int(tx.gas)
+            for gas in [guess] if guess < high else []:
+                try:
+                    self._costless({**params, "gas": gas}, block, deadline)
+                    return gas
+                except CallReverted:
+                    low = gas
+            while high - low > 1:
+                middle = (low + high) // 2
+                try:
+                    self._costless({**params, "gas": middle}, block, deadline)
+                    high = middle
+                except CallReverted:
+                    low = middle
+            return high
 
     def logs(
         self,

@@ -7,6 +7,7 @@ reads and calls go through the VM and state-model plugins.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,8 @@ from eth.vm.forks.prague.receipts import PragueReceiptBuilder
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.header import HeaderSedes
 
-from rollupkit.errors import BlockNotFound, CallReverted
+from rollupkit.errors import BlockNotFound, CallReverted, CallTimeout
+from rollupkit.metering import CallLimits
 from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.mempool import Mempool
 from rollupkit.rpc.eth import log_matches
@@ -52,7 +54,10 @@ class L2Backend:
 
     accounts: list[Any] = []  # an L2 node holds no user keys
 
-    def __init__(self, chain: NodeChain, mempool: Mempool | None) -> None:
+    def __init__(
+        self, chain: NodeChain, mempool: Mempool | None, limits: CallLimits | None = None
+    ) -> None:
+        self.limits = limits or CallLimits()
         self.chain = chain
         self.store = chain.store
         self.mempool = mempool
@@ -182,7 +187,19 @@ class L2Backend:
 
     # --- calls ------------------------------------------------------------------------------
 
-    def _call(self, params: dict[str, Any], block: int | str | bytes, gas: int) -> Any:
+    def _call(
+        self,
+        params: dict[str, Any],
+        block: int | str | bytes,
+        gas: int,
+        deadline: float | None = None,
+    ) -> Any:
+        """One call; a whole estimate shares one ``deadline`` (time.monotonic)."""
+        if deadline is None:
+            deadline = time.monotonic() + self.limits.timeout
+        timeout = deadline - time.monotonic()
+        if timeout <= 0:
+            raise CallTimeout(f"execution aborted (timeout = {self.limits.timeout:g}s)")
         number = self._number(block)
         return self.chain.vm.call(
             self.chain.view(number),
@@ -193,10 +210,12 @@ class L2Backend:
             value=int(params.get("value") or 0),
             data=params.get("data") or b"",
             gas=gas,
+            timeout=timeout,
         )
 
     def call(self, params: dict[str, Any], block: int | str | bytes = "latest") -> bytes:
-        result = self._call(params, block, int(params.get("gas") or self.chain.config.gas_limit))
+        gas = self.limits.gas(params.get("gas"), self.chain.config.gas_limit)
+        result = self._call(params, block, gas)
         if not result.success:
             raise CallReverted(
                 "execution reverted" if result.reverted else f"execution failed: {result.error}",
@@ -206,8 +225,9 @@ class L2Backend:
 
     def estimate_gas(self, params: dict[str, Any], block: int | str | bytes = "latest") -> int:
         """The least gas limit with which the call succeeds (binary search, as geth does)."""
-        cap = int(params.get("gas") or self.chain.config.gas_limit)
-        top = self._call(params, block, cap)
+        cap = self.limits.gas(params.get("gas"), self.chain.config.gas_limit)
+        deadline = time.monotonic() + self.limits.timeout
+        top = self._call(params, block, cap, deadline)
         if not top.success:
             raise CallReverted(
                 "execution reverted" if top.reverted else f"gas estimation failed: {top.error}",
@@ -216,7 +236,7 @@ class L2Backend:
         low, high = max(21_000, top.gas_used) - 1, cap
         while high - low > 1:
             middle = (low + high) // 2
-            if self._call(params, block, middle).success:
+            if self._call(params, block, middle, deadline).success:
                 high = middle
             else:
                 low = middle

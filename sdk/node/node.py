@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rollupkit.metering import CallLimits
 from rollupkit.node.backend import L2Backend
 from rollupkit.node.l1link import L1Link, L1Settings
 from rollupkit.node.l2chain import ChainConfig, NodeChain
@@ -40,6 +41,7 @@ class NodeConfig:
     policy: SequencerPolicy = field(default_factory=SequencerPolicy)
     l1: L1Settings | None = None  # None: a standalone L2 (no queue, no settlement)
     l1_poll: float = 0.5
+    calls: CallLimits = field(default_factory=CallLimits)  # eth_call / eth_estimateGas bounds
 
 
 class Node:
@@ -56,7 +58,7 @@ class Node:
         self.sequencer = (
             Sequencer(self.chain, self.mempool, config.policy) if self.mempool is not None else None
         )
-        self.backend = L2Backend(self.chain, self.mempool)
+        self.backend = L2Backend(self.chain, self.mempool, config.calls)
         self.server = JsonRpcServer(
             L2Methods(self.backend, self).methods(),
             host=config.rpc_host, port=config.rpc_port, name="rollupkit-l2",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rollupkit.node.backend import L2Backend
-from rollupkit.rpc.eth import EthMethods, d, parse_block, parse_data, q
+from rollupkit.rpc.eth import EthMethods, d, parse_block, parse_data, parse_quantity, q
 from rollupkit.rpc.server import INVALID_PARAMS, SERVER_ERROR, RpcError
 from rollupkit.withdrawals import merkle_proof, withdrawal_leaf
 
@@ -60,7 +60,7 @@ class L2Methods(EthMethods):
         }
 
     def rollup__getBatch(self, batch_id: Any) -> dict[str, Any] | None:
-        batch = self.backend.store.batch(int(batch_id))
+        batch = self.backend.store.batch(parse_quantity(batch_id, "batch id", bits=63))
         return _batch_json(batch) if batch else None
 
     def rollup__getWithdrawalProof(self, tx_hash: str) -> dict[str, Any]:

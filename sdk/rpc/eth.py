@@ -14,7 +14,7 @@ from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
-from rollupkit.errors import BlockNotFound, CallReverted, TransactionRejected
+from rollupkit.errors import BlockNotFound, CallReverted, CallTimeout, TransactionRejected
 from rollupkit.rpc.server import (
     EXECUTION_REVERTED,
     INVALID_PARAMS,
@@ -28,16 +28,35 @@ CLIENT_VERSION = "{client}/{version}/py-evm"
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def parse_quantity(value: Any, what: str = "quantity") -> int:
-    """A hex quantity (``0x1a``); decimal integers are accepted too."""
+#: The longest hex quantity read (a uint256 with some leading zeros); longer is refused
+#: before Python parses it.
+MAX_QUANTITY_DIGITS = 80
+
+
+def parse_quantity(value: Any, what: str = "quantity", bits: int = 256) -> int:
+    """A hex quantity (``0x1a``); decimal integers are accepted too. Must fit in ``bits``."""
+    number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str) and value[:2] in ("0x", "0X"):
+        number = value
+    elif (
+        isinstance(value, str)
+        and value[:2] in ("0x", "0X")
+        and 2 < len(value) <= 2 + MAX_QUANTITY_DIGITS
+    ):
         try:
-            return int(value, 16)
+            number = int(value, 16)
         except ValueError:
-            pass
-    raise RpcError(INVALID_PARAMS, f"invalid {what}: {value!r}")
+            number = None
+    if number is None:
+        raise RpcError(INVALID_PARAMS, f"invalid {what}: {_shown(value)}")
+    if number >= 1 << bits:
+        raise RpcError(INVALID_PARAMS, f"invalid {what}: does not fit in {bits} bits")
+    return number
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def parse_data(value: Any, what: str = "data", length: int | None = None) -> bytes:
@@ -76,6 +95,14 @@ def parse_block(value: Any) -> int | str | bytes:
     if isinstance(value, str) and len(value) == 66:
         return parse_data(value, "block hash", 32)
     return parse_quantity(value, "block number")
+
+
+def _storage_key(value: Any) -> int:
+    """An eth_getProof storage key: at most 32 bytes of hex (a slot, or a hashed key)."""
+    raw = parse_data(value, "storage key")
+    if len(raw) > 32:
+        raise RpcError(INVALID_PARAMS, f"invalid storage key: {len(raw)} bytes, more than 32")
+    return int.from_bytes(raw, "big")
 
 
 def q(value: int) -> str:
@@ -385,7 +412,9 @@ class EthMethods:
     def eth__getProof(
         self, address: str, slots: list[Any], block: Any = "latest"
     ) -> dict[str, Any]:
-        keys = [int(parse_data(s, "storage key").hex() or "0", 16) for s in slots]
+        if not isinstance(slots, list):
+            raise RpcError(INVALID_PARAMS, "invalid storage keys: expected an array")
+        keys = [_storage_key(s) for s in slots]
         proof = self.devnet.proof(parse_address(address), keys, self._tag(block))
         account = proof.account
         return {
@@ -490,12 +519,16 @@ class EthMethods:
             return d(self.devnet.call(_call_params(params), self._tag(block)))
         except CallReverted as exc:
             raise _reverted(exc) from exc
+        except CallTimeout as exc:
+            raise RpcError(SERVER_ERROR, str(exc)) from exc
 
     def eth__estimateGas(self, params: Any, block: Any = "latest") -> str:
         try:
             return q(self.devnet.estimate_gas(_call_params(params), self._tag(block)))
         except CallReverted as exc:
             raise _reverted(exc) from exc
+        except CallTimeout as exc:
+            raise RpcError(SERVER_ERROR, str(exc)) from exc
 
     def eth__getLogs(self, criteria: Any) -> list[dict[str, Any]]:
         if not isinstance(criteria, dict):

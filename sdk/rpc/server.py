@@ -2,12 +2,14 @@
 
 * Single and batch requests; notifications (no ``id``) get no response.
 * Errors use the JSON-RPC and EIP-1474 codes: -32700 parse error, -32600 invalid request,
-  -32601 method not found, -32602 invalid params, -32603 internal error, -32000 server error
-  (e.g. a rejected transaction), 3 execution reverted (with the revert data).
+  -32601 method not found, -32602 invalid params (also for a parameter a handler could not
+  use), -32603 internal error, -32000 server error (e.g. a rejected transaction), -32001
+  resource not found (a block that does not exist), 3 execution reverted (with the revert data).
 * Bodies over ``max_body`` bytes get HTTP 413 with a JSON-RPC error, batches over
   ``max_batch`` requests one -32600 error; nothing a client sends produces a 500.
-* Handlers are plain functions; they run one at a time on a worker thread, so the chain they
-  touch needs no locking of its own and the event loop keeps answering.
+* Handlers are plain functions run on a pool of ``workers`` threads, so one slow call (an
+  ``eth_call`` near its gas cap or time limit) does not stall the others; the chains they read
+  lock what they share themselves. The event loop only parses and answers.
 * CORS is open, so browser wallets and dapps on localhost can connect.
 """
 
@@ -23,9 +25,10 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import orjson
 from aiohttp import web
 
-from rollupkit.errors import RpcError  # re-exported: raised here
+from rollupkit.errors import BlockNotFound, RpcError
 
 log = logging.getLogger("rollupkit.rpc")
 
@@ -35,10 +38,12 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 SERVER_ERROR = -32000
+RESOURCE_NOT_FOUND = -32001  # EIP-1474
 EXECUTION_REVERTED = 3
 
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 DEFAULT_MAX_BATCH = 1000
+DEFAULT_WORKERS = 4
 
 Handler = Callable[..., Any]
 
@@ -48,6 +53,15 @@ _CORS = {
     "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type",
 }
+
+
+def _dumps(answer: Any) -> bytes:
+    """JSON bytes of an answer: orjson, or the standard library for what orjson refuses (an
+    integer over 64 bits)."""
+    try:
+        return orjson.dumps(answer)
+    except TypeError:
+        return json.dumps(answer).encode()
 
 
 def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
@@ -66,6 +80,7 @@ class JsonRpcServer:
         max_body: int = DEFAULT_MAX_BODY,
         max_batch: int = DEFAULT_MAX_BATCH,
         name: str = "rollupkit",
+        workers: int = DEFAULT_WORKERS,
     ) -> None:
         self.methods = dict(methods)
         self.host = host
@@ -73,7 +88,7 @@ class JsonRpcServer:
         self.max_body = max_body
         self.max_batch = max_batch
         self.name = name
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-rpc")
+        self._worker = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-rpc")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -118,6 +133,14 @@ class JsonRpcServer:
             result = handler(*params)
         except RpcError as exc:
             return None if is_notification else _error(request_id, exc)
+        except BlockNotFound as exc:
+            error = RpcError(RESOURCE_NOT_FOUND, str(exc))
+            return None if is_notification else _error(request_id, error)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+            # A handler choked on a parameter no check caught (a wrong type or size deep in a
+            # structure): that is the caller's invalid params, not our internal error.
+            error = RpcError(INVALID_PARAMS, f"invalid params for {method}: {exc}")
+            return None if is_notification else _error(request_id, error)
         except Exception as exc:
             log.exception("%s failed", method)
             error = RpcError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}")
@@ -129,7 +152,10 @@ class JsonRpcServer:
     def handle_payload(self, body: bytes) -> Any:
         """Answer a raw request body (single or batch); ``None`` means "no content"."""
         try:
-            payload = json.loads(body)
+            # orjson refuses input nested over 1,024 deep. The standard library's parser
+            # recurses per level, and with the recursion limit py_ecc sets (100,000) a body
+            # nested 100k deep overflows the thread's C stack: the process dies.
+            payload = orjson.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             return _error(None, RpcError(PARSE_ERROR, f"parse error: {exc}"))
         if isinstance(payload, list):
@@ -165,7 +191,7 @@ class JsonRpcServer:
         answer = await loop.run_in_executor(self._worker, self.handle_payload, body)
         if answer is None:
             return web.Response(status=204, headers=_CORS)
-        return web.Response(text=json.dumps(answer), content_type="application/json", headers=_CORS)
+        return web.Response(body=_dumps(answer), content_type="application/json", headers=_CORS)
 
     def _too_large(self) -> web.Response:
         error = _error(None, RpcError(INVALID_REQUEST, f"request body over {self.max_body} bytes"))

@@ -1,0 +1,101 @@
+"""py-evm's Prague computation as rollupkit runs it, on the L2 (``evm`` VM) and on the L1 devnet.
+
+* :class:`MeteredGasMeter` reports every unit of gas py-evm burns to the state's
+  :class:`~rollupkit.metering.ExecutionMeter` (``state.execution_meter``), which stops the run
+  once it is past its claim (EXECUTE) or its deadline (``eth_call``);
+* py-evm's slow precompiles are replaced by native ones (:mod:`rollupkit.ethprecompiles`);
+* memory accesses that need no expansion skip py-evm's validations and cost arithmetic.
+
+Without a meter on the state, the computation is py-evm's own but for the last two points,
+which change nothing a program can observe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth.exceptions import OutOfGas
+from eth.vm.forks.prague.computation import PragueComputation
+from eth.vm.gas_meter import GasMeter, allow_negative_refund_strategy
+from eth_utils import ValidationError
+
+from rollupkit.ethprecompiles import PRECOMPILE_OVERRIDES
+from rollupkit.metering import ExecutionMeter
+
+
+class MeteredGasMeter(GasMeter):
+    """py-evm's gas meter, also counting what it burns on an :class:`ExecutionMeter`.
+
+    The running count is always the gross gas the transaction has used so far. A child frame
+    is handed gas its parent has already burnt (the CALL or CREATE allotment), so creating one
+    takes its gas back off the count, and only what the child itself burns counts again; gas a
+    parent gets back (a call that could not start, or a child's leftover) comes off the count,
+    and :meth:`MeteredComputation.apply_child_computation` puts a child's leftover on it first,
+    since the child's own count already excluded it. Refunds are settled when the transaction
+    ends.
+    """
+
+    def __init__(self, start_gas: int, meter: ExecutionMeter, *, child: bool) -> None:
+        super().__init__(start_gas, allow_negative_refund_strategy)
+        self.meter = meter
+        if child:  # a new call frame: its gas was counted by its caller, its set-up was not
+            meter.running -= start_gas
+            meter.recheck()
+            meter.frame()
+
+    def consume_gas(self, amount: int, reason: str) -> None:
+        # Called for every opcode: keep it short (py-evm's debug logging is left out).
+        if amount < 0:
+            raise ValidationError("Gas consumption amount must be positive")
+        if amount > self.gas_remaining:
+            raise OutOfGas(
+                f"Out of gas: Needed {amount} - Remaining {self.gas_remaining} - Reason: {reason}"
+            )
+        self.gas_remaining -= amount
+        meter = self.meter
+        meter.running += amount
+        if meter.running > meter.running_limit:
+            meter.over()
+
+    def return_gas(self, amount: int) -> None:
+        super().return_gas(amount)
+        self.meter.running -= amount
+        self.meter.recheck()
+
+
+class MeteredComputation(PragueComputation):
+    """Prague's computation with its gas metered on the state's :class:`ExecutionMeter`,
+    py-evm's slow precompiles replaced (:mod:`rollupkit.ethprecompiles`) and fast memory."""
+
+    _precompiles = {**PragueComputation._precompiles, **PRECOMPILE_OVERRIDES}
+
+    def _configure_gas_meter(self) -> GasMeter:
+        meter = getattr(self.state, "execution_meter", None)
+        if meter is None:
+            return super()._configure_gas_meter()
+        return MeteredGasMeter(self.msg.gas, meter, child=self.msg.depth > 0)
+
+    def extend_memory(self, start_position: int, size: int) -> None:
+        # The common case, memory already large enough, costs nothing and changes nothing:
+        # skip py-evm's validations and cost arithmetic for it (memory-heavy loops spent most
+        # of their time there). Anything else goes through py-evm unchanged.
+        if size > 0 and start_position + size <= len(self._memory):
+            return
+        super().extend_memory(start_position, size)
+
+    def memory_write(self, start_position: int, size: int, value: bytes) -> None:
+        # py-evm validates every write against invariants its opcodes already keep (the
+        # memory was extended first, the value has the size); keep only the size check.
+        memory = self._memory
+        if type(value) is bytes and len(value) == size and start_position + size <= len(memory):
+            memory._bytes[start_position : start_position + size] = value  # type: ignore[attr-defined]
+            return
+        super().memory_write(start_position, size, value)
+
+    def apply_child_computation(self, child_msg: Any) -> Any:
+        meter = getattr(self.state, "execution_meter", None)
+        child = super().apply_child_computation(child_msg)
+        if meter is not None:
+            # The parent returns this to itself next (return_gas takes it off the count).
+            meter.running += child.get_gas_remaining()
+        return child

@@ -1,0 +1,175 @@
+"""Attacks a stranger could mount on a running rollup's RPCs, each a regression test.
+
+Every test here failed (or crashed the process) before its fix: a JSON body nested 100k deep
+segfaulted the whole process; an ``eth_call`` with 2^64-1 gas of a loop hung the RPC for good
+and blocked every other request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import strategies as st
+from node_env import chain_config
+
+from rollupkit.l1.devnet import DevnetConfig
+from rollupkit.l1.node import start_devnet
+from rollupkit.metering import CallLimits
+from rollupkit.node.node import Node, NodeConfig
+from rollupkit.types import GenesisAccount
+
+LOOP = "0x" + "10" * 20  # JUMPDEST PUSH1 0 JUMP: burns gas forever
+LOOP_CODE = bytes.fromhex("5b600056")
+LIMITS = CallLimits(gas_cap=50_000_000, timeout=1.0)
+
+
+def post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, Any]:
+    request = urllib.request.Request(url, body, {"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def rpc(url: str, method: str, *params: Any) -> dict[str, Any]:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+    return post(url, body.encode())[1]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def l2(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    chain = chain_config()
+    alloc = {**chain.alloc, bytes.fromhex(LOOP[2:]): GenesisAccount(code=LOOP_CODE, nonce=1)}
+    config = NodeConfig(
+        Path(tmp_path_factory.mktemp("l2")), replace(chain, alloc=alloc), block_time=0.2,
+        calls=LIMITS,
+    )  # fmt: skip
+    with Node(config) as node:
+        yield node.url
+
+
+@pytest.fixture(scope="module")
+def l1():  # type: ignore[no-untyped-def]
+    with start_devnet(DevnetConfig(calls=LIMITS)) as running:
+        # The same loop on the L1, deployed by a dev account.
+        account = running.devnet.accounts[0]
+        deploy = "0x" + bytes.fromhex("6004600c60003960046000f3").hex() + LOOP_CODE.hex()
+        tx_hash = rpc(
+            running.url, "eth_sendTransaction", {"from": account.address, "data": deploy}
+        )["result"]
+        receipt = rpc(running.url, "eth_getTransactionReceipt", tx_hash)["result"]
+        yield running.url, receipt["contractAddress"]
+
+
+@pytest.fixture(params=["l1", "l2"])
+def target(request, l1, l2) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    return l1 if request.param == "l1" else (l2, LOOP)
+
+
+def test_a_body_nested_100k_deep_is_a_parse_error_not_a_crash(target: tuple[str, str]) -> None:
+    url, _ = target
+    body = b"[" * 100_000 + b"]" * 100_000
+    for content_type in ("application/json", "text/plain"):  # a web page can send text/plain
+        status, answer = post(url, body, content_type)
+        assert answer["error"]["code"] == -32700, (status, answer)
+    assert rpc(url, "eth_blockNumber")["result"].startswith("0x")  # still serving
+
+
+def test_eth_call_of_a_loop_with_huge_gas_is_capped_in_time(target: tuple[str, str]) -> None:
+    url, loop = target
+    started = time.monotonic()
+    answer = rpc(url, "eth_call", {"to": loop, "gas": hex(2**64 - 1)}, "latest")
+    assert answer["error"]["code"] == -32000 and "timeout" in answer["error"]["message"]
+    assert time.monotonic() - started < 30  # LIMITS.timeout is 1 s: bounded, not forever
+    estimate = rpc(url, "eth_estimateGas", {"to": loop})
+    assert "error" in estimate
+
+
+def test_a_slow_call_does_not_stall_other_requests(target: tuple[str, str]) -> None:
+    url, loop = target
+    slow = threading.Thread(target=rpc, args=(url, "eth_call", {"to": loop}, "latest"))
+    slow.start()
+    time.sleep(0.2)  # the call is running now, for about LIMITS.timeout
+    assert rpc(url, "eth_blockNumber")["result"].startswith("0x")
+    answered_while_busy = slow.is_alive()
+    slow.join()
+    assert answered_while_busy
+
+
+# --- every method, wrong types and out-of-range values ----------------------------------------
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**300), max_value=2**300),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(
+        ["0x", "0x0", "0x" + "ff" * 33, "0x" + "11" * 20, "0x" + "22" * 32, "0xzz", "latest",
+         "0x" + "f" * 90, "pending", hex(2**256), hex(2**64)]
+    ),
+)  # fmt: skip
+_PARAMS = st.lists(
+    st.one_of(
+        _VALUES, st.lists(_VALUES, max_size=3), st.dictionaries(st.text(max_size=8), _VALUES)
+    ),
+    max_size=4,
+)
+
+
+def _methods(url: str, server: Any) -> list[str]:
+    # Controls that change the chain for everyone (mining, time travel, snapshots) are not
+    # exposed on L2 and would only slow this test on L1: the rest is every read and write.
+    skip = ("evm_", "anvil_", "hardhat_", "debug_")
+    return sorted(m for m in server.methods if not m.startswith(skip))
+
+
+@pytest.mark.parametrize("side", ["l1", "l2"])
+def test_no_parameter_gets_an_internal_error(side: str, tmp_path: Path) -> None:
+    """Wrong types and out-of-range values to every method: -32602 (or a regular answer or
+    refusal), never -32603 internal error."""
+    from hypothesis import HealthCheck, given, settings
+
+    if side == "l1":
+        context: Any = start_devnet(DevnetConfig(calls=LIMITS))
+    else:
+        context = Node(NodeConfig(tmp_path, chain_config(), block_time=0.2, calls=LIMITS))
+    with context as running:
+        url, server = running.url, running.server
+        methods = _methods(url, server)
+
+        @settings(
+            max_examples=int(os.environ.get("ROLLUPKIT_FUZZ_EXAMPLES", "300")),
+            deadline=None, derandomize="ROLLUPKIT_FUZZ_EXAMPLES" not in os.environ,
+            suppress_health_check=list(HealthCheck),
+        )  # fmt: skip
+        @given(method=st.sampled_from(methods), params=_PARAMS)
+        def check(method: str, params: list[Any]) -> None:
+            body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+            status, answer = post(url, body.encode())
+            assert status in (200, 204), (method, params, status)
+            error = (answer or {}).get("error")
+            assert error is None or error["code"] != -32603, (method, params, error)
+
+        check()
+
+
+def test_the_reported_parameter_errors_are_invalid_params(l2: str) -> None:
+    invalid = -32602
+    assert rpc(l2, "eth_getStorageAt", LOOP, hex(2**300), "latest")["error"]["code"] == invalid
+    assert rpc(l2, "eth_getProof", LOOP, ["0x" + "11" * 33], "latest")["error"]["code"] == invalid
+    assert rpc(l2, "eth_getProof", LOOP, [hex(2**256)], "latest")["error"]["code"] == invalid
+    assert rpc(l2, "eth_getProof", LOOP, None, "latest")["error"]["code"] == invalid
+    assert "result" in rpc(l2, "rollup_getBatch", "0x1")  # a hex id is an id
+    assert rpc(l2, "rollup_getBatch", "one")["error"]["code"] == invalid
