@@ -9,7 +9,9 @@ A batch is one byte string::
 L1 messages are not copied: they are on L1 already, in the bridge's queue, and a block names
 the run it consumed. Decoding therefore takes the queue (``message_at``) and gives back the
 exact blocks that were encoded. Compression is ``none``, ``zlib`` or ``zstd``; decompression
-stops at :data:`MAX_BATCH_BYTES` so a small hostile batch cannot expand without bound.
+stops at :func:`max_expansion` of the compressed size (64 times it, at least 1 MiB, at most
+:data:`MAX_BATCH_BYTES`), so a small hostile batch cannot cost a follower more time or memory
+than its size warrants (real batches of signed transactions compress about 2 times).
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ BATCH_VERSION = 1
 COMPRESSIONS = {"none": 0, "zlib": 1, "zstd": 2}
 #: The largest a batch may decompress to.
 MAX_BATCH_BYTES = LIMITS.max_bytes
+#: How much larger than its compressed size a batch may decompress to, and the floor of that.
+MAX_EXPANSION_RATIO = 64
+MIN_EXPANSION_LIMIT = 1024 * 1024
+
+
+def max_expansion(compressed_size: int) -> int:
+    """The most ``compressed_size`` bytes of batch may decompress to."""
+    return min(MAX_BATCH_BYTES, max(MIN_EXPANSION_LIMIT, MAX_EXPANSION_RATIO * compressed_size))
 
 
 def compress(data: bytes, method: str) -> bytes:
@@ -43,24 +53,30 @@ def compress(data: bytes, method: str) -> bytes:
 
 
 def decompress(data: bytes, method_id: int) -> bytes:
-    """Inverse of :func:`compress`, refusing output over :data:`MAX_BATCH_BYTES`."""
+    """Inverse of :func:`compress`, refusing output over :func:`max_expansion` of the input."""
+    limit = max_expansion(len(data))
     try:
         if method_id == COMPRESSIONS["none"]:
             out = data
         elif method_id == COMPRESSIONS["zlib"]:
             inflater = zlib.decompressobj()
-            out = inflater.decompress(data, MAX_BATCH_BYTES + 1)
+            out = inflater.decompress(data, limit + 1)
             if inflater.unconsumed_tail or not inflater.eof:
-                raise TraceError("zlib batch is truncated or over the size limit")
+                raise TraceError(
+                    f"zlib batch is truncated or decompresses to more than {limit} bytes"
+                )
         elif method_id == COMPRESSIONS["zstd"]:
             reader = zstandard.ZstdDecompressor().stream_reader(data)
-            out = reader.read(MAX_BATCH_BYTES + 1)
+            out = reader.read(limit + 1)
         else:
             raise TraceError(f"unknown compression id {method_id}")
     except (zlib.error, zstandard.ZstdError) as exc:
         raise TraceError(f"batch does not decompress: {exc}") from exc
-    if len(out) > MAX_BATCH_BYTES:
-        raise TraceError(f"batch decompresses to more than {MAX_BATCH_BYTES} bytes")
+    if len(out) > limit:
+        raise TraceError(
+            f"a batch of {len(data)} bytes decompresses to more than {limit} bytes "
+            f"({MAX_EXPANSION_RATIO} times its size, at least {MIN_EXPANSION_LIMIT})"
+        )
     return out
 
 
