@@ -2,7 +2,8 @@
 
 For each block, in this order:
 
-1. the block's fields are checked against its parent (:meth:`rollupkit.interfaces.VM.open_block`);
+1. the block's fields are checked against its parent (:meth:`rollupkit.interfaces.VM.open_block`),
+   and its gas limit is at least :data:`MIN_BLOCK_GAS_LIMIT`;
 2. the L1 messages, in queue order. A **deposit** credits its value and then, if it carries
    data, calls its target with its own gas limit; all deposit calls of a block share one budget
    of the block gas limit. A **forced transaction** is applied if it is valid and consumed as a
@@ -23,12 +24,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from rollupkit import messages as queue
-from rollupkit.errors import InvalidTransactionError
+from rollupkit.errors import InvalidBlockError, InvalidTransactionError
 from rollupkit.ethtx import decode_signed_transaction
 from rollupkit.interfaces import VM, AccountState, AncestorHashes, BlockExecution, StateView
 from rollupkit.metering import ExecutionMeter
 from rollupkit.system import system_writes
 from rollupkit.types import BlockInput, BlockResult, MessageKind, QueuePosition
+
+#: The least gas limit an L2 block may have. Ethereum lets a block's limit drift by 1/1024 a
+#: block, so a sequencer could walk it down until no forced transaction fits (a transfer needs
+#: 21,000) and every forced transaction is consumed as a no-op; with this floor, any forced
+#: transaction asking for up to this much gas always fits in the block that must include it.
+MIN_BLOCK_GAS_LIMIT = 5_000_000
 
 #: EIP-2681: a nonce is below 2**64 - 1.
 MAX_NONCE = 2**64 - 1
@@ -135,6 +142,11 @@ def execute_block(
     it (:class:`~rollupkit.errors.InvalidMessageError` otherwise). Sequencer transactions that
     are invalid raise :class:`InvalidTransactionError`, or with ``drop_invalid`` are left out.
     """
+    if block.gas_limit < MIN_BLOCK_GAS_LIMIT:
+        raise InvalidBlockError(
+            f"block {block.number}: gas limit {block.gas_limit} is below the floor "
+            f"{MIN_BLOCK_GAS_LIMIT} (forced transactions must always fit)"
+        )
     schedule = meter.schedule
     # The block's fixed work is paid before any of it is done (hashing the queue included).
     meter.charge(

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from rollupkit import messages as queue
+from rollupkit.block import MIN_BLOCK_GAS_LIMIT
 from rollupkit.builder import BuiltTrace, build_trace
 from rollupkit.execution import resolve_plugins
 from rollupkit.interfaces import StateStore, StateView
@@ -87,6 +88,10 @@ class DevChain:
         block_time: int = DEFAULT_BLOCK_TIME,
         registry: PluginRegistry | None = None,
     ) -> None:
+        if gas_limit < MIN_BLOCK_GAS_LIMIT:
+            raise ValueError(
+                f"gas limit {gas_limit} is below the floor {MIN_BLOCK_GAS_LIMIT} EXECUTE enforces"
+            )
         self.vm_name, self.state_name = vm, state
         self.vm, self.model = resolve_plugins(vm, state, registry)
         self.chain_id = chain_id

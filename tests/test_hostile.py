@@ -186,3 +186,27 @@ def test_a_small_compressed_batch_cannot_expand_without_bound() -> None:
         decompress(bomb, 2)  # stopped at 1 MiB, not 32 MB
     honest = zstandard.ZstdCompressor(level=19).compress(bytes(range(256)) * 4000)
     assert len(decompress(honest, 2)) == 1_024_000 <= max_expansion(len(honest))
+
+
+def test_the_block_gas_limit_has_a_floor_so_forced_transactions_fit() -> None:
+    """A sequencer lowering the gas limit by 1/1024 a block (each block valid) reached ~20k gas
+    in ~4 h, and a valid forced transfer was then consumed as a no-op."""
+    from rollupkit import DevChain, RejectReason, encode_trace, execute_detailed
+    from rollupkit.block import MIN_BLOCK_GAS_LIMIT
+    from rollupkit.wallets import dev_wallets
+
+    with pytest.raises(ValueError, match="floor"):
+        DevChain({}, gas_limit=MIN_BLOCK_GAS_LIMIT - 1)
+    user, other = dev_wallets(2, 42_424)
+    chain = DevChain(
+        {user.address: GenesisAccount(balance=10**21)}, gas_limit=MIN_BLOCK_GAS_LIMIT
+    )
+    chain.force_transaction(user.transfer(other.address, 7))
+    at_floor = chain.build(commit=False)
+    assert execute_detailed(*at_floor.execute_args()).ok
+    assert len(at_floor.results[0].transactions) == 1  # the forced transfer was applied
+    # The same block one gas below the floor (a valid step down from its parent): refused.
+    below = replace(at_floor.trace.blocks[0], gas_limit=MIN_BLOCK_GAS_LIMIT - 1)
+    trace = encode_trace(replace(at_floor.trace, blocks=(below,)))
+    result = execute_detailed(at_floor.pre_state_root, at_floor.post_state_root, trace, 10**9)
+    assert result.reason == RejectReason.INVALID_BLOCK and "floor" in result.detail

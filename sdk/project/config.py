@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from rollupkit.batchcodec import COMPRESSIONS
+from rollupkit.block import MIN_BLOCK_GAS_LIMIT
 from rollupkit.errors import (
     ProjectError,  # re-exported: raised here
     RollupkitError,
@@ -216,6 +217,12 @@ def load_project(root: Path | None = None, registry: PluginRegistry | None = Non
     l1 = config.l1
     if config.block_time <= 0:
         raise ProjectError(f"{path}: [node] block_time must be positive")
+    gas_limit = int(config.chain.get("gas_limit", MIN_BLOCK_GAS_LIMIT))
+    if gas_limit < MIN_BLOCK_GAS_LIMIT:
+        raise ProjectError(
+            f"{path}: [chain] gas_limit {gas_limit} is below the floor {MIN_BLOCK_GAS_LIMIT} "
+            "EXECUTE enforces (forced transactions must always fit)"
+        )
     if config.l1.threshold > config.l1.attesters:
         raise ProjectError(f"{path}: [l1] threshold exceeds the number of attesters")
     for key, port in (("[node] rpc_port", config.rpc_port), ("[l1] port", config.l1.port)):
