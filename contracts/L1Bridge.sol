@@ -19,6 +19,11 @@ contract L1Bridge {
     /// The most data a message may carry: what an L2 trace can hold (rollupkit.trace.LIMITS).
     /// A bigger message could never be consumed, and would halt the chain once overdue.
     uint256 public constant MAX_MESSAGE_DATA = 131072;
+    /// L2 accounts that could never spend value deposited to them: the L2 bridge (a plain
+    /// credit to it is stuck; a deposit with data calling it is a round trip and allowed)
+    /// and the system account (nothing runs as it).
+    address public constant L2_BRIDGE = 0x4200000000000000000000000000000000000010;
+    address public constant L2_SYSTEM = 0x4200000000000000000000000000000000000001;
 
     address public immutable deployer;
     uint64 public immutable maxMessageGas;
@@ -52,6 +57,7 @@ contract L1Bridge {
     error AlreadyClaimed(bytes32 leaf);
     error BadWithdrawalProof();
     error WithdrawalCallFailed();
+    error UnusableDeposit(address target);
 
     constructor(uint64 maxMessageGas_, uint256 finalityDelay_) {
         deployer = msg.sender;
@@ -73,6 +79,9 @@ contract L1Bridge {
     function deposit(address target, uint64 gasLimit, bytes calldata data) public payable returns (uint256) {
         if (gasLimit > maxMessageGas) revert GasLimitTooHigh(gasLimit, maxMessageGas);
         if (data.length > MAX_MESSAGE_DATA) revert MessageTooLarge(data.length, MAX_MESSAGE_DATA);
+        if (target == L2_SYSTEM || (target == L2_BRIDGE && data.length == 0)) {
+            revert UnusableDeposit(target);
+        }
         return _enqueue(KIND_DEPOSIT, _l2Sender(), target, msg.value, gasLimit, data);
     }
 

@@ -497,11 +497,16 @@ class AccountBlockExecution(BlockExecution):
         return AccountState(nonce, balance, self.overlay.get_code(address))
 
     def apply_deposit(self, message: L1Message, gas: int) -> int:
-        self.overlay.add_balance(message.target, message.value)
-        if not message.data or gas <= 0:
+        if not message.data:
+            self.overlay.add_balance(message.target, message.value)
+            return 0
+        # The value is minted to the sender and carried by the call: a call that fails (or
+        # gets no gas) leaves it with the sender, as on OP Stack.
+        self.overlay.add_balance(message.sender, message.value)
+        if gas <= 0:
             return 0
         outcome = self.vm._message(self.overlay, self.context, message.sender, message.sender,
-                                   message.target, 0, message.data, gas, 0,
+                                   message.target, message.value, message.data, gas, 0,
                                    self.meter)  # fmt: skip
         if outcome.success:
             self.logs.extend(outcome.logs)

@@ -4,10 +4,12 @@ For each block, in this order:
 
 1. the block's fields are checked against its parent (:meth:`rollupkit.interfaces.VM.open_block`),
    and its gas limit is at least :data:`MIN_BLOCK_GAS_LIMIT`;
-2. the L1 messages, in queue order. A **deposit** credits its value and then, if it carries
-   data, calls its target with its own gas limit; all deposit calls of a block share one budget
-   of the block gas limit. A **forced transaction** is applied if it is valid and consumed as a
-   no-op (no state change at all) if it is not, so forcing garbage cannot stall the chain;
+2. the L1 messages, in queue order. A **deposit** without data credits its value to its
+   target. A deposit with data mints its value to its (aliased) sender and calls its target
+   with that value and its own gas limit; if the call fails (or gets no gas), the value stays
+   with the sender, as on OP Stack. All deposit calls of a block share one budget of the block
+   gas limit. A **forced transaction** is applied if it is valid and consumed as a no-op (no
+   state change at all) if it is not, so forcing garbage cannot stall the chain;
 3. the sequencer's transactions, each valid by Ethereum's rules (:func:`transaction_problem`)
    or the block is invalid; the builder (``drop_invalid``) leaves invalid ones out instead;
 4. the gas-free write to the system account (:mod:`rollupkit.system`), then the seal.

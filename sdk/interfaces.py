@@ -219,10 +219,11 @@ class BlockExecution(ABC):
 
     @abstractmethod
     def apply_deposit(self, message: L1Message, gas: int) -> int:
-        """Credit ``message.value`` to ``message.target``; then, if ``message.data`` is not
-        empty and ``gas`` > 0, call ``message.target`` from ``message.sender`` with that data
-        and ``gas`` gas at gas price 0 (the depositor paid on L1). A failed call keeps the
-        credit. Return the gas the call used."""
+        """Without ``message.data``: credit ``message.value`` to ``message.target``. With data:
+        credit the value to ``message.sender``, then (if ``gas`` > 0) call ``message.target``
+        from ``message.sender`` with that value, the data and ``gas`` gas at gas price 0 (the
+        depositor paid on L1); a failed call leaves the value with the sender. Return the gas
+        the call used."""
 
     @abstractmethod
     def apply_transaction(self, tx: SignedTransaction) -> int:

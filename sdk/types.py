@@ -23,9 +23,10 @@ EMPTY_CODE_HASH = keccak(b"")
 class MessageKind(enum.IntEnum):
     """What an L1 → L2 message asks the L2 to do."""
 
-    #: Credit ``value`` to ``target`` (minted on L2, locked on L1); if ``data`` is non-empty,
-    #: then call ``target`` with ``data`` from ``sender`` with ``gas_limit`` gas. A failing
-    #: call does not undo the credit: the deposit is always honoured.
+    #: ``value`` minted on L2 (locked on L1). Without ``data``: credited to ``target``. With
+    #: ``data``: credited to ``sender``, who then calls ``target`` with the value, ``data`` and
+    #: ``gas_limit`` gas; if the call fails the value stays with ``sender`` (as on OP Stack),
+    #: so the deposit is always honoured and never stranded in a contract that refused it.
     DEPOSIT = 0
     #: A signed L2 transaction (``data``) forced through L1. It is applied like any transaction
     #: if valid; if invalid (bad nonce, no funds) it is consumed as a no-op, so nobody can stall

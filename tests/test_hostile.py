@@ -198,9 +198,7 @@ def test_the_block_gas_limit_has_a_floor_so_forced_transactions_fit() -> None:
     with pytest.raises(ValueError, match="floor"):
         DevChain({}, gas_limit=MIN_BLOCK_GAS_LIMIT - 1)
     user, other = dev_wallets(2, 42_424)
-    chain = DevChain(
-        {user.address: GenesisAccount(balance=10**21)}, gas_limit=MIN_BLOCK_GAS_LIMIT
-    )
+    chain = DevChain({user.address: GenesisAccount(balance=10**21)}, gas_limit=MIN_BLOCK_GAS_LIMIT)
     chain.force_transaction(user.transfer(other.address, 7))
     at_floor = chain.build(commit=False)
     assert execute_detailed(*at_floor.execute_args()).ok
@@ -210,3 +208,58 @@ def test_the_block_gas_limit_has_a_floor_so_forced_transactions_fit() -> None:
     trace = encode_trace(replace(at_floor.trace, blocks=(below,)))
     result = execute_detailed(at_floor.pre_state_root, at_floor.post_state_root, trace, 10**9)
     assert result.reason == RejectReason.INVALID_BLOCK and "floor" in result.detail
+
+
+@pytest.mark.parametrize("vm", ["evm", "accountvm"])
+def test_a_deposit_whose_call_fails_leaves_the_value_with_its_sender(vm: str) -> None:
+    """The value of a deposit whose L2 call failed stayed with the target contract."""
+    from rollupkit import DevChain, execute_detailed
+
+    depositor = b"\x77" * 20  # the (aliased) L1 sender
+    alloc = {bytes.fromhex(LOOP[2:]): GenesisAccount(code=LOOP_CODE, nonce=1)}
+    if vm == "evm":
+        chain = DevChain(alloc)
+    else:
+        pytest.importorskip("test_accountvm")
+        chain = DevChain(alloc, vm=_spin_vm())
+    loop = bytes.fromhex(LOOP[2:])
+    chain.deposit(loop, 10**18, sender=depositor, data=b"\x01", gas_limit=100_000)  # runs out
+    chain.deposit(b"\x55" * 20, 3, sender=depositor)  # no data: a plain credit
+    built = chain.build()
+    assert execute_detailed(*built.execute_args(), vm=chain.vm_name).ok
+    assert chain.balance(loop) == 0 and chain.balance(depositor) == 10**18
+    assert chain.balance(b"\x55" * 20) == 3
+
+
+def _spin_vm() -> str:
+    from test_accountvm import SpinVM
+
+    from rollupkit import get_registry, hookimpl
+
+    name = "spin"
+    if name not in get_registry().names("vm"):
+        import types
+
+        plugin = types.ModuleType("spin_plugin")
+        plugin.rollupkit_register_vms = hookimpl(lambda: [(name, SpinVM)])  # type: ignore[attr-defined]
+        get_registry().register(plugin, name=name)
+    return name
+
+
+def test_the_l1_bridge_refuses_deposits_nobody_could_spend() -> None:
+    """A plain deposit to the L2 bridge locked its value for good."""
+    from web3 import Web3
+
+    from rollupkit.l1.contracts import ContractRevert, deploy_rollup
+
+    with start_devnet() as running:
+        w3 = Web3(Web3.HTTPProvider(running.url))
+        contracts = deploy_rollup(
+            w3, running.devnet.accounts[0], l2_chain_id=42_424,
+            genesis_state_root=b"\x01" * 32, genesis_block_hash=b"\x02" * 32,
+        )  # fmt: skip
+        for target in ("4200000000000000000000000000000000000010",
+                       "4200000000000000000000000000000000000001"):  # fmt: skip
+            with pytest.raises(ContractRevert, match="UnusableDeposit"):
+                contracts.deposit(bytes.fromhex(target), 10**15)
+        contracts.deposit(b"\x12" * 20, 10**15)  # anyone else is fine

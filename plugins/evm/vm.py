@@ -408,18 +408,25 @@ def _computation_logs(computation: ComputationAPI) -> list[tuple[bytes, list[byt
 def _apply_deposit(
     state: StateAPI, message: L1Message, gas: int
 ) -> tuple[int, ComputationAPI | None]:
-    """Credit a deposit, then run its call with ``gas`` if it has data, at gas price 0 (the
-    sender paid on L1). A failed call keeps the credit. Returns (gas used, computation)."""
+    """A deposit (see :func:`rollupkit.block.execute_block`): without data, credit the target.
+    With data, mint the value to the sender and call the target with it and ``gas`` gas at gas
+    price 0 (the sender paid on L1); a call that fails, or gets no gas, leaves the value with
+    the sender, as on OP Stack. Returns (gas used, computation)."""
+    if not message.data:
+        if message.value:
+            state.delta_balance(message.target, message.value)
+        state.lock_changes()
+        return 0, None
     if message.value:
-        state.delta_balance(message.target, message.value)
+        state.delta_balance(message.sender, message.value)
     computation = None
     gas_used = 0
-    if message.data and gas > 0:
+    if gas > 0:
         call = Message(
             gas=gas,
             to=message.target,
             sender=message.sender,
-            value=0,
+            value=message.value,
             data=message.data,
             code=state.get_code(message.target),
             code_address=message.target,
