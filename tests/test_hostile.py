@@ -263,3 +263,45 @@ def test_the_l1_bridge_refuses_deposits_nobody_could_spend() -> None:
             with pytest.raises(ContractRevert, match="UnusableDeposit"):
                 contracts.deposit(bytes.fromhex(target), 10**15)
         contracts.deposit(b"\x12" * 20, 10**15)  # anyone else is fine
+
+
+def test_settlement_is_gated_to_the_batcher_by_default() -> None:
+    """Scaffolded rollups deployed with sequencer = 0, and a stranger settled a competing
+    (valid) block 1."""
+    from eth_account import Account
+    from web3 import Web3
+
+    from rollupkit.l1.contracts import ContractRevert, RollupContracts
+    from rollupkit.node.deploy import deploy_for_chain
+
+    batcher_key = b"\x42" * 32
+    with start_devnet() as running:
+        deployer, stranger = running.devnet.accounts[0], running.devnet.accounts[5]
+        gated = deploy_for_chain(chain_config(), running.url, deployer, batcher_key=batcher_key)
+        w3 = Web3(Web3.HTTPProvider(running.url))
+        contracts = RollupContracts(w3, gated.deployment, stranger)
+        assert (
+            contracts.rollup.functions.sequencer().call() == Account.from_key(batcher_key).address
+        )
+        claim = contracts.state()
+        outputs = _claim_like(claim)
+        with pytest.raises(ContractRevert, match="NotSequencer"):
+            contracts.submit_batch(outputs, b"\x01", b"")
+        open_rollup = deploy_for_chain(
+            chain_config(), running.url, deployer, batcher_key=batcher_key, permissionless=True
+        )
+        anyone = RollupContracts(w3, open_rollup.deployment, stranger)
+        assert int(anyone.rollup.functions.sequencer().call(), 16) == 0
+
+
+def _claim_like(state: dict[str, Any]) -> Any:
+    from rollupkit.types import PublicOutputs
+
+    zero = b"\x00" * 32
+    return PublicOutputs(
+        chain_id=42_424, pre_state_root=state["state_root"], post_state_root=b"\x01" * 32,
+        gas_used=1, parent_hash=state["block_hash"], block_hash=b"\x02" * 32,
+        block_number=state["block_number"] + 1, block_count=1, receipts_root=zero,
+        queue_start_index=0, queue_start_hash=zero, messages_consumed=0, queue_end_hash=zero,
+        withdrawals_root=zero, withdrawal_count=0,
+    )  # fmt: skip

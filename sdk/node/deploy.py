@@ -15,6 +15,8 @@ from rollupkit.node.l2chain import ChainConfig, NodeChain
 from rollupkit.node.store import NodeStore
 from rollupkit.types import HeaderInfo
 
+ZERO = "0x0000000000000000000000000000000000000000"
+
 
 def genesis_of(chain: ChainConfig) -> HeaderInfo:
     """The genesis block a chain config gives (computed in memory)."""
@@ -38,10 +40,15 @@ def deploy_for_chain(
     compression: str = "none",
     inclusion_deadline: int = 3600,
     finality_delay: int = 0,
+    permissionless: bool = False,
     **settings: Any,
 ) -> L1Settings:
     """Deploy bridge, verifier and settlement for ``chain`` on the L1 at ``l1_url``; return
-    the settings a node needs to use them."""
+    the settings a node needs to use them.
+
+    Settlement is gated: only the batcher (``batcher_key``'s address) may submit batches, so a
+    stranger cannot settle a competing chain. ``permissionless=True`` lets anyone submit.
+    """
     w3 = Web3(Web3.HTTPProvider(l1_url))
     genesis = genesis_of(chain)
     start = int(w3.eth.block_number)
@@ -51,6 +58,7 @@ def deploy_for_chain(
         genesis_block_hash=genesis.hash, proof=proof, vm=chain.vm, state=chain.state,
         attesters=attesters, threshold=threshold or len(attesters),
         inclusion_deadline=inclusion_deadline, finality_delay=finality_delay,
+        sequencer=ZERO if permissionless else EthAccount.from_key(batcher_key).address,
     )  # fmt: skip
     return L1Settings(
         url=l1_url,

@@ -70,6 +70,7 @@ class L1Options:
     confirmations: int = 0
     batch_interval: float = 2.0
     max_blocks_per_batch: int = 32
+    permissionless: bool = False  # anyone may settle (default: only this rollup's batcher)
 
     @property
     def is_url(self) -> bool:
@@ -253,7 +254,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
     },
     "node": {"block_time": "float", "rpc_host": "str", "rpc_port": "int"},
     "l1": {
-        name: {"int": "int", "float": "float", "str": "str"}[str(f.type)]
+        name: {"int": "int", "float": "float", "str": "str", "bool": "bool"}[str(f.type)]
         for name, f in L1Options.__dataclass_fields__.items()
     },
 }  # fmt: skip

@@ -154,7 +154,8 @@ def ensure_deployment(
             chain, l1_url, keys.deployer, batcher_key=keys.batcher, proof=options.proof,
             attester_keys=keys.attesters,
             threshold=options.threshold, inclusion_deadline=options.inclusion_deadline,
-            finality_delay=options.finality_delay, **node_settings,
+            finality_delay=options.finality_delay, permissionless=options.permissionless,
+            **node_settings,
         )  # fmt: skip
     except RollupkitError:
         raise
