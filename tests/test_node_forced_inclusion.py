@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from node_env import running_rollup
 
-from rollupkit.l1.contracts import ContractRevert
+from rollupkit.l1.contracts import ContractRevert, RollupContracts
+from rollupkit.l1.devnet import dev_accounts
 
 
 def test_censored_transaction_is_forced_in_through_l1(tmp_path: Path) -> None:
@@ -55,8 +56,10 @@ def test_censored_transaction_is_forced_in_through_l1(tmp_path: Path) -> None:
         r.l2.eth.send_raw_transaction(other.transfer(other.address, 3))
         node.produce_block()
         censoring = node.chain.assemble_batch(settled_before + 1, node.store.head_number())
+        # Submitted by the batcher itself (settlement is gated to it).
+        batcher = RollupContracts(r.contracts.w3, r.contracts.deployment, dev_accounts(2)[1])
         with pytest.raises(ContractRevert, match="OverdueMessageNotConsumed"):
-            r.contracts.submit_batch(censoring.outputs, censoring.trace, b"")
+            batcher.submit_batch(censoring.outputs, censoring.trace, b"")
 
         # Once the sequencer sees the L1 time, it includes the forced transaction, extends the
         # pending batch to it, and settles.
