@@ -8,7 +8,12 @@ from pathlib import Path
 import typer
 
 from rollupkit.errors import RollupkitError
-from rollupkit.scaffold.options import QUESTIONS, RollupOptions, default_proof_for
+from rollupkit.scaffold.options import (
+    QUESTIONS,
+    RollupOptions,
+    default_proof_for,
+    fresh_chain_id,
+)
 
 app = typer.Typer(help="Create rollup projects and plugin packages.", no_args_is_help=True)
 
@@ -57,7 +62,9 @@ def new(
     proof: str = typer.Option(
         None, help="Proof backend (reexec on the embedded L1, multiclient anywhere)."
     ),
-    chain_id: int = typer.Option(None, help="L2 chain id."),
+    chain_id: int = typer.Option(
+        None, help="L2 chain id (default: a fresh random one, so no two rollups share it)."
+    ),
     block_time: float = typer.Option(None, help="Seconds between L2 blocks."),
     directory: Path = typer.Option(None, "--dir", help="Folder to create (default: ./NAME)."),
     force: bool = typer.Option(False, "--force", help="Render into an existing folder."),
@@ -99,7 +106,7 @@ def new(
                 )
                 answers[question] = _ask(question, answers, default)
         if chain_id is None:
-            chain_id = int(_prompt("chain id", defaults.chain_id, kind=int))  # type: ignore[call-overload]
+            chain_id = int(_prompt("chain id", fresh_chain_id(), kind=int))  # type: ignore[call-overload]
         if block_time is None:
             block_time = float(_prompt("block time (s)", defaults.block_time, kind=float))  # type: ignore[arg-type]
     chosen_l1 = answers.get("l1", defaults.l1)
@@ -111,7 +118,7 @@ def new(
         compression=answers.get("compression", defaults.compression),
         proof=answers.get("proof") or default_proof_for(chosen_l1),
         l1=chosen_l1,
-        chain_id=defaults.chain_id if chain_id is None else chain_id,
+        chain_id=fresh_chain_id() if chain_id is None else chain_id,
         block_time=defaults.block_time if block_time is None else block_time,
     )
     files = new_rollup(dest, options, force=force, template_dir=template)

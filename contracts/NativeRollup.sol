@@ -39,6 +39,10 @@ contract NativeRollup {
         uint256 withdrawalCount
     );
 
+    /// Emitted once, at deployment: lets a deployer find every rollupkit rollup of a chain id
+    /// on this L1 (two rollups of one chain id would accept each other's transactions).
+    event RollupCreated(uint256 indexed l2ChainId, bytes32 genesisBlockHash);
+
     error NotSequencer();
     error WrongChain(uint256 chainId);
     error WrongPreState(bytes32 expected);
@@ -63,6 +67,7 @@ contract NativeRollup {
         sequencer = sequencer_;
         _batches.push(Batch(genesisStateRoot, genesisBlockHash, 0, uint64(block.timestamp), bytes32(0), 0));
         emit BatchSettled(0, genesisStateRoot, genesisBlockHash, 0, 0, bytes32(0), 0);
+        emit RollupCreated(l2ChainId_, genesisBlockHash);
     }
 
     function submitBatch(BatchClaim calldata claim, bytes calldata trace, bytes calldata evidence) external {

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_hash.auto import keccak
+
 from rollupkit.errors import (
     CompilerError,  # re-exported: raised here
 )
@@ -41,6 +43,14 @@ class Artifact:
     bytecode: bytes
     deployed_bytecode: bytes
 
+    def event_topic(self, name: str) -> str:
+        """The 0x-hex topic 0 (keccak of the signature) of event ``name``."""
+        for item in self.abi:
+            if item.get("type") == "event" and item.get("name") == name:
+                types = ",".join(_abi_type(i) for i in item["inputs"])
+                return "0x" + keccak(f"{name}({types})".encode()).hex()
+        raise KeyError(f"{self.name} has no event {name}")
+
     @classmethod
     def load(cls, path: Path) -> Artifact:
         """Read an artifact JSON file written by :func:`build_artifacts`."""
@@ -51,6 +61,12 @@ class Artifact:
             bytes.fromhex(data["bytecode"]),
             bytes.fromhex(data["deployedBytecode"]),
         )
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + item["type"][5:]
+    return str(item["type"])
 
 
 def node_modules_candidates() -> list[Path]:

@@ -305,3 +305,54 @@ def _claim_like(state: dict[str, Any]) -> Any:
         queue_start_index=0, queue_start_hash=zero, messages_consumed=0, queue_end_hash=zero,
         withdrawals_root=zero, withdrawal_count=0,
     )  # fmt: skip
+
+
+def test_scaffolded_chain_ids_are_fresh(tmp_path: Path) -> None:
+    """Every scaffold defaulted to chain id 42424, so a signed L2 transaction (and its
+    withdrawal) replayed between two rollups on the same L1."""
+    import tomllib
+
+    from typer.testing import CliRunner
+
+    from rollupkit_cli.main import app
+
+    ids = set()
+    for name in ("first-rollup", "second-rollup"):
+        where = str(tmp_path / name)
+        done = CliRunner().invoke(app, ["scaffold", "new", name, "--dir", where, "--no-input"])
+        assert done.exit_code == 0, done.output
+        toml = tomllib.loads((tmp_path / name / "rollup.toml").read_text())
+        ids.add(toml["chain"]["chain_id"])
+    assert len(ids) == 2 and 42_424 not in ids
+
+
+def test_up_refuses_a_chain_id_another_rollup_uses_on_its_l1(tmp_path: Path) -> None:
+    from rollupkit.errors import DeploymentError
+    from rollupkit.l1.contracts import rollups_of_chain
+    from rollupkit.l1.devnet import dev_accounts
+    from rollupkit.node.deploy import deploy_for_chain
+    from rollupkit.project.config import load_project
+    from rollupkit.project.deployment import Keys, ensure_deployment
+    from rollupkit.project.hooks import load_hooks
+    from rollupkit.project.runner import project_chain
+    from rollupkit.scaffold.options import RollupOptions
+    from rollupkit.scaffold.project import new_rollup
+
+    with start_devnet() as running:
+        accounts = dev_accounts(4)
+        existing = deploy_for_chain(
+            chain_config(), running.url, accounts[0], batcher_key=bytes(accounts[1].key)
+        )
+        from web3 import Web3
+
+        assert rollups_of_chain(Web3(Web3.HTTPProvider(running.url)), 42_424) == [
+            Web3.to_checksum_address(existing.deployment.rollup)
+        ]
+        dest = tmp_path / "twin-rollup"
+        new_rollup(dest, RollupOptions(name="twin-rollup", l1=running.url, proof="multiclient",
+                                       chain_id=42_424))  # fmt: skip
+        config = load_project(dest)
+        chain = project_chain(config, load_hooks(config.hooks, config.root))
+        keys = Keys(accounts[2], bytes(accounts[3].key), ())
+        with pytest.raises(DeploymentError, match="chain id 42424 is already used"):
+            ensure_deployment(config, chain, running.url, keys)

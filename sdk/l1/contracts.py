@@ -259,6 +259,16 @@ def _deploy(w3: Web3, account: Any, name: str, *args: Any) -> str:
     return str(receipt["contractAddress"])
 
 
+def rollups_of_chain(w3: Web3, l2_chain_id: int) -> list[str]:
+    """Addresses of the rollupkit rollups of ``l2_chain_id`` deployed on this L1 (from their
+    ``RollupCreated`` events, oldest first)."""
+    event = artifact("NativeRollup").event_topic("RollupCreated")
+    logs = w3.eth.get_logs(
+        {"fromBlock": 0, "toBlock": "latest", "topics": [event, f"0x{l2_chain_id:064x}"]}
+    )
+    return [Web3.to_checksum_address(log["address"]) for log in logs]
+
+
 def deploy_rollup(
     w3: Web3,
     account: Any,

@@ -22,7 +22,7 @@ from rollupkit.errors import (
     DeploymentError,  # re-exported: raised here
     RollupkitError,
 )
-from rollupkit.l1.contracts import Deployment
+from rollupkit.l1.contracts import Deployment, rollups_of_chain
 from rollupkit.l1.devnet import dev_accounts
 from rollupkit.node.deploy import deploy_for_chain, genesis_of
 from rollupkit.node.l1link import L1Settings, default_inbox
@@ -149,6 +149,14 @@ def ensure_deployment(
             **node_settings,
         )  # fmt: skip
         return Deployed(settings, record, False, "")
+    own = record.get("deployment", {}).get("rollup", "") if record else ""
+    for rollup in rollups_of_chain(w3, chain.chain_id):
+        if rollup.lower() != own.lower():
+            raise DeploymentError(
+                f"chain id {chain.chain_id} is already used by the rollupkit rollup at {rollup} "
+                "on this L1: transactions (and withdrawals) signed for one would be valid on the "
+                "other; change [chain] chain_id"
+            )
     try:
         settings = deploy_for_chain(
             chain, l1_url, keys.deployer, batcher_key=keys.batcher, proof=options.proof,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -46,6 +47,25 @@ class RollupOptions:
         today's defaults: a newer rollupkit may ask more)."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in answers.items() if k in known})
+
+
+#: The range fresh chain ids are drawn from: clear of the small ids public networks and dev
+#: tools use, and small enough for every wallet (JavaScript numbers, EIP-155 signatures).
+FRESH_CHAIN_IDS = range(1_000_000, 4_000_000_000)
+
+
+def fresh_chain_id() -> int:
+    """A chain id for a new rollup, drawn at random: with one default for everyone, a
+    transaction (and its withdrawal) signed for one rollup replayed on another on the same L1.
+    ``rollupkit up`` also refuses a chain id another rollupkit rollup on its L1 uses."""
+    while True:
+        candidate = FRESH_CHAIN_IDS.start + secrets.randbelow(len(FRESH_CHAIN_IDS))
+        try:
+            for l1 in L1_KINDS:
+                check_chain_id(candidate, l1)
+        except RollupkitError:
+            continue
+        return candidate
 
 
 def choices(registry: PluginRegistry | None = None) -> dict[str, list[str]]:
