@@ -137,6 +137,10 @@ class NodeToolMissing(RollupkitError):
 # --- the rollup node and its JSON-RPC -----------------------------------------------------------
 
 
+class NodeDatabaseError(RollupkitError):
+    """A node's database is corrupt, or holds another chain than the node is configured for."""
+
+
 class ConfigError(RollupkitError):
     """The configuration file is missing, malformed or incomplete."""
 

@@ -356,3 +356,52 @@ def test_up_refuses_a_chain_id_another_rollup_uses_on_its_l1(tmp_path: Path) -> 
         keys = Keys(accounts[2], bytes(accounts[3].key), ())
         with pytest.raises(DeploymentError, match="chain id 42424 is already used"):
             ensure_deployment(config, chain, running.url, keys)
+
+
+# --- the node's database ------------------------------------------------------------------------
+
+
+def test_a_corrupt_or_foreign_database_is_refused_with_one_line(tmp_path: Path) -> None:
+    """Flipped bytes left `up` reporting success while the L2 was unreachable; a database of
+    another chain would be served as this one."""
+    from rollupkit.errors import NodeDatabaseError
+    from rollupkit.node.store import NodeStore
+
+    data_dir = tmp_path / "node"
+    with Node(NodeConfig(data_dir, chain_config(), block_time=0.1)) as node:
+        node.produce_block()
+    other = replace(chain_config(), chain_id=42_425)
+    with pytest.raises(NodeDatabaseError, match="another chain"):
+        Node(NodeConfig(data_dir, other))
+    database = data_dir / "node.sqlite"
+    raw = bytearray(database.read_bytes())
+    raw[:16] = b"\xff" * 16  # the SQLite header
+    database.write_bytes(bytes(raw))
+    with pytest.raises(NodeDatabaseError, match=r"cannot be used|corrupt"):
+        NodeStore(database)
+
+
+@pytest.mark.slow
+def test_an_emptied_database_does_not_restart_the_sequencer_from_genesis(tmp_path: Path) -> None:
+    """An emptied database silently restarted from genesis, re-consumed deposit 0 and
+    stalled forever."""
+    from node_env import running_rollup
+
+    from rollupkit.errors import NodeDatabaseError
+
+    with running_rollup(tmp_path, follower=False) as rollup:
+        sender, receiver = rollup.wallets[0], rollup.wallets[1]
+        rollup.l2.eth.send_raw_transaction(sender.transfer(receiver.address, 1))
+        rollup.wait(lambda: rollup.settled_block() > 0, timeout=90, message="a settled block")
+        settings = rollup.sequencer.config.l1
+        fresh = Node(NodeConfig(tmp_path / "emptied", chain_config(), l1=settings))
+        try:
+            with pytest.raises(NodeDatabaseError, match=r"follower to resync"):
+                fresh.start()
+        finally:
+            fresh.store.close()
+        follower = Node(
+            NodeConfig(tmp_path / "resync", chain_config(), role="follower", l1=settings)
+        )
+        follower.start(background=False)  # a follower rebuilds from L1: allowed
+        follower.stop()

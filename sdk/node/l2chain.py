@@ -24,6 +24,7 @@ from rollupkit.chain import (
     apply_genesis,
     genesis_alloc,
 )
+from rollupkit.errors import NodeDatabaseError
 from rollupkit.execution import read_queue_position, resolve_plugins
 from rollupkit.interfaces import StateView
 from rollupkit.metering import SCHEDULE
@@ -83,8 +84,21 @@ class NodeChain:
         self.lock = threading.RLock()
         if store.head_number() < 0:
             self._genesis()
+        else:
+            self._check_genesis()
 
     # --- genesis ----------------------------------------------------------------------------
+
+    def _check_genesis(self) -> None:
+        """The stored chain must be this config's: same genesis block."""
+        stored = self.store.header(0)
+        expected = _genesis_header(self.vm, self.model, self.config)
+        if stored != expected:
+            raise NodeDatabaseError(
+                f"the node database holds another chain (its genesis block differs from chain "
+                f"{self.config.chain_id}'s as configured): move it away, or point the node at "
+                "its own database"
+            )
 
     def _genesis(self) -> None:
         c = self.config
@@ -319,3 +333,22 @@ def _receipts_root(header: bytes) -> bytes:
     # Every rollupkit L2 header is an Ethereum header: the receipts root is field 5.
     fields: Any = rlp.decode(header)
     return bytes(fields[5])
+
+
+def _genesis_header(vm: Any, model: Any, c: ChainConfig) -> bytes:
+    """The genesis header ``c`` gives, computed on a throwaway in-memory state."""
+    from rollupkit.interfaces import StateStore
+
+    def header(state_root: bytes) -> bytes:
+        return bytes(
+            vm.genesis_header(
+                chain_id=c.chain_id, state_root=state_root, timestamp=c.genesis_timestamp,
+                gas_limit=c.gas_limit, base_fee=c.base_fee,
+            )
+        )  # fmt: skip
+
+    alloc = genesis_alloc(
+        c.alloc, chain_id=c.chain_id, header_commitment=vm.header_commitment(header(ZERO_HASH))
+    )
+    view = model.open(StateStore(), model.empty_root())
+    return header(apply_genesis(view, alloc))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rollupkit.errors import NodeDatabaseError
 from rollupkit.metering import CallLimits
 from rollupkit.node.backend import L2Backend
 from rollupkit.node.l1link import L1Link, L1Settings
@@ -77,6 +78,7 @@ class Node:
     def start(self, *, background: bool = True) -> Node:
         """Serve JSON-RPC and start the roles' loops (with ``background=False`` the roles
         only run when :meth:`produce_block` and :meth:`l1_step` are called: for tests)."""
+        self._check_against_l1()
         self.server.start()
         if not background:
             return self
@@ -85,6 +87,20 @@ class Node:
         if self.l1 is not None:
             self._spawn("l1", self.config.l1_poll, self.l1_step)
         return self
+
+    def _check_against_l1(self) -> None:
+        """A sequencer with an empty database while its rollup has settled blocks on L1 would
+        rebuild a different chain from genesis (re-consuming deposits) and never settle: refuse,
+        with what to do instead. A follower rebuilds from L1 by design."""
+        if self.l1 is None or self.config.role != "sequencer" or self.store.head_number() > 0:
+            return
+        settled = int(self.l1.contracts.state()["block_number"])
+        if settled > 0:
+            raise NodeDatabaseError(
+                f"the node database in {self.config.data_dir} is empty, but the rollup on L1 has "
+                f"settled L2 blocks up to {settled}: a sequencer would build another chain. "
+                "Restore its database, or start the node as a follower to resync from L1"
+            )
 
     def l1_step(self) -> None:
         """One L1 step: read L1; as the sequencer, move batches along."""

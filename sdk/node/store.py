@@ -11,6 +11,7 @@ mempool, and nothing is in both.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import rlp
 
+from rollupkit.errors import NodeDatabaseError
 from rollupkit.interfaces import StateStore
 from rollupkit.kvstore import SqliteDatabase
 from rollupkit.types import L1Message, MessageKind
@@ -86,11 +88,29 @@ class NodeStore:
     """Typed access to the node's SQLite database."""
 
     def __init__(self, path: Path) -> None:
-        self.db = SqliteDatabase(path)
-        for statement in SCHEMA:
-            self.db.execute(statement)
-        self.db.commit()
+        try:
+            self.db = SqliteDatabase(path)
+            if str(path) != ":memory:":
+                self._check_integrity(path)
+            for statement in SCHEMA:
+                self.db.execute(statement)
+            self.db.commit()
+        except sqlite3.DatabaseError as exc:
+            raise NodeDatabaseError(
+                f"the node database {path} cannot be used ({exc}): move it away to resync the node "
+                "from L1, or restore a backup"
+            ) from None
         self.state = StateStore(self.db.table("state_nodes"), self.db.table("codes"))
+
+    def _check_integrity(self, path: Path) -> None:
+        """Refuse a damaged file before anything trusts it (a flipped byte otherwise surfaced
+        as an error on every poll while the node claimed to be up)."""
+        problems = [row[0] for row in self.db.query("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise NodeDatabaseError(
+                f"the node database {path} is corrupt ({'; '.join(map(str, problems[:3]))}): move "
+                "it away to resync the node from L1, or restore a backup"
+            )
 
     def commit(self) -> None:
         """Make every pending write durable, at once."""
