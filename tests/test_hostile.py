@@ -405,3 +405,28 @@ def test_an_emptied_database_does_not_restart_the_sequencer_from_genesis(tmp_pat
         )
         follower.start(background=False)  # a follower rebuilds from L1: allowed
         follower.stop()
+
+
+def test_no_unbacked_genesis_money_on_an_l1_named_by_url(tmp_path: Path) -> None:
+    """Every scaffold, --l1 URL included, funded the public dev keys 0x01..0x0a with 1M ETH at
+    genesis; key 0x01 then withdrew a user's 5 ETH deposit and drained the L1 bridge."""
+    import tomllib
+
+    from rollupkit.project.config import ProjectError, load_project
+    from rollupkit.project.hooks import load_hooks
+    from rollupkit.project.runner import project_chain
+    from rollupkit.scaffold.options import RollupOptions
+    from rollupkit.scaffold.project import new_rollup
+
+    dest = tmp_path / "url-rollup"
+    options = RollupOptions(name="url-rollup", l1="http://127.0.0.1:9", proof="multiclient")
+    new_rollup(dest, options)
+    assert tomllib.loads((dest / "rollup.toml").read_text())["chain"]["dev_accounts"] == 0
+    config = load_project(dest)
+    chain = project_chain(config, load_hooks(config.hooks, config.root))
+    assert not any(account.balance for account in chain.alloc.values())
+    toml = dest / "rollup.toml"
+    toml.write_text(toml.read_text().replace("dev_accounts = 0", "dev_accounts = 2"))
+    config = load_project(dest)
+    with pytest.raises(ProjectError, match="no deposit backs it"):
+        project_chain(config, load_hooks(config.hooks, config.root))

@@ -50,6 +50,15 @@ def project_chain(config: ProjectConfig, hooks: ProjectHooks) -> ChainConfig:
                 "rollup.toml already allocates"
             )
         alloc[address] = account
+    if config.l1.is_url:
+        funded = sorted(f"0x{a.hex()}" for a, account in alloc.items() if account.balance)
+        if funded:
+            raise ProjectError(
+                f"the genesis gives {len(funded)} account(s) a balance ({funded[0]}, ...), but on "
+                "an L1 named by URL no deposit backs it: whoever holds such a key could withdraw "
+                "other users' deposits. Fund accounts by depositing through the L1 bridge (set "
+                "[chain] dev_accounts = 0 and give genesis accounts no balance)"
+            )
     return replace(chain, alloc=alloc)
 
 
