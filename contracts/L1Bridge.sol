@@ -59,6 +59,8 @@ contract L1Bridge {
     error WithdrawalCallFailed();
     error UnusableDeposit(address target);
 
+    event GenesisBacked(uint256 amount);
+
     constructor(uint64 maxMessageGas_, uint256 finalityDelay_) {
         deployer = msg.sender;
         maxMessageGas = maxMessageGas_;
@@ -70,6 +72,14 @@ contract L1Bridge {
     function initialize(address settlement_) external {
         if (msg.sender != deployer || settlement != address(0)) revert AlreadyInitialized();
         settlement = settlement_;
+    }
+
+    /// Lock the ETH that backs the L2's genesis balances (dev chains only), before the bridge
+    /// is initialized: every L2 balance is then backed by ETH here, and withdrawals of genesis
+    /// money cannot take other users' deposits.
+    function backGenesis() external payable {
+        if (msg.sender != deployer || settlement != address(0)) revert AlreadyInitialized();
+        emit GenesisBacked(msg.value);
     }
 
     // --- the queue ------------------------------------------------------------------------

@@ -430,3 +430,23 @@ def test_no_unbacked_genesis_money_on_an_l1_named_by_url(tmp_path: Path) -> None
     config = load_project(dest)
     with pytest.raises(ProjectError, match="no deposit backs it"):
         project_chain(config, load_hooks(config.hooks, config.root))
+
+
+def test_genesis_money_on_a_dev_l1_is_backed_by_the_l1_bridge(tmp_path: Path) -> None:
+    """Genesis balances were L2 money no L1 ETH backed: a dev key withdrew 5 ETH a user had
+    deposited, and the bridge went to 0. On a dev L1 `up` now locks their sum in the bridge."""
+    from rollupkit.node.deploy import genesis_balance
+    from rollupkit.project.config import load_project
+    from rollupkit.project.hooks import load_hooks
+    from rollupkit.project.runner import project_chain, run_project
+    from rollupkit.scaffold.options import RollupOptions
+    from rollupkit.scaffold.project import new_rollup
+
+    dest = tmp_path / "backed-rollup"
+    new_rollup(dest, RollupOptions(name="backed-rollup", chain_id=42_500))
+    config = load_project(dest)
+    chain = project_chain(config, load_hooks(config.hooks, config.root))
+    assert genesis_balance(chain) >= 10 * 10**24  # dev wallets and treasury hold real sums
+    with run_project(config, l1_port=0, rpc_port=0) as running:
+        bridge = running.l1.to_checksum_address(running.settings.deployment.bridge)
+        assert running.l1.eth.get_balance(bridge) == genesis_balance(chain)

@@ -285,9 +285,11 @@ def deploy_rollup(
     finality_delay: int = 0,
     max_message_gas: int = 10_000_000,
     sequencer: str = "0x0000000000000000000000000000000000000000",
+    genesis_backing: int = 0,
 ) -> RollupContracts:
     """Deploy L1Bridge, the verifier of proof backend ``proof`` (reexec, multiclient, ...)
-    and NativeRollup, and wire them."""
+    and NativeRollup, and wire them. ``genesis_backing`` wei are locked in the bridge first,
+    to back the L2's genesis balances (dev chains)."""
     backend = get_registry().create("proof", proof)
     bridge = _deploy(w3, account, "L1Bridge", max_message_gas, finality_delay)
     arguments = backend.verifier_arguments(
@@ -307,6 +309,8 @@ def deploy_rollup(
         sequencer,
     )
     contracts = RollupContracts(w3, Deployment(bridge, verifier_address, rollup, proof), account)
+    if genesis_backing:
+        contracts.transact(contracts.bridge.functions.backGenesis(), value=genesis_backing)
     contracts.transact(contracts.bridge.functions.initialize(rollup))
     return contracts
 

@@ -27,6 +27,11 @@ def genesis_of(chain: ChainConfig) -> HeaderInfo:
         store.close()
 
 
+def genesis_balance(chain: ChainConfig) -> int:
+    """Wei the L2 holds at genesis (what the L1 bridge must hold to back it)."""
+    return sum(account.balance for account in chain.alloc.values())
+
+
 def deploy_for_chain(
     chain: ChainConfig,
     l1_url: str,
@@ -41,6 +46,7 @@ def deploy_for_chain(
     inclusion_deadline: int = 3600,
     finality_delay: int = 0,
     permissionless: bool = False,
+    back_genesis: bool = False,
     **settings: Any,
 ) -> L1Settings:
     """Deploy bridge, verifier and settlement for ``chain`` on the L1 at ``l1_url``; return
@@ -48,6 +54,9 @@ def deploy_for_chain(
 
     Settlement is gated: only the batcher (``batcher_key``'s address) may submit batches, so a
     stranger cannot settle a competing chain. ``permissionless=True`` lets anyone submit.
+
+    With ``back_genesis`` (dev L1s), the deployer locks in the bridge as much ETH as the L2's
+    genesis balances add up to, so no L2 balance is unbacked.
     """
     w3 = Web3(Web3.HTTPProvider(l1_url))
     genesis = genesis_of(chain)
@@ -59,6 +68,7 @@ def deploy_for_chain(
         attesters=attesters, threshold=threshold or len(attesters),
         inclusion_deadline=inclusion_deadline, finality_delay=finality_delay,
         sequencer=ZERO if permissionless else EthAccount.from_key(batcher_key).address,
+        genesis_backing=genesis_balance(chain) if back_genesis else 0,
     )  # fmt: skip
     return L1Settings(
         url=l1_url,

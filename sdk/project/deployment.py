@@ -163,7 +163,7 @@ def ensure_deployment(
             attester_keys=keys.attesters,
             threshold=options.threshold, inclusion_deadline=options.inclusion_deadline,
             finality_delay=options.finality_delay, permissionless=options.permissionless,
-            **node_settings,
+            back_genesis=not options.is_url, **node_settings,
         )  # fmt: skip
     except RollupkitError:
         raise

@@ -19,7 +19,7 @@ from web3 import Web3
 from rollupkit.errors import RollupkitError
 from rollupkit.l1.anvil import Anvil, rpc
 from rollupkit.l1.contracts import RollupContracts
-from rollupkit.l1.devnet import dev_accounts
+from rollupkit.l1.devnet import DevnetConfig, dev_accounts
 from rollupkit.l1.node import start_devnet
 from rollupkit.node.deploy import genesis_of
 from rollupkit.node.l2chain import ChainConfig
@@ -67,13 +67,22 @@ def project_wallets(config: ProjectConfig) -> list[Wallet]:
     return dev_wallets(config.dev_accounts, config.chain_id)
 
 
+#: What each dev L1 account holds: enough for the deployer to back the L2's genesis balances
+#: (rollupkit.node.deploy.genesis_balance), as every L2 balance must be backed on L1.
+DEV_L1_BALANCE_ETHER = 1_000_000_000
+
+
 @contextmanager
 def _start_l1(config: ProjectConfig, port: int | None) -> Iterator[tuple[str, Any]]:
     kind = config.l1.kind
     port = config.l1.port if port is None else port
     if kind == "embedded":
         try:
-            running = start_devnet(port=port, data_dir=config.state_dir / "l1")
+            running = start_devnet(
+                DevnetConfig(balance=DEV_L1_BALANCE_ETHER * 10**18),
+                port=port,
+                data_dir=config.state_dir / "l1",
+            )
         except OSError as exc:
             raise ProjectError(
                 f"cannot serve the embedded L1 on port {port}: {exc.strerror or exc} (is another "
@@ -83,7 +92,11 @@ def _start_l1(config: ProjectConfig, port: int | None) -> Iterator[tuple[str, An
             yield running.url, running.devnet
     elif kind == "anvil":
         config.state_dir.mkdir(parents=True, exist_ok=True)
-        with Anvil(port=port, state_file=config.state_dir / "anvil-state.json") as anvil:
+        with Anvil(
+            port=port,
+            state_file=config.state_dir / "anvil-state.json",
+            extra_args=("--balance", str(DEV_L1_BALANCE_ETHER)),
+        ) as anvil:
             yield anvil.url, None
     else:
         try:
