@@ -450,3 +450,30 @@ def test_genesis_money_on_a_dev_l1_is_backed_by_the_l1_bridge(tmp_path: Path) ->
     with run_project(config, l1_port=0, rpc_port=0) as running:
         bridge = running.l1.to_checksum_address(running.settings.deployment.bridge)
         assert running.l1.eth.get_balance(bridge) == genesis_balance(chain)
+
+
+def test_half_open_connections_are_capped_and_time_out() -> None:
+    """24k half-open sockets (slowloris) exhausted the file descriptors: L1 and L2 stopped
+    answering and never recovered."""
+    import socket
+
+    from rollupkit.rpc.server import JsonRpcServer
+
+    with JsonRpcServer({"ping": lambda: "pong"}, max_connections=20, idle_timeout=1.0) as server:
+        sockets = []
+        try:
+            for _ in range(60):
+                sock = socket.create_connection((server.host, server.port), timeout=5)
+                sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n")  # never ends
+                sockets.append(sock)
+            deadline = time.monotonic() + 10
+            while server.refused_connections < 40 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert server.refused_connections >= 40  # all but the cap were closed at once
+            time.sleep(2.0)  # past the idle timeout: the half-open ones are closed too
+            assert server.open_connections() == 0
+            answer = rpc(server.url, "ping")
+            assert answer["result"] == "pong"
+        finally:
+            for sock in sockets:
+                sock.close()

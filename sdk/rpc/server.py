@@ -21,6 +21,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -31,6 +32,36 @@ from aiohttp import web
 from rollupkit.errors import BlockNotFound, RpcError
 
 log = logging.getLogger("rollupkit.rpc")
+
+
+class RateLimit(logging.Filter):
+    """Let at most ``burst`` records through per ``period`` seconds per logger, then one line
+    saying how many were dropped: a flood of bad requests must not flood the log (one test
+    grew a log to 466 MB in 4 minutes)."""
+
+    def __init__(self, burst: int = 20, period: float = 60.0) -> None:
+        super().__init__()
+        self.burst, self.period = burst, period
+        self._window: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            start, count = self._window.get(record.name, (now, 0))
+            if now - start > self.period:
+                if count > self.burst:
+                    record.msg = f"({count - self.burst} similar messages dropped) {record.msg}"
+                start, count = now, 0
+            self._window[record.name] = (start, count + 1)
+            return count < self.burst
+
+
+_RATE_LIMIT = RateLimit()
+for _name in ("rollupkit.rpc", "aiohttp.server", "aiohttp.web", "aiohttp.access"):
+    logging.getLogger(_name).addFilter(_RATE_LIMIT)
+_limited = logging.getLogger("rollupkit.rpc.connections")
+_limited.addFilter(_RATE_LIMIT)
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -44,6 +75,11 @@ EXECUTION_REVERTED = 3
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_WORKERS = 4
+#: Open connections served at once; more are closed as they arrive (half-open sockets held by
+#: a slow client, "slowloris", would otherwise exhaust the process's file descriptors).
+DEFAULT_MAX_CONNECTIONS = 512
+#: Seconds a connection may take to send a whole request, or stay idle between requests.
+DEFAULT_IDLE_TIMEOUT = 10.0
 
 Handler = Callable[..., Any]
 
@@ -81,6 +117,8 @@ class JsonRpcServer:
         max_batch: int = DEFAULT_MAX_BATCH,
         name: str = "rollupkit",
         workers: int = DEFAULT_WORKERS,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self.methods = dict(methods)
         self.host = host
@@ -88,6 +126,9 @@ class JsonRpcServer:
         self.max_body = max_body
         self.max_batch = max_batch
         self.name = name
+        self.max_connections = max_connections
+        self.idle_timeout = idle_timeout
+        self.refused_connections = 0
         self._worker = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-rpc")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -208,14 +249,38 @@ class JsonRpcServer:
         return app
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self._app(), access_log=None)
+        # keepalive_timeout also closes a connection that has not sent a whole request by then.
+        self._runner = web.AppRunner(
+            self._app(), access_log=None, keepalive_timeout=self.idle_timeout
+        )
         await self._runner.setup()
+        self._cap_connections(self._runner.server)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         site = web.SockSite(self._runner, sock)
         await site.start()
+
+    def open_connections(self) -> int:
+        """Connections open now."""
+        return len(self._runner.server.connections) if self._runner and self._runner.server else 0
+
+    def _cap_connections(self, server: Any) -> None:
+        """Close connections past :attr:`max_connections` as they arrive."""
+        accept = server.connection_made
+
+        def connection_made(handler: Any, transport: Any) -> None:
+            if len(server.connections) >= self.max_connections:
+                self.refused_connections += 1
+                _limited.warning(
+                    "%s: %d connections open, closing new ones", self.name, self.max_connections
+                )
+                transport.abort()
+                return
+            accept(handler, transport)
+
+        server.connection_made = connection_made
 
     def start(self) -> JsonRpcServer:
         """Serve on a background thread; returns once it accepts connections."""
