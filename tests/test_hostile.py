@@ -477,3 +477,64 @@ def test_half_open_connections_are_capped_and_time_out() -> None:
         finally:
             for sock in sockets:
                 sock.close()
+
+
+@pytest.mark.slow
+def test_the_bridge_stays_solvent_under_random_deposits_transfers_and_withdrawals() -> None:
+    """Whatever users do, the L1 bridge holds at least every L2 balance plus every withdrawal
+    not yet claimed, and every withdrawal can be claimed."""
+    import random
+
+    from web3 import Web3
+
+    from rollupkit import DevChain
+    from rollupkit.l1.contracts import deploy_rollup
+    from rollupkit.testing.evm import l2_bridge_alloc
+    from rollupkit.wallets import calldata, dev_wallets
+    from rollupkit.withdrawals import L2_BRIDGE_ADDRESS, merkle_proof, withdrawal_leaf
+
+    rng = random.Random(8)
+    users = dev_wallets(4, 42_424, offset=300)
+    chain = DevChain(dict(l2_bridge_alloc()))  # no genesis money: every wei is deposited
+    genesis = chain.head
+    with start_devnet() as running:
+        w3 = Web3(Web3.HTTPProvider(running.url))
+        contracts = deploy_rollup(
+            w3, running.devnet.accounts[0], l2_chain_id=chain.chain_id,
+            genesis_state_root=genesis.state_root, genesis_block_hash=genesis.hash,
+        )  # fmt: skip
+        bridge = w3.to_checksum_address(contracts.deployment.bridge)
+        unclaimed = 0
+        for step in range(12):
+            transactions = []
+            for user in users:
+                action = rng.choice(["deposit", "transfer", "withdraw", "idle"])
+                balance = chain.balance(user.address)
+                if action == "deposit" or balance < 10**16:
+                    contracts.deposit(user.address, rng.randrange(10**16, 10**18))
+                elif action == "transfer":
+                    other = rng.choice(users)
+                    transactions.append(user.transfer(other.address, rng.randrange(balance // 4)))
+                elif action == "withdraw":
+                    value = rng.randrange(balance // 4)
+                    transactions.append(user.sign(
+                        to=L2_BRIDGE_ADDRESS, value=value, gas=150_000,
+                        data=calldata("withdraw(address,bytes)", user.address, b""),
+                    ))  # fmt: skip
+            for message in contracts.queued_messages(len(chain.l1_queue)):
+                chain.enqueue(message)
+            built = chain.build(transactions=transactions, drop_invalid=True)
+            contracts.submit_batch(built.outputs, built.encoded, b"")
+            batch = contracts.state()["batches"] - 1
+            withdrawals = [w for r in built.results for w in r.withdrawals]
+            unclaimed += sum(w.value for w in withdrawals)
+            supply = sum(chain.balance(u.address) for u in users) + chain.balance(bytes(20))
+            assert w3.eth.get_balance(bridge) >= supply + unclaimed, step
+            leaves = [withdrawal_leaf(w) for w in withdrawals]
+            for index, withdrawal in enumerate(withdrawals):  # claim about half of them now
+                if rng.random() < 0.5:
+                    contracts.claim_withdrawal(
+                        batch, withdrawal, index, merkle_proof(leaves, index)
+                    )
+                    unclaimed -= withdrawal.value
+            assert w3.eth.get_balance(bridge) >= supply + unclaimed, step
