@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,64 @@ class SqliteTable(MutableMapping[bytes, bytes]):
                 f"INSERT OR REPLACE INTO {self.name} (k, v) VALUES (?, ?)",
                 [(bytes(k), bytes(v)) for k, v in items.items()],
             )
+
+
+class PreimageCache(MutableMapping[bytes, bytes]):
+    """A bounded read cache in front of a table of content-addressed preimages (trie nodes,
+    codes: the value is a pure function of the key), so hot state is read from memory.
+
+    Entries are never wrong: a key names its value. An entry whose write was rolled back may
+    outlive it here, which is harmless for the same reason.
+    """
+
+    def __init__(self, table: SqliteTable, size: int = 65_536) -> None:
+        self.table = table
+        self._size = size
+        self._cache: OrderedDict[bytes, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _remember(self, key: bytes, value: bytes) -> None:
+        with self._lock:
+            self._cache[key] = value
+            self._cache.move_to_end(key)
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+
+    def __getitem__(self, key: bytes) -> bytes:
+        with self._lock:
+            value = self._cache.get(key)
+        if value is not None:
+            return value
+        value = self.table[key]
+        self._remember(bytes(key), value)
+        return value
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.table[key] = value
+        self._remember(bytes(key), bytes(value))
+
+    def __delitem__(self, key: bytes) -> None:
+        with self._lock:
+            self._cache.pop(bytes(key), None)
+        del self.table[key]
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            if key in self._cache:
+                return True
+        return key in self.table
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def update_many(self, items: dict[bytes, bytes]) -> None:
+        """Write many entries with one statement (and remember them)."""
+        self.table.update_many(items)
+        for key, value in items.items():
+            self._remember(bytes(key), bytes(value))
 
 
 class SqliteKV(SqliteTable):

@@ -12,6 +12,7 @@ import copy
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,7 @@ class Devnet:
         self.config = config or DevnetConfig()
         self.accounts = dev_accounts(self.config.accounts)
         self._lock = threading.RLock()
+        self._states: OrderedDict[bytes, Any] = OrderedDict()
         self._kv = SqliteKV(Path(data_dir) / "l1.sqlite") if data_dir else None
         backing = PyEvmKV(self._kv) if self._kv is not None else MemoryDB()
         chain_class = MiningChain.configure(
@@ -215,14 +217,24 @@ class Devnet:
             return self.chain.get_block_by_header(header)
 
     def state_at(self, block: int | str | bytes = "latest") -> Any:
-        """py-evm state at the end of ``block`` (read-only use)."""
+        """py-evm state at the end of ``block`` (read-only use, under the devnet's lock).
+
+        The last few are kept by block hash (a block's state never changes): building a VM and
+        its state per request was most of the cost of an eth_getBalance."""
         header = self.header(block)
         with self._lock:
-            return self.chain.get_vm(header).state
+            state = self._states.get(header.hash)
+            if state is None:
+                state = self.chain.get_vm(header).state
+                self._states[header.hash] = state
+                if len(self._states) > 8:
+                    self._states.popitem(last=False)
+            return state
 
     def balance(self, address: bytes, block: int | str | bytes = "latest") -> int:
         """Balance in wei."""
-        return int(self.state_at(block).get_balance(address))
+        with self._lock:
+            return int(self.state_at(block).get_balance(address))
 
     def nonce(self, address: bytes, block: int | str | bytes = "latest") -> int:
         """Transaction count; with ``pending``, counting transactions waiting to be mined."""
@@ -234,11 +246,13 @@ class Devnet:
 
     def code(self, address: bytes, block: int | str | bytes = "latest") -> bytes:
         """Deployed code."""
-        return bytes(self.state_at(block).get_code(address))
+        with self._lock:
+            return bytes(self.state_at(block).get_code(address))
 
     def storage(self, address: bytes, slot: int, block: int | str | bytes = "latest") -> int:
         """One storage slot."""
-        return int(self.state_at(block).get_storage(address, slot))
+        with self._lock:
+            return int(self.state_at(block).get_storage(address, slot))
 
     def transaction(self, tx_hash: bytes) -> tuple[SignedTransactionAPI, BlockAPI | None, int]:
         """A transaction with its block and index (block None while pending)."""

@@ -21,7 +21,7 @@ import rlp
 
 from rollupkit.errors import NodeDatabaseError
 from rollupkit.interfaces import StateStore
-from rollupkit.kvstore import SqliteDatabase
+from rollupkit.kvstore import PreimageCache, SqliteDatabase
 from rollupkit.types import L1Message, MessageKind
 
 SCHEMA = [
@@ -100,7 +100,10 @@ class NodeStore:
                 f"the node database {path} cannot be used ({exc}): move it away to resync the node "
                 "from L1, or restore a backup"
             ) from None
-        self.state = StateStore(self.db.table("state_nodes"), self.db.table("codes"))
+        # Trie nodes and codes are content-addressed: cache reads of them in memory.
+        self.state = StateStore(
+            PreimageCache(self.db.table("state_nodes")), PreimageCache(self.db.table("codes"), 4096)
+        )
 
     def _check_integrity(self, path: Path) -> None:
         """Refuse a damaged file before anything trusts it (a flipped byte otherwise surfaced
