@@ -11,6 +11,7 @@ import typer
 from rollupkit.l1.devnet import DEFAULT_L1_CHAIN_ID, DevnetConfig
 from rollupkit.l1.node import start_devnet
 from rollupkit.l1.precompile import EXECUTE_ADDRESS
+from rollupkit.rpc.server import tune_process_for_serving
 
 app = typer.Typer(help="Run rollupkit's embedded L1.", no_args_is_help=True)
 
@@ -31,6 +32,7 @@ def start(
     """Start the embedded L1 and serve Ethereum JSON-RPC until interrupted."""
     config = DevnetConfig(chain_id=chain_id, accounts=accounts, block_time=block_time)
     try:
+        tune_process_for_serving()
         running = start_devnet(config, host=host, port=port, data_dir=data_dir)
     except OSError as exc:
         raise typer.BadParameter(

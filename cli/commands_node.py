@@ -11,6 +11,7 @@ import typer
 
 from rollupkit.node.node import Node
 from rollupkit.node.settings import load
+from rollupkit.rpc.server import tune_process_for_serving
 
 app = typer.Typer(help="Run a rollup node.", no_args_is_help=True)
 
@@ -31,6 +32,7 @@ def start(
     node_config = load(
         config, role=role, data_dir=str(data_dir) if data_dir else None, rpc_port=rpc_port
     )
+    tune_process_for_serving()
     node = Node(node_config)
     try:
         node.start()

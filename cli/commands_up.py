@@ -27,6 +27,7 @@ from rollupkit.project.service import (
     up_record,
     write_up_record,
 )
+from rollupkit.rpc.server import tune_process_for_serving
 
 _DIR = typer.Option(None, "--dir", help="The project folder (default: found from here).")
 
@@ -117,6 +118,7 @@ def _foreground(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with console.status("starting", spinner="dots") as progress:
+        tune_process_for_serving()
         context = run_project(
             config, l1_port=l1_port, rpc_port=rpc_port, follower=follower,
             progress=lambda text: _progress(progress, console, interactive, text),

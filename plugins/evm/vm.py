@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -50,6 +51,15 @@ from rollupkit_evm.engine import FORK_NAME, RollupEVM, ViewDB
 
 _MISSING_DATA = (EVMMissingData, MissingTrieNode, MissingWitnessError)
 _STOPS = (*_MISSING_DATA, GasCapExceeded)
+
+
+@functools.lru_cache(maxsize=512)
+def _decode_header(raw: bytes) -> Any:
+    """A header decoded once (headers are immutable and decoded for every block and call)."""
+    try:
+        return rlp.decode(raw, sedes=HEADER_CLASS)
+    except Exception as exc:
+        raise TraceError(f"not a {FORK_NAME} block header: {exc}") from exc
 
 
 def decode_transaction(raw: bytes, chain_id: int) -> SignedTransactionAPI:
@@ -128,10 +138,7 @@ class EvmVM(VM):
         return rlp.encode(header)
 
     def _header(self, raw: bytes):  # type: ignore[no-untyped-def]
-        try:
-            return rlp.decode(raw, sedes=HEADER_CLASS)
-        except Exception as exc:
-            raise TraceError(f"not a {FORK_NAME} block header: {exc}") from exc
+        return _decode_header(bytes(raw))
 
     def decode_header(self, raw: bytes) -> HeaderInfo:
         header = self._header(raw)
