@@ -30,12 +30,7 @@ class ForwardThenFailVM(AccountVM):
 
 @pytest.fixture(scope="module")
 def vm_name() -> str:
-    name = "forward-then-fail"
-    if name not in get_registry().names("vm"):
-        plugin = types.ModuleType("forward_then_fail_plugin")
-        plugin.rollupkit_register_vms = hookimpl(lambda: [(name, ForwardThenFailVM)])  # type: ignore[attr-defined]
-        get_registry().register(plugin, name=name)
-    return name
+    return register_vm("forward-then-fail", ForwardThenFailVM)
 
 
 def _chain(vm: str) -> tuple[DevChain, list[Wallet]]:
@@ -79,14 +74,18 @@ class SpinVM(AccountVM):
             frame.use_gas(1)
 
 
-@pytest.fixture(scope="module")
-def spin_vm() -> str:
-    name = "spin"
+def register_vm(name: str, vm_class: type[AccountVM]) -> str:
+    """Register ``vm_class`` as VM plugin ``name`` (once) and return the name."""
     if name not in get_registry().names("vm"):
-        plugin = types.ModuleType("spin_plugin")
-        plugin.rollupkit_register_vms = hookimpl(lambda: [(name, SpinVM)])  # type: ignore[attr-defined]
+        plugin = types.ModuleType(f"{name}_plugin")
+        plugin.rollupkit_register_vms = hookimpl(lambda: [(name, vm_class)])  # type: ignore[attr-defined]
         get_registry().register(plugin, name=name)
     return name
+
+
+@pytest.fixture(scope="module")
+def spin_vm() -> str:
+    return register_vm("spin", SpinVM)
 
 
 def test_running_code_is_stopped_once_past_the_claim(spin_vm: str) -> None:

@@ -6,17 +6,13 @@ from __future__ import annotations
 import random
 
 import pytest
-from eth.chains.base import MiningChain
-from eth.db.atomic import AtomicDB
-from eth.tools.builder.chain.builders import build, disable_pow_check, genesis, prague_at
 from eth.vm.forks.prague.computation import PragueComputation
-from eth.vm.message import Message
 from py_ecc import bn128 as bn
+from pyevm_env import prague_state, run_message
 
 from rollupkit.ethprecompiles import revm_precompile
 from rollupkit_evm.engine import RollupComputation
 
-CALLER = b"\x10" * 20
 P = bn.field_modulus
 
 
@@ -38,29 +34,11 @@ def g2(point: object) -> bytes:  # EIP-197 order: x_imag, x_real, y_imag, y_real
 
 @pytest.fixture(scope="module")
 def state():  # type: ignore[no-untyped-def]
-    params = {"gas_limit": 30_000_000, "difficulty": 0, "nonce": b"\0" * 8}
-    accounts = {CALLER: {"balance": 10**20, "nonce": 0, "code": b"", "storage": {}}}
-    chain = build(
-        MiningChain,
-        prague_at(0),
-        disable_pow_check(),
-        genesis(db=AtomicDB(), params=params, state=accounts),
-    )
-    return chain.get_vm().state
+    return prague_state()
 
 
 def run(state, computation_class, address: int, data: bytes):  # type: ignore[no-untyped-def]
-    target = address.to_bytes(20, "big")
-    message = Message(
-        gas=10_000_000, to=target, sender=CALLER, value=0, data=data, code=b"", code_address=target
-    )
-    context = state.get_transaction_context_class()(gas_price=0, origin=CALLER)
-    snapshot = state.snapshot()
-    try:
-        computation = computation_class.apply_message(state, message, context)
-    finally:
-        state.revert(snapshot)
-    return computation.is_success, bytes(computation.output), computation.get_gas_remaining()
+    return run_message(state, computation_class, address.to_bytes(20, "big"), data)
 
 
 def same_as_pyevm(state, address: int, data: bytes) -> tuple:  # type: ignore[no-untyped-def, type-arg]

@@ -5,15 +5,11 @@ memory accesses that need no expansion)."""
 from __future__ import annotations
 
 import pytest
-from eth.chains.base import MiningChain
-from eth.db.atomic import AtomicDB
-from eth.tools.builder.chain.builders import build, disable_pow_check, genesis, prague_at
 from eth.vm.forks.prague.computation import PragueComputation
-from eth.vm.message import Message
+from pyevm_env import prague_state, run_message
 
 from rollupkit_evm.engine import RollupComputation
 
-CALLER = b"\x10" * 20
 TARGET = b"\x20" * 20
 
 PROGRAMS = {
@@ -34,29 +30,11 @@ PROGRAMS = {
 
 @pytest.fixture(scope="module")
 def state():  # type: ignore[no-untyped-def]
-    params = {"gas_limit": 30_000_000, "difficulty": 0, "nonce": b"\0" * 8}
-    accounts = {CALLER: {"balance": 10**20, "nonce": 0, "code": b"", "storage": {}}}
-    chain = build(
-        MiningChain,
-        prague_at(0),
-        disable_pow_check(),
-        genesis(db=AtomicDB(), params=params, state=accounts),
-    )
-    return chain.get_vm().state
+    return prague_state()
 
 
 def run(state, computation_class, code: bytes, data: bytes) -> tuple:  # type: ignore[no-untyped-def, type-arg]
-    message = Message(
-        gas=1_000_000, to=TARGET, sender=CALLER, value=0, data=data, code=code,
-        code_address=TARGET,
-    )  # fmt: skip
-    context = state.get_transaction_context_class()(gas_price=0, origin=CALLER)
-    snapshot = state.snapshot()
-    try:
-        c = computation_class.apply_message(state, message, context)
-    finally:
-        state.revert(snapshot)
-    return c.is_success, bytes(c.output), c.get_gas_remaining()
+    return run_message(state, computation_class, TARGET, data, code)
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))

@@ -232,18 +232,9 @@ def test_a_deposit_whose_call_fails_leaves_the_value_with_its_sender(vm: str) ->
 
 
 def _spin_vm() -> str:
-    from test_accountvm import SpinVM
+    from test_accountvm import SpinVM, register_vm
 
-    from rollupkit import get_registry, hookimpl
-
-    name = "spin"
-    if name not in get_registry().names("vm"):
-        import types
-
-        plugin = types.ModuleType("spin_plugin")
-        plugin.rollupkit_register_vms = hookimpl(lambda: [(name, SpinVM)])  # type: ignore[attr-defined]
-        get_registry().register(plugin, name=name)
-    return name
+    return register_vm("spin", SpinVM)
 
 
 def test_the_l1_bridge_refuses_deposits_nobody_could_spend() -> None:

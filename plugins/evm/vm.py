@@ -295,11 +295,7 @@ class EvmBlockExecution(BlockExecution):
             receipt = self.vm.make_receipt(self.header, tx, computation, state)
             self.vm.validate_receipt(receipt)
         except BaseException as exc:
-            fatal = _fatal(exc)
-            if fatal is exc:
-                raise
-            if fatal is not None:
-                raise fatal from exc
+            _raise_if_fatal(exc)
             # Whatever else py-evm raised, the transaction is refused and leaves nothing.
             state.revert(snapshot)
             raise InvalidTransactionError(f"{type(exc).__name__}: {exc}") from exc
@@ -359,14 +355,19 @@ def _engine_errors(number: int) -> Iterator[None]:
     try:
         yield
     except BaseException as exc:
-        fatal = _fatal(exc)
-        if fatal is exc:
-            raise
-        if fatal is not None:
-            raise fatal from exc
+        _raise_if_fatal(exc)
         if isinstance(exc, ValidationError):
             raise InvalidBlockError(f"block {number}: {exc}") from exc
         raise
+
+
+def _raise_if_fatal(exc: BaseException) -> None:
+    """Re-raise ``exc`` if it must end the whole run, or the error it hides (see _fatal)."""
+    fatal = _fatal(exc)
+    if fatal is exc:
+        raise exc
+    if fatal is not None:
+        raise fatal from exc
 
 
 def _fatal(exc: BaseException) -> BaseException | None:
