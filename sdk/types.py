@@ -305,22 +305,13 @@ CLAIM_FIELDS: tuple[tuple[str, str], ...] = (
 #: What the EXECUTE precompile returns after ``(bool ok, uint8 reason)``: the claim's fields
 #: but the pre-state root (an input), in the order ExecuteVerifier compares them.
 VERDICT_FIELDS: tuple[tuple[str, str], ...] = tuple(
-    (name, kind)
-    for name, kind in (
-        ("post_state_root", "bytes32"),
-        ("gas_used", "uint256"),
-        ("chain_id", "uint256"),
-        ("parent_hash", "bytes32"),
-        ("block_hash", "bytes32"),
-        ("block_number", "uint256"),
-        ("queue_start_index", "uint256"),
-        ("queue_start_hash", "bytes32"),
-        ("messages_consumed", "uint256"),
-        ("queue_end_hash", "bytes32"),
-        ("withdrawals_root", "bytes32"),
-        ("withdrawal_count", "uint256"),
+    (name, dict(CLAIM_FIELDS)[name])
+    for name in (
+        "post_state_root", "gas_used", "chain_id", "parent_hash", "block_hash", "block_number",
+        "queue_start_index", "queue_start_hash", "messages_consumed", "queue_end_hash",
+        "withdrawals_root", "withdrawal_count",
     )
-)
+)  # fmt: skip
 
 
 def abi_type(fields: tuple[tuple[str, str], ...]) -> str:
