@@ -4,6 +4,7 @@ edits that collide with template changes are reported as conflicts, with markers
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def _template(tmp_path: Path, version: str) -> Path:
     copy = tmp_path / f"template-v{version}"
     shutil.copytree(default_template(), copy)
     meta = copy / "template.toml"
-    meta.write_text(meta.read_text().replace('version = "1"', f'version = "{version}"'))
+    meta.write_text(re.sub(r'(?m)^version = "[^"]*"', f'version = "{version}"', meta.read_text()))
     return copy
 
 
