@@ -15,7 +15,7 @@ from rollupkit import messages as queue
 from rollupkit.block import MIN_BLOCK_GAS_LIMIT
 from rollupkit.builder import BuiltTrace, build_trace
 from rollupkit.execution import resolve_plugins
-from rollupkit.interfaces import StateStore, StateView
+from rollupkit.interfaces import VM, StateModel, StateStore, StateView
 from rollupkit.plugins import PluginRegistry
 from rollupkit.system import SYSTEM_ADDRESS, genesis_system_account
 from rollupkit.trace import LIMITS
@@ -72,6 +72,39 @@ def apply_genesis(view: StateView, alloc: Mapping[bytes, GenesisAccount]) -> byt
     return view.commit()
 
 
+def write_genesis(
+    vm: VM,
+    model: StateModel,
+    store: StateStore,
+    alloc: Mapping[bytes, GenesisAccount],
+    *,
+    chain_id: int,
+    timestamp: int,
+    gas_limit: int,
+    base_fee: int,
+) -> tuple[bytes, dict[bytes, GenesisAccount]]:
+    """Write a chain's genesis state into ``store``; return its RLP header and the whole
+    allocation (``alloc`` plus the system account, see :func:`genesis_alloc`)."""
+
+    def header(state_root: bytes) -> bytes:
+        return bytes(
+            vm.genesis_header(
+                chain_id=chain_id, state_root=state_root, timestamp=timestamp,
+                gas_limit=gas_limit, base_fee=base_fee,
+            )
+        )  # fmt: skip
+
+    # The genesis state records the genesis header's commitment, which covers every field but
+    # the state root, so it can be computed before the root is known.
+    full = genesis_alloc(
+        alloc, chain_id=chain_id, header_commitment=vm.header_commitment(header(ZERO_HASH))
+    )
+    view = model.open(store, model.empty_root(), record=True)
+    root = apply_genesis(view, full)
+    view.flush()
+    return header(root), full
+
+
 class DevChain:
     """A single-node L2 chain held in memory."""
 
@@ -98,25 +131,10 @@ class DevChain:
         self.gas_limit = gas_limit
         self.block_time = block_time
         self.store = StateStore()
-
-        def header(state_root: bytes) -> bytes:
-            return self.vm.genesis_header(
-                chain_id=chain_id,
-                state_root=state_root,
-                timestamp=genesis_timestamp,
-                gas_limit=gas_limit,
-                base_fee=base_fee,
-            )
-
-        # The genesis state records the genesis header's commitment, which covers every field
-        # but the state root, so it can be computed before the root is known.
-        self.genesis_alloc = genesis_alloc(
-            alloc,
-            chain_id=chain_id,
-            header_commitment=self.vm.header_commitment(header(ZERO_HASH)),
-        )
-        empty = self.model.open(self.store, self.model.empty_root())
-        genesis = header(apply_genesis(empty, self.genesis_alloc))
+        genesis, self.genesis_alloc = write_genesis(
+            self.vm, self.model, self.store, alloc, chain_id=chain_id,
+            timestamp=genesis_timestamp, gas_limit=gas_limit, base_fee=base_fee,
+        )  # fmt: skip
         self.headers: list[bytes] = [genesis]
         self.l1_queue: list[L1Message] = []
         self.queue_position = QueuePosition()

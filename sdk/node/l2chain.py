@@ -21,18 +21,16 @@ from rollupkit.chain import (
     DEFAULT_CHAIN_ID,
     DEFAULT_GAS_LIMIT,
     DEFAULT_GENESIS_TIMESTAMP,
-    apply_genesis,
-    genesis_alloc,
+    write_genesis,
 )
 from rollupkit.errors import NodeDatabaseError
 from rollupkit.execution import read_queue_position, resolve_plugins
-from rollupkit.interfaces import StateView
+from rollupkit.interfaces import StateStore, StateView
 from rollupkit.metering import SCHEDULE
 from rollupkit.node.store import NodeStore, StoredBlock
 from rollupkit.plugins import PluginRegistry
 from rollupkit.trace import decode_block, encode_block, encode_trace
 from rollupkit.types import (
-    ZERO_HASH,
     BlockInput,
     GenesisAccount,
     HeaderInfo,
@@ -89,11 +87,17 @@ class NodeChain:
 
     # --- genesis ----------------------------------------------------------------------------
 
+    def _write_genesis(self, store: StateStore) -> bytes:
+        c = self.config
+        header, _ = write_genesis(
+            self.vm, self.model, store, c.alloc, chain_id=c.chain_id,
+            timestamp=c.genesis_timestamp, gas_limit=c.gas_limit, base_fee=c.base_fee,
+        )  # fmt: skip
+        return header
+
     def _check_genesis(self) -> None:
         """The stored chain must be this config's: same genesis block."""
-        stored = self.store.header(0)
-        expected = _genesis_header(self.vm, self.model, self.config)
-        if stored != expected:
+        if self.store.header(0) != self._write_genesis(StateStore()):
             raise NodeDatabaseError(
                 f"the node database holds another chain (its genesis block differs from chain "
                 f"{self.config.chain_id}'s as configured): move it away, or point the node at "
@@ -102,22 +106,7 @@ class NodeChain:
 
     def _genesis(self) -> None:
         c = self.config
-
-        def header(state_root: bytes) -> bytes:
-            return self.vm.genesis_header(
-                chain_id=c.chain_id, state_root=state_root, timestamp=c.genesis_timestamp,
-                gas_limit=c.gas_limit, base_fee=c.base_fee,
-            )  # fmt: skip
-
-        alloc = genesis_alloc(
-            c.alloc,
-            chain_id=c.chain_id,
-            header_commitment=self.vm.header_commitment(header(ZERO_HASH)),
-        )
-        view = self.model.open(self.store.state, self.model.empty_root(), record=True)
-        root = apply_genesis(view, alloc)
-        view.flush()
-        raw = header(root)
+        raw = self._write_genesis(self.store.state)
         info = self.vm.decode_header(raw)
         empty = rlp.encode([[], [], [], 0])
         self.store.add_block(StoredBlock(0, info.hash, raw, b"", empty, 0, rlp.encode([])), [])
@@ -333,22 +322,3 @@ def _receipts_root(header: bytes) -> bytes:
     # Every rollupkit L2 header is an Ethereum header: the receipts root is field 5.
     fields: Any = rlp.decode(header)
     return bytes(fields[5])
-
-
-def _genesis_header(vm: Any, model: Any, c: ChainConfig) -> bytes:
-    """The genesis header ``c`` gives, computed on a throwaway in-memory state."""
-    from rollupkit.interfaces import StateStore
-
-    def header(state_root: bytes) -> bytes:
-        return bytes(
-            vm.genesis_header(
-                chain_id=c.chain_id, state_root=state_root, timestamp=c.genesis_timestamp,
-                gas_limit=c.gas_limit, base_fee=c.base_fee,
-            )
-        )  # fmt: skip
-
-    alloc = genesis_alloc(
-        c.alloc, chain_id=c.chain_id, header_commitment=vm.header_commitment(header(ZERO_HASH))
-    )
-    view = model.open(StateStore(), model.empty_root())
-    return header(apply_genesis(view, alloc))
