@@ -11,8 +11,6 @@ import json
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 from node_env import chain_config
+from rpc_env import call, post
 
 from rollupkit.l1.devnet import DevnetConfig
 from rollupkit.l1.node import start_devnet
@@ -30,21 +29,6 @@ from rollupkit.types import GenesisAccount
 LOOP = "0x" + "10" * 20  # JUMPDEST PUSH1 0 JUMP: burns gas forever
 LOOP_CODE = bytes.fromhex("5b600056")
 LIMITS = CallLimits(gas_cap=50_000_000, timeout=1.0)
-
-
-def post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, Any]:
-    request = urllib.request.Request(url, body, {"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def rpc(url: str, method: str, *params: Any) -> dict[str, Any]:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-    return post(url, body.encode())[1]  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +49,10 @@ def l1():  # type: ignore[no-untyped-def]
         # The same loop on the L1, deployed by a dev account.
         account = running.devnet.accounts[0]
         deploy = "0x" + bytes.fromhex("6004600c60003960046000f3").hex() + LOOP_CODE.hex()
-        tx_hash = rpc(
+        tx_hash = call(
             running.url, "eth_sendTransaction", {"from": account.address, "data": deploy}
         )["result"]
-        receipt = rpc(running.url, "eth_getTransactionReceipt", tx_hash)["result"]
+        receipt = call(running.url, "eth_getTransactionReceipt", tx_hash)["result"]
         yield running.url, receipt["contractAddress"]
 
 
@@ -83,23 +67,23 @@ def test_a_body_nested_100k_deep_is_a_parse_error_not_a_crash(target: tuple[str,
     for content_type in ("application/json", "text/plain"):  # a web page can send text/plain
         status, answer = post(url, body, content_type)
         assert answer["error"]["code"] == -32700, (status, answer)
-    assert rpc(url, "eth_blockNumber")["result"].startswith("0x")  # still serving
+    assert call(url, "eth_blockNumber")["result"].startswith("0x")  # still serving
 
 
 def test_eth_call_of_a_loop_with_huge_gas_is_capped_in_time(target: tuple[str, str]) -> None:
     url, loop = target
-    answer = rpc(url, "eth_call", {"to": loop, "gas": hex(2**64 - 1)}, "latest")
+    answer = call(url, "eth_call", {"to": loop, "gas": hex(2**64 - 1)}, "latest")
     assert answer["error"]["code"] == -32000 and "timeout" in answer["error"]["message"]
-    estimate = rpc(url, "eth_estimateGas", {"to": loop})
+    estimate = call(url, "eth_estimateGas", {"to": loop})
     assert "error" in estimate
 
 
 def test_a_slow_call_does_not_stall_other_requests(target: tuple[str, str]) -> None:
     url, loop = target
-    slow = threading.Thread(target=rpc, args=(url, "eth_call", {"to": loop}, "latest"))
+    slow = threading.Thread(target=call, args=(url, "eth_call", {"to": loop}, "latest"))
     slow.start()
     time.sleep(0.2)  # the call is running now, for about LIMITS.timeout
-    assert rpc(url, "eth_blockNumber")["result"].startswith("0x")
+    assert call(url, "eth_blockNumber")["result"].startswith("0x")
     answered_while_busy = slow.is_alive()
     slow.join()
     assert answered_while_busy
@@ -165,12 +149,12 @@ def test_no_parameter_gets_an_internal_error(side: str, tmp_path: Path) -> None:
 
 def test_the_reported_parameter_errors_are_invalid_params(l2: str) -> None:
     invalid = -32602
-    assert rpc(l2, "eth_getStorageAt", LOOP, hex(2**300), "latest")["error"]["code"] == invalid
-    assert rpc(l2, "eth_getProof", LOOP, ["0x" + "11" * 33], "latest")["error"]["code"] == invalid
-    assert rpc(l2, "eth_getProof", LOOP, [hex(2**256)], "latest")["error"]["code"] == invalid
-    assert rpc(l2, "eth_getProof", LOOP, None, "latest")["error"]["code"] == invalid
-    assert "result" in rpc(l2, "rollup_getBatch", "0x1")  # a hex id is an id
-    assert rpc(l2, "rollup_getBatch", "one")["error"]["code"] == invalid
+    assert call(l2, "eth_getStorageAt", LOOP, hex(2**300), "latest")["error"]["code"] == invalid
+    assert call(l2, "eth_getProof", LOOP, ["0x" + "11" * 33], "latest")["error"]["code"] == invalid
+    assert call(l2, "eth_getProof", LOOP, [hex(2**256)], "latest")["error"]["code"] == invalid
+    assert call(l2, "eth_getProof", LOOP, None, "latest")["error"]["code"] == invalid
+    assert "result" in call(l2, "rollup_getBatch", "0x1")  # a hex id is an id
+    assert call(l2, "rollup_getBatch", "one")["error"]["code"] == invalid
 
 
 def test_a_small_compressed_batch_cannot_expand_without_bound() -> None:
@@ -463,7 +447,7 @@ def test_half_open_connections_are_capped_and_time_out() -> None:
             assert server.refused_connections >= 40  # all but the cap were closed at once
             time.sleep(2.0)  # past the idle timeout: the half-open ones are closed too
             assert server.open_connections() == 0
-            answer = rpc(server.url, "ping")
+            answer = call(server.url, "ping")
             assert answer["result"] == "pong"
         finally:
             for sock in sockets:

@@ -14,6 +14,7 @@ import pytest
 import rlp
 from eth_account import Account
 from node_env import chain_config
+from rpc_env import post as post_to
 from web3 import Web3
 
 from rollupkit.l1.anvil import NodeToolMissing, find_tool
@@ -102,13 +103,7 @@ def test_replacement_needs_a_higher_tip(tmp_path: Path) -> None:
 
 def test_malformed_json_huge_bodies_and_batches(node: Node) -> None:
     def post(body: bytes) -> tuple[int, Any]:
-        request = urllib.request.Request(node.url, body, {"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+        return post_to(node.url, body)
 
     assert post(b"{]")[1]["error"]["code"] == -32700
     status, answer = post(b'"' + b"a" * (33 * 1024 * 1024) + b'"')

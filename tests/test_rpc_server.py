@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
-from typing import Any
 
 import pytest
+from rpc_env import call, post
 
 from rollupkit.l1.node import start_devnet
 
@@ -16,24 +14,6 @@ from rollupkit.l1.node import start_devnet
 def url():  # type: ignore[no-untyped-def]
     with start_devnet() as running:
         yield running.url
-
-
-def post(url: str, body: bytes | str, content_type: str = "application/json") -> tuple[int, Any]:
-    data = body.encode() if isinstance(body, str) else body
-    request = urllib.request.Request(url, data, {"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        return error.code, json.loads(raw) if raw else None
-
-
-def call(url: str, method: str, *params: Any) -> Any:
-    return post(
-        url, json.dumps({"jsonrpc": "2.0", "id": 7, "method": method, "params": list(params)})
-    )[1]
 
 
 def test_errors_use_the_spec_codes(url: str) -> None:
