@@ -59,8 +59,12 @@ class RunOutcome:
     results: list[BlockResult]
     dropped: list[tuple[int, ...]]  # per block, indices of transactions left out
     queue_end: QueuePosition
-    execute_gas: int = 0  # EXECUTE gas of the run (trace bytes not included)
     block_gas: list[int] = dataclasses.field(default_factory=list)  # EXECUTE gas per block
+
+    @property
+    def execute_gas(self) -> int:
+        """EXECUTE gas of the run (trace bytes not included)."""
+        return sum(self.block_gas)
 
     @property
     def gas_used(self) -> int:
@@ -126,7 +130,6 @@ def run_blocks(
         )
     outcome = RunOutcome([], [], [], queue_start)
     position = queue_start
-    used_before = meter.used
     for block in blocks:
         expected = vm.next_block(parent_header)
         if fill_context:
@@ -166,7 +169,6 @@ def run_blocks(
         parent_header = executed.result.header
         position = executed.queue_after
     outcome.queue_end = position
-    outcome.execute_gas = meter.used - used_before
     return outcome
 
 

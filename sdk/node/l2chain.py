@@ -250,7 +250,7 @@ class NodeChain:
         nodes: dict[bytes, bytes] = {}
         codes: dict[bytes, bytes] = {}
         oldest = first - 1
-        inputs, withdrawals, block_gas = [], [], []
+        inputs, withdrawals, block_gas, l2_gas = [], [], [], 0
         for number in range(first, last + 1):
             stored = self.store.block(number)
             assert stored is not None
@@ -270,6 +270,7 @@ class NodeChain:
             inputs.append(decode_block(stored.input))
             withdrawals.extend(self.withdrawals(number))
             block_gas.append(stored.gas_used)
+            l2_gas += _header_gas_used(stored.header)
         start = self.queue_position(first - 1)
         witness = Witness(
             tuple(nodes.values()), tuple(codes.values()),
@@ -287,7 +288,7 @@ class NodeChain:
             pre_state_root=parent.state_root,
             post_state_root=tip.state_root,
             gas_used=execute_gas,
-            l2_gas_used=sum(_header_gas_used(self.store.header(n)) for n in range(first, last + 1)),
+            l2_gas_used=l2_gas,
             parent_hash=parent.hash,
             block_hash=tip.hash,
             block_number=tip.number,
