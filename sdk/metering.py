@@ -198,10 +198,12 @@ class DeadlineMeter(ExecutionMeter):
     #: Gas between two looks at the clock (well under 0.1 s of the slowest code).
     CHECK_EVERY = 100_000
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, *, deadline: float | None = None) -> None:
+        """Stop ``timeout`` seconds from now, or at ``deadline`` (several calls sharing one
+        time limit, as a gas estimate's do); the error names ``timeout``."""
         super().__init__(None)
         self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
+        self.deadline = time.monotonic() + timeout if deadline is None else deadline
         self.running_limit = self.CHECK_EVERY
 
     def over(self) -> None:

@@ -426,16 +426,14 @@ class Devnet:
         (time.monotonic; default: the call time limit from now). Returns the spoofed
         transaction, the header and the computation."""
         limit = self.config.calls.timeout
-        remaining = (deadline - time.monotonic()) if deadline is not None else limit
-        if remaining <= 0:
+        meter = DeadlineMeter(limit, deadline=deadline)
+        if time.monotonic() >= meter.deadline:
             raise CallTimeout(f"execution aborted (timeout = {limit:g}s)")
         with self._lock:  # the chain is read under the lock; the call runs outside it
             header = self.header(block)
             tx = self._spoof(params, header)
             vm = self.chain.get_vm(header)
         with vm.in_costless_state() as state:
-            meter = DeadlineMeter(remaining)
-            meter.timeout = limit  # what the message names
             state.execution_meter = meter
             computation = state.costless_execute_transaction(tx)
         if computation.is_error:
