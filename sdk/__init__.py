@@ -12,7 +12,13 @@ It never raises. ``execute_detailed`` returns the reason for a False and the pub
 
 from __future__ import annotations
 
+import os
 from importlib import metadata
+
+# eth-hash hashes with the first backend it finds, and pycryptodome (~8 us a hash, through
+# ctypes) comes before pysha3 (~1 us, C): keccak runs for every trie node, address and call.
+# ETH_HASH_BACKEND is eth-hash's own switch, read at the first hash; a user's setting wins.
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
 
 from rollupkit.builder import BuiltTrace, build_trace
 from rollupkit.chain import DevChain

@@ -8,10 +8,17 @@
 
 Without a meter on the state, the computation is py-evm's own but for the last two points,
 which change nothing a program can observe.
+
+:class:`CallStates` keeps py-evm states for calls (``eth_call``, ``eth_estimateGas``) on the
+same block and reuses them.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from eth.exceptions import OutOfGas
@@ -99,3 +106,52 @@ class MeteredComputation(PragueComputation):
             # The parent returns this to itself next (return_gas takes it off the count).
             meter.running += child.get_gas_remaining()
         return child
+
+
+class CallStates:
+    """py-evm states for calls on one block, reused from call to call.
+
+    Building a VM, its header and its state, then reading the same accounts and code through
+    the trie again, was most of the cost of a small ``eth_call``. A call here takes a state
+    no other call is using (or builds one), runs on it, and reverts it to the snapshot it
+    started from: py-evm journals every change a transaction makes (accounts, storage, code,
+    the EIP-2929 warm sets) and reverts them as it does for a failed transaction in a block,
+    while its read caches stay warm. Transient storage is cleared when a transaction starts.
+
+    A state serves calls only for its ``key`` (the block, and whatever else decides what a
+    call sees) and at most ``uses`` times, since its caches grow with the accounts calls
+    touch; states for the ``keys`` newest keys are kept, ``per_key`` of each.
+    """
+
+    def __init__(self, *, keys: int = 4, per_key: int = 4, uses: int = 512) -> None:
+        self.per_key, self.uses = per_key, uses
+        self._keys = keys
+        self._free: OrderedDict[Hashable, list[tuple[Any, int]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def state(self, key: Hashable, build: Callable[[], Any]) -> Iterator[Any]:
+        """A state for ``key`` (from ``build()`` if none is free); every change a call makes
+        on it is reverted on leaving. Leave ``state.execution_meter`` as it was found."""
+        with self._lock:
+            free = self._free.get(key)
+            state, used = free.pop() if free else (None, 0)
+        if state is None:
+            state = build()
+        snapshot = state.snapshot()
+        try:
+            yield state
+        finally:
+            state.revert(snapshot)
+            self._give_back(key, state, used + 1)
+
+    def _give_back(self, key: Hashable, state: Any, used: int) -> None:
+        if used >= self.uses:
+            return
+        with self._lock:
+            free = self._free.setdefault(key, [])
+            self._free.move_to_end(key)
+            if len(free) < self.per_key:
+                free.append((state, used))
+            while len(self._free) > self._keys:
+                self._free.popitem(last=False)

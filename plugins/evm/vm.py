@@ -44,6 +44,7 @@ from rollupkit.interfaces import (
     StateView,
 )
 from rollupkit.metering import DeadlineMeter, ExecutionMeter
+from rollupkit.pyevm_engine import CallStates
 from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import BlockInput, BlockResult, GenesisAccount, HeaderInfo, L1Message
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS, withdrawals_from_logs
@@ -109,6 +110,9 @@ class EvmVM(VM):
     description = f"Ethereum EVM on py-evm ({FORK_NAME} rules)"
     fork = FORK_NAME
     transaction_types = frozenset({0, 1, 2, 4})  # legacy, EIP-2930, EIP-1559, EIP-7702
+
+    def __init__(self) -> None:
+        self._call_states = CallStates()
 
     def supports_state_model(self, model: StateModel) -> bool:
         # py-evm brings its own hexary-trie state code: it drives any model whose views offer
@@ -178,7 +182,20 @@ class EvmVM(VM):
         timeout: float | None = None,
     ) -> CallResult:
         store = _node_store(state)
-        parent = self._header(parent_header)
+        # States are reused for calls on the same stores and block (see CallStates). A kept
+        # state holds the stores it reads, so their ids name them for as long as it exists.
+        key = (id(store.node_store), id(store.code_store), chain_id, parent_header)
+        build = functools.partial(self._call_state, store, chain_id, parent_header)
+        with self._call_states.state(key, build) as evm_state:
+            evm_state.execution_meter = DeadlineMeter(timeout) if timeout is not None else None
+            try:
+                return self._run_call(evm_state, sender, to, value, data, gas)
+            finally:
+                evm_state.execution_meter = None
+
+    @staticmethod
+    def _call_state(store: HexaryNodeStore, chain_id: int, parent_header: bytes) -> StateAPI:
+        parent = _decode_header(bytes(parent_header))
         # A child block's context with no base fee: calls are free, as eth_call is.
         header = RollupEVM.create_header_from_parent(
             parent, timestamp=parent.timestamp + 1, gas_limit=parent.gas_limit,
@@ -189,9 +206,12 @@ class EvmVM(VM):
             header, chaindb, ChainContext(chain_id), ConsensusContext(chaindb.db),
             state_db=ViewDB(store), ancestors=_ParentOnly(parent),
         )  # fmt: skip
-        evm_state = vm.state
-        if timeout is not None:
-            evm_state.execution_meter = DeadlineMeter(timeout)
+        return vm.state
+
+    @staticmethod
+    def _run_call(
+        evm_state: StateAPI, sender: bytes, to: bytes | None, value: int, data: bytes, gas: int
+    ) -> CallResult:
         unsigned = RollupEVM.create_unsigned_transaction(
             nonce=evm_state.get_nonce(sender), gas_price=0, gas=gas, to=to or b"", value=value,
             data=data,

@@ -9,6 +9,8 @@ use, so the usual default keys work against it.
 from __future__ import annotations
 
 import copy
+import functools
+import itertools
 import json
 import threading
 import time
@@ -25,6 +27,7 @@ from eth.db.backends.memory import MemoryDB
 from eth.exceptions import HeaderNotFound, TransactionNotFound
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.state import PragueState
+from eth.vm.spoof import SpoofTransaction
 from eth_account import Account as EthAccount
 from eth_hash.auto import keccak
 from eth_utils import ValidationError
@@ -34,7 +37,7 @@ from rollupkit.gas_market import ExecuteGasConfig, ExecuteGasMarket
 from rollupkit.kvstore import PyEvmKV, SqliteKV
 from rollupkit.l1.precompile import EXECUTE_ADDRESS, execute_precompile, market_in_effect
 from rollupkit.metering import CallLimits, DeadlineMeter, ExecutionMeter
-from rollupkit.pyevm_engine import MeteredComputation
+from rollupkit.pyevm_engine import CallStates, MeteredComputation
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_L1_CHAIN_ID = 1337
@@ -106,6 +109,8 @@ class Devnet:
         self.accounts = dev_accounts(self.config.accounts)
         self._lock = threading.RLock()
         self._states: OrderedDict[bytes, Any] = OrderedDict()
+        self._call_states = CallStates()
+        self._head: BlockHeaderAPI | None = None
         self._kv = SqliteKV(Path(data_dir) / "l1.sqlite") if data_dir else None
         backing = PyEvmKV(self._kv) if self._kv is not None else MemoryDB()
         chain_class = MiningChain.configure(
@@ -192,18 +197,21 @@ class Devnet:
     @property
     def head(self) -> BlockHeaderAPI:
         """The newest mined block's header."""
-        with self._lock:
-            return self.chain.get_canonical_head()
+        head = self._head
+        if head is None:
+            with self._lock:
+                head = self._head = self.chain.get_canonical_head()
+        return head
 
     def header(self, block: int | str | bytes = "latest") -> BlockHeaderAPI:
         """The header for a number, a hash, or a tag (latest, pending, earliest, safe,
         finalized)."""
+        if block in ("latest", "pending", "safe", "finalized"):
+            return self.head  # read by most requests: kept, not looked up under the lock
         with self._lock:
             try:
                 if isinstance(block, bytes):
                     return self.chain.get_block_header_by_hash(block)
-                if block in ("latest", "pending", "safe", "finalized"):
-                    return self.chain.get_canonical_head()
                 if block == "earliest":
                     block = 0
                 return self.chain.get_canonical_block_header_by_number(int(block))
@@ -390,6 +398,7 @@ class Devnet:
                 )
                 block = vm.mine_block(filled).block
             chain.persist_block(block, perform_validation=False)
+            self._head = block.header
             chain.header = chain.create_header_from_parent(block.header)
             self.pending = []
             self.rejected.update(rejected)
@@ -402,56 +411,74 @@ class Devnet:
 
     # --- calls ------------------------------------------------------------------------------
 
-    def _spoof(self, params: dict[str, Any], header: BlockHeaderAPI) -> Any:
-        from eth.vm.spoof import SpoofTransaction
-
-        sender: Any = params.get("from") or b"\x00" * 20
-        to: Any = params.get("to") or b""
-        state = self.chain.get_vm(header).state
-        unsigned = L1VM.create_unsigned_transaction(
-            nonce=int(state.get_nonce(sender)),
-            gas_price=int(params.get("gasPrice") or 0),
-            gas=self.config.calls.gas(params.get("gas"), self.config.gas_limit),
-            to=to,
-            value=int(params.get("value") or 0),
-            data=params.get("data") or b"",
+    def _call_state(self, header: BlockHeaderAPI, timestamp: int) -> Any:
+        """A fresh state for calls on top of ``header``: its child block at ``timestamp``, with
+        no base fee (calls are free, as eth_call is)."""
+        with self._lock:
+            vm = self.chain.get_vm(header)
+            child = vm.create_header_from_parent(
+                header, coinbase=header.coinbase, timestamp=timestamp
+            ).copy(base_fee_per_gas=0)
+            previous = list(itertools.islice(vm.previous_hashes or (), 255))
+        return vm.build_state(
+            self.chain.chaindb.db, child, vm.chain_context, [header.hash, *previous]
         )
-        return SpoofTransaction(unsigned, from_=sender)
 
     def _costless(
         self, params: dict[str, Any], block: int | str | bytes, deadline: float | None = None
-    ) -> tuple[Any, BlockHeaderAPI, ComputationAPI]:
+    ) -> tuple[int, ComputationAPI]:
         """Run ``params`` as a gas-price-free transaction on top of ``block``, keeping nothing;
         raise :class:`CallReverted` if it fails, :class:`CallTimeout` past ``deadline``
-        (time.monotonic; default: the call time limit from now). Returns the spoofed
-        transaction, the header and the computation."""
+        (time.monotonic; default: the call time limit from now). Returns the transaction's
+        gas limit and its computation."""
         limit = self.config.calls.timeout
         meter = DeadlineMeter(limit, deadline=deadline)
         if time.monotonic() >= meter.deadline:
             raise CallTimeout(f"execution aborted (timeout = {limit:g}s)")
-        with self._lock:  # the chain is read under the lock; the call runs outside it
-            header = self.header(block)
-            tx = self._spoof(params, header)
-            vm = self.chain.get_vm(header)
-        with vm.in_costless_state() as state:
+        header = self.header(block)
+        # The child block's time is the next block's (the clock and any evm_increaseTime),
+        # so states are reused only within a second.
+        timestamp = max(int(time.time()) + self.time_offset, header.timestamp + 1)
+        build = functools.partial(self._call_state, header, timestamp)
+        sender: Any = params.get("from") or b"\x00" * 20
+        to: Any = params.get("to") or b""  # empty: a contract creation
+        gas = self.config.calls.gas(params.get("gas"), self.config.gas_limit)
+        # Not under the devnet's lock: a slow call must not stall the chain or other requests
+        # (the state it reads is a past root's, which nothing changes).
+        with self._call_states.state((header.hash, timestamp), build) as state:
+            unsigned = L1VM.create_unsigned_transaction(
+                nonce=int(state.get_nonce(sender)),
+                gas_price=int(params.get("gasPrice") or 0),
+                gas=gas,
+                to=to,
+                value=int(params.get("value") or 0),
+                data=params.get("data") or b"",
+            )
+            tx = SpoofTransaction(unsigned, from_=sender)
             state.execution_meter = meter
-            computation = state.costless_execute_transaction(tx)
+            try:
+                # A gas price is charged for unless the costless path hides it (GASPRICE
+                # still reports it); with none, the plain path is the same and quicker.
+                if unsigned.gas_price:
+                    computation = state.costless_execute_transaction(tx)
+                else:
+                    computation = state.apply_transaction(tx)
+            finally:
+                state.execution_meter = None
         if computation.is_error:
             error = computation.error
             if type(error).__name__ == "Revert":
                 data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
                 raise CallReverted("execution reverted", data)
             raise CallReverted(f"execution failed: {type(error).__name__}: {error}")
-        return tx, header, computation
+        return gas, computation
 
     def call(self, params: dict[str, Any], block: int | str | bytes = "latest") -> bytes:
         """Run a call against the state after ``block`` (nothing is kept)."""
-        # Not under the devnet's lock: a slow call must not stall the chain or other requests
-        # (the state it reads is a past root's, which nothing changes).
         with self._lock:
-            market = copy.deepcopy(self.market)
+            market = copy.copy(self.market)  # its config is frozen
         with market_in_effect(market):
-            _, _, computation = self._costless(params, block)
+            _, computation = self._costless(params, block)
         return bytes(computation.output)
 
     def estimate_gas(self, params: dict[str, Any], block: int | str | bytes = "latest") -> int:
@@ -465,12 +492,12 @@ class Devnet:
         """
         deadline = time.monotonic() + self.config.calls.timeout
         with self._lock:
-            market = copy.deepcopy(self.market)
+            market = copy.copy(self.market)  # its config is frozen
         with market_in_effect(market):
-            tx, _, computation = self._costless(params, block, deadline)
-            used = int(tx.gas - computation.get_gas_remaining())
-            guess = min(used * 64 // 63 * 64 // 63 + 5_000, int(tx.gas))
-            low, high = max(used, 21_000) - 1, int(tx.gas)
+            gas_limit, computation = self._costless(params, block, deadline)
+            used = gas_limit - computation.get_gas_remaining()
+            guess = min(used * 64 // 63 * 64 // 63 + 5_000, gas_limit)
+            low, high = max(used, 21_000) - 1, gas_limit
             for gas in [guess] if guess < high else []:
                 try:
                     self._costless({**params, "gas": gas}, block, deadline)

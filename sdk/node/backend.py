@@ -7,6 +7,7 @@ reads and calls go through the VM and state-model plugins.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,13 @@ from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.mempool import Mempool
 from rollupkit.rpc.eth import log_matches
 from rollupkit.types import AccountProof
+
+
+@functools.lru_cache(maxsize=256)
+def _decode_header(raw: bytes) -> Any:
+    """A stored header as py-evm's object, decoded once (eth_blockNumber, every call and
+    every block read start from the head's header; headers are immutable)."""
+    return rlp.decode(raw, sedes=HeaderSedes)
 
 
 @dataclass
@@ -88,14 +96,14 @@ class L2Backend:
         return self.header("latest")
 
     def header(self, block: int | str | bytes = "latest") -> Any:
-        return rlp.decode(self.store.header(self._number(block)), sedes=HeaderSedes)
+        return _decode_header(self.store.header(self._number(block)))
 
     def block(self, block: int | str | bytes = "latest") -> BlockView:
         number = self._number(block)
         raw_header = self.store.header(number)
         txs = self.store.block_txs(number)
         return BlockView(
-            rlp.decode(raw_header, sedes=HeaderSedes),
+            _decode_header(raw_header),
             [PragueTransactionBuilder.decode(raw) for _, raw, _ in txs],
             raw_header,
             [raw for _, raw, _ in txs],
@@ -202,7 +210,7 @@ class L2Backend:
             raise CallTimeout(f"execution aborted (timeout = {self.limits.timeout:g}s)")
         number = self._number(block)
         return self.chain.vm.call(
-            self.chain.view(number),
+            self.chain.call_view(number),
             chain_id=self.chain_id,
             parent_header=self.store.header(number),
             sender=params.get("from") or b"\x00" * 20,

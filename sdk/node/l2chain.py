@@ -42,6 +42,9 @@ from rollupkit.types import (
 )
 from rollupkit.withdrawals import withdrawals_root
 
+#: Calls served by one shared view before a new one is opened (see NodeChain.call_view).
+CALL_VIEW_USES = 1024
+
 
 @dataclass(frozen=True)
 class ChainConfig:
@@ -80,6 +83,8 @@ class NodeChain:
         self.config = config
         self.vm, self.model = resolve_plugins(config.vm, config.state, registry)
         self.lock = threading.RLock()
+        self._call_views: dict[bytes, tuple[StateView, int]] = {}
+        self._call_views_lock = threading.Lock()
         if store.head_number() < 0:
             self._genesis()
         else:
@@ -132,6 +137,24 @@ class NodeChain:
         kept in memory and never reach the store."""
         root = self.header_info(self.store.head_number() if number is None else number).state_root
         return self.model.open(self.store.state, root, record=True)
+
+    def call_view(self, number: int) -> StateView:
+        """A view of the state after block ``number`` for calls (``eth_call``, estimates).
+
+        Calls on the same state share it, so a VM can keep what it built for that state from
+        one call to the next (py-evm's state and read caches); calls never commit it, and a
+        view is retired after :data:`CALL_VIEW_USES` calls, since what calls write (the code
+        of contracts they create) stays in its overlay."""
+        root = self.header_info(number).state_root
+        with self._call_views_lock:
+            view, uses = self._call_views.pop(root, (None, 0))
+            if view is None:
+                view = self.model.open(self.store.state, root, record=True)
+            if uses + 1 < CALL_VIEW_USES:
+                self._call_views[root] = (view, uses + 1)
+            while len(self._call_views) > 4:
+                self._call_views.pop(next(iter(self._call_views)))
+        return view
 
     def queue_position(self, number: int | None = None) -> QueuePosition:
         """How far blocks up to ``number`` (default: the head) consumed the L1 queue."""

@@ -84,6 +84,10 @@ def decode_message(raw: bytes) -> L1Message:
     )  # fmt: skip
 
 
+#: Block headers kept in memory by number (see NodeStore.header).
+HEADERS_CACHED = 256
+
+
 class NodeStore:
     """Typed access to the node's SQLite database."""
 
@@ -100,6 +104,11 @@ class NodeStore:
                 f"the node database {path} cannot be used ({exc}): move it away to resync the node "
                 "from L1, or restore a backup"
             ) from None
+        # The head and recent headers are read by every request: kept in memory (the SQLite
+        # connection is shared under one lock, and threads queued on it were most of the time
+        # of an eth_call under load). Writes below keep them right.
+        self._head: int | None = None
+        self._headers: dict[int, bytes] = {}
         # Trie nodes and codes are content-addressed: cache reads of them in memory.
         self.state = StateStore(
             PreimageCache(self.db.table("state_nodes")), PreimageCache(self.db.table("codes"), 4096)
@@ -121,7 +130,15 @@ class NodeStore:
 
     def rollback(self) -> None:
         """Drop every write since the last commit."""
-        self.db.rollback()
+        with self.db.lock:
+            self.db.rollback()
+            self._forget_blocks()
+
+    def _forget_blocks(self, after: int = -1) -> None:
+        """Drop cached block reads above ``after`` (call holding the database lock)."""
+        self._head = None
+        for number in [n for n in self._headers if n > after]:
+            del self._headers[number]
 
     def close(self) -> None:
         """Commit and close."""
@@ -144,6 +161,11 @@ class NodeStore:
 
     def add_block(self, block: StoredBlock, txs: list[tuple[bytes, bytes, bytes]]) -> None:
         """Store a block and its (hash, raw tx, receipt) triples (in the open transaction)."""
+        with self.db.lock:
+            self._add_block(block, txs)
+            self._head = None
+
+    def _add_block(self, block: StoredBlock, txs: list[tuple[bytes, bytes, bytes]]) -> None:
         self.db.execute(
             "INSERT INTO blocks (number, hash, header, input, witness, gas_used, withdrawals) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -164,8 +186,10 @@ class NodeStore:
 
     def remove_blocks_after(self, number: int) -> None:
         """Forget blocks above ``number`` (a re-derivation after an L1 reorg)."""
-        self.db.execute("DELETE FROM blocks WHERE number > ?", (number,))
-        self.db.execute("DELETE FROM txs WHERE number > ?", (number,))
+        with self.db.lock:
+            self.db.execute("DELETE FROM blocks WHERE number > ?", (number,))
+            self.db.execute("DELETE FROM txs WHERE number > ?", (number,))
+            self._forget_blocks(after=number)
 
     def block(self, number: int) -> StoredBlock | None:
         """The block at ``number``."""
@@ -187,15 +211,25 @@ class NodeStore:
 
     def head_number(self) -> int:
         """The highest stored block number (-1 if none)."""
-        rows = self.db.query("SELECT MAX(number) FROM blocks")
-        return -1 if rows[0][0] is None else int(rows[0][0])
+        head = self._head
+        if head is None:
+            with self.db.lock:  # a write in between would leave a stale number cached
+                rows = self.db.query("SELECT MAX(number) FROM blocks")
+                head = self._head = -1 if rows[0][0] is None else int(rows[0][0])
+        return head
 
     def header(self, number: int) -> bytes:
         """The header of block ``number``; raises KeyError if absent."""
-        rows = self.db.query("SELECT header FROM blocks WHERE number = ?", (number,))
-        if not rows:
-            raise KeyError(number)
-        return bytes(rows[0][0])
+        header = self._headers.get(number)
+        if header is None:
+            with self.db.lock:
+                rows = self.db.query("SELECT header FROM blocks WHERE number = ?", (number,))
+                if not rows:
+                    raise KeyError(number)
+                header = self._headers[number] = bytes(rows[0][0])
+                while len(self._headers) > HEADERS_CACHED:
+                    del self._headers[next(iter(self._headers))]
+        return header
 
     def block_txs(self, number: int) -> list[tuple[bytes, bytes, bytes]]:
         """(hash, raw, receipt) of a block's transactions, in order."""
