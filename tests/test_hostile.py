@@ -513,3 +513,85 @@ def test_the_bridge_stays_solvent_under_random_deposits_transfers_and_withdrawal
                     )
                     unclaimed -= withdrawal.value
             assert w3.eth.get_balance(bridge) >= supply + unclaimed, step
+
+
+def test_with_permissionless_settlement_the_node_follows_the_chain_l1_settled(
+    tmp_path: Path,
+) -> None:
+    """A stranger settled a competing (valid) L2 block 1 on a permissionless rollup; the node
+    then waited "for L1 to catch up" forever and reported its own block as finalized. Now it
+    rolls back, rebuilds L1's block from the settlement's trace, re-includes its own
+    transaction after it, and settles on top; a stranger settling part of the node's posted
+    batch does not stall it either."""
+    from web3 import Web3
+
+    from rollupkit import DevChain
+    from rollupkit.l1.contracts import RollupContracts
+    from rollupkit.l1.devnet import dev_accounts
+    from rollupkit.node.deploy import deploy_for_chain
+    from rollupkit.testing.wallets import dev_wallets
+
+    chain = chain_config()
+    mine, theirs = dev_wallets(6, chain.chain_id)[1:3]
+    with start_devnet() as running:
+        accounts = dev_accounts(6)
+        settings = deploy_for_chain(
+            chain, running.url, accounts[0], batcher_key=bytes(accounts[1].key),
+            permissionless=True, batch_interval=0,
+        )  # fmt: skip
+        stranger = RollupContracts(Web3(Web3.HTTPProvider(running.url)), settings.deployment,
+                                   accounts[5])  # fmt: skip
+        node = Node(NodeConfig(tmp_path, chain, l1=settings)).start(background=False)
+        try:
+            my_tx = call(
+                node.url, "eth_sendRawTransaction", "0x" + mine.transfer(b"\x11" * 20, 7).hex()
+            )
+            node.produce_block()
+            assert node.store.head_number() == 1
+
+            other = DevChain(chain.alloc, chain_id=chain.chain_id)
+            built = other.build(transactions=[theirs.transfer(b"\x22" * 20, 9)])
+            stranger.submit_batch(built.outputs, built.encoded, b"")
+            theirs_hash = built.outputs.block_hash
+            assert node.store.block(1).hash != theirs_hash
+
+            node.l1_step()  # reads the settlement: rolls back and follows L1
+            assert node.store.block(1).hash == theirs_hash
+            for tag in ("safe", "finalized"):
+                block = call(node.url, "eth_getBlockByNumber", tag, False)["result"]
+                assert block["hash"] == "0x" + theirs_hash.hex(), tag
+            assert call(node.url, "eth_getBalance", "0x" + "22" * 20, "latest")["result"] == "0x9"
+            assert node.store.pending_count() == 1  # my transaction, back in the mempool
+
+            node.produce_block()  # block 2: my transaction again, on L1's block 1
+            receipt = call(node.url, "eth_getTransactionReceipt", my_tx["result"])["result"]
+            assert receipt["blockNumber"] == "0x2"
+            _steps_until(node, lambda: node.store.get_meta("settled_block") == 2)
+            assert stranger.state()["block_hash"] == node.store.block(2).hash
+
+            # Blocks 3-4 in one posted batch; the stranger settles block 3 alone (anyone can
+            # rebuild it from the posted data), so L1 no longer sits at the batch's parent.
+            for n in range(2):
+                call(
+                    node.url,
+                    "eth_sendRawTransaction",
+                    "0x" + mine.transfer(b"\x11" * 20, n + 1).hex(),
+                )
+                node.produce_block()
+            node.l1_step()
+            assert node.store.batch_of_block(4)["status"] == "posted"
+            block_3 = node.chain.assemble_batch(3, 3)
+            stranger.submit_batch(block_3.outputs, block_3.trace, b"")
+            _steps_until(node, lambda: node.store.get_meta("settled_block") == 4)
+            assert node.store.get_meta("diverged") is None
+            assert stranger.state()["block_hash"] == node.store.block(4).hash
+        finally:
+            node.stop()
+
+
+def _steps_until(node: Node, condition: Any, steps: int = 10) -> None:
+    for _ in range(steps):
+        node.l1_step()
+        if condition():
+            return
+    raise AssertionError(f"not reached in {steps} L1 steps; errors: {node.errors}")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account import Account as EthAccount
+from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 from web3 import Web3
 
@@ -30,6 +31,7 @@ from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.sequencer import L1View
 from rollupkit.node.store import QueuedMessage
 from rollupkit.plugins import get_registry
+from rollupkit.trace import decode_trace
 from rollupkit.types import BlockInput
 
 log = logging.getLogger("rollupkit.node.l1")
@@ -62,6 +64,10 @@ class L1Settings:
     max_blocks_per_batch: int = 32
     max_batch_gas: int = 12_000_000
     batch_interval: float = 2.0
+
+
+class SettledChainUnavailable(RollupkitError):
+    """L1 settled blocks this node does not hold and cannot rebuild."""
 
 
 class L1Link:
@@ -124,6 +130,12 @@ class L1Link:
             return self.view
         with self.chain.lock:
             self.store.add_messages(self._messages(message_events))
+            self.store.commit()
+        if self.role == "follower":
+            self._derive(first, target)
+        # Settlements last: a follower has derived the blocks they settle by now. Everything
+        # above is safe to redo if this sync stops before its end (both skip what they have).
+        with self.chain.lock:
             self._settled(settled_events)
             recent.extend([int(b["number"]), bytes(b["hash"]).hex()] for b in window)
             self.store.set_meta("l1_recent", recent[-REORG_WINDOW:])
@@ -132,8 +144,6 @@ class L1Link:
                 "l1_head", {"hash": self.view.block_hash.hex(), "timestamp": self.view.timestamp}
             )
             self.store.commit()
-        if self.role == "follower":
-            self._derive(first, target)
         return self.view
 
     def _consistent(self, window: list[Any], recent: list[Any], events: list[Any]) -> bool:
@@ -185,21 +195,98 @@ class L1Link:
         return queued
 
     def _settled(self, events: list[Any]) -> None:
+        """Record L1's settlements. L1 is the judge of the chain: a settled block this node
+        holds is marked settled (safe, then finalized) only if its hash is the one L1 holds;
+        one that differs (with permissionless settlement, anyone may settle a valid competing
+        chain) or that the node lacks is rebuilt from the settlement's trace, rolling the L2
+        back to the last block both share."""
         for event in events:
             number = int(event.args["blockNumber"])
-            if number == 0:
-                continue
-            batch = self.store.batch_of_block(number)
-            if batch is not None and batch["last_block"] == number:
-                self.store.update_batch(
-                    batch["id"],
-                    "settled",
-                    settlement_index=int(event.args["batchIndex"]),
-                    settle_l1_block=int(event["blockNumber"]),
-                    settle_tx=event["transactionHash"].to_0x_hex(),
-                )
-            settled = int(self.store.get_meta("settled_block", 0))
-            self.store.set_meta("settled_block", max(settled, number))
+            tip = self._settled_tip()
+            if number <= tip:
+                continue  # genesis, or recorded before (this sync is a retry)
+            if self.store.get_meta("diverged") is not None:
+                return
+            local = self.store.block(number)
+            if local is None or local.hash != bytes(event.args["blockHash"]):
+                try:
+                    self._adopt(event, tip)
+                except SettledChainUnavailable as exc:
+                    log.error("%s", exc)
+                    self.store.set_meta("diverged", str(exc))
+                    return
+            self._record_settled(tip + 1, number, event)
+
+    def _settled_tip(self) -> int:
+        """The last L2 block L1 has settled, as far as this node has read (0: genesis)."""
+        settled = self.store.batches("settled")
+        return int(settled[-1]["last_block"]) if settled else 0
+
+    def _record_settled(self, first: int, last: int, event: Any) -> None:
+        """Mark blocks ``first``..``last`` settled by ``event``, as one batch: withdrawals are
+        proven against the batch L1 settled, so the record must have L1's bounds. When they
+        are not one of this node's batches (someone else settled them), this node's unsettled
+        batches from ``first`` on are dropped: they are rebuilt, from ``last + 1``."""
+        batch = self.store.batch_of_block(last)
+        if batch is None or (batch["first_block"], batch["last_block"]) != (first, last):
+            self.store.remove_batches_from_block(first - 1)
+            batch = {"id": self.store.add_batch(first, last), "detail": {}}
+        self.store.update_batch(
+            batch["id"],
+            "settled",
+            settlement_index=int(event.args["batchIndex"]),
+            settle_l1_block=int(event["blockNumber"]),
+            settle_tx=event["transactionHash"].to_0x_hex(),
+        )
+        settled = int(self.store.get_meta("settled_block", 0))
+        self.store.set_meta("settled_block", max(settled, last))
+
+    def _adopt(self, event: Any, tip: int) -> None:
+        """Replace this node's blocks after ``tip`` with the ones ``event`` settled, taken
+        from its settlement's trace (its transactions go back to the mempool)."""
+        number, settled_hash = int(event.args["blockNumber"]), bytes(event.args["blockHash"])
+        blocks = self._settled_blocks(event)
+        if [b.number for b in blocks] != list(range(tip + 1, number + 1)):
+            raise SettledChainUnavailable(
+                f"L1 settled L2 blocks up to {number} in {event['transactionHash'].to_0x_hex()},"
+                f" but its trace does not hold blocks {tip + 1}-{number}"
+            )
+        log.warning(
+            "L1 settled another chain at L2 blocks %d-%d (%s): rolling back to block %d and "
+            "following it",
+            tip + 1, number, event["transactionHash"].to_0x_hex(), tip,
+        )  # fmt: skip
+        self.chain.rollback_to(tip, return_to_mempool=self.role == "sequencer")
+        for block in blocks:
+            self.chain.build_block(
+                block, drop_invalid=False, mempool_hashes=[keccak(t) for t in block.transactions]
+            )
+        rebuilt = self.store.block(number)
+        if rebuilt is None or rebuilt.hash != settled_hash:
+            raise SettledChainUnavailable(
+                f"L2 block {number} rebuilt from the trace L1 settled has another hash than the "
+                f"one L1 holds (0x{settled_hash.hex()})"
+            )
+
+    def _settled_blocks(self, event: Any) -> list[BlockInput]:
+        """The blocks a settlement carried, from its transaction's ``trace`` argument."""
+        tx_hash = event["transactionHash"].to_0x_hex()
+        tx = self.w3.eth.get_transaction(tx_hash)
+        if (tx.get("to") or "").lower() != self.contracts.rollup.address.lower():
+            raise SettledChainUnavailable(
+                f"L1 settled L2 blocks up to {event.args['blockNumber']} that this node does not "
+                f"hold, through a contract ({tx_hash}): it cannot read their trace. Stopped; "
+                "resync this node as a follower of that chain"
+            )
+        try:
+            _, arguments = self.contracts.rollup.decode_function_input(tx["input"])
+            return list(decode_trace(bytes(arguments["trace"])).blocks)
+        except (TraceError, ValueError, KeyError) as exc:
+            raise SettledChainUnavailable(
+                f"L1 settled L2 blocks up to {event.args['blockNumber']} that this node does not "
+                f"hold, and their settlement ({tx_hash}) carries no readable trace ({exc}): "
+                "the proof system keeps blocks off L1. Stopped at the last block both hold"
+            ) from exc
 
     def _check_reorg(self) -> None:
         recent = self.store.get_meta("l1_recent", [])
@@ -294,6 +381,8 @@ class L1Link:
 
     def batch_step(self) -> None:
         """Make a batch if it is time, then move the oldest unsettled batch one step."""
+        if self.store.get_meta("diverged") is not None:
+            return  # L1 settled a chain this node cannot rebuild: nothing it posts would settle
         self._make_batch()
         for batch in self.store.batches():
             if batch["status"] == "settled":

@@ -46,6 +46,8 @@ class L2Methods(EthMethods):
             "pendingTransactions": q(store.pending_count()),
             "batches": q(len(store.batches())),
             "errors": self.node.errors[-5:],
+            # Set when L1 settled a chain this node cannot rebuild: it stopped following L1.
+            "diverged": store.get_meta("diverged"),
         }
 
     def rollup__getBlockStatus(self, block: Any = "latest") -> dict[str, Any]:
