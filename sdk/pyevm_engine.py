@@ -108,6 +108,21 @@ class MeteredComputation(PragueComputation):
         return child
 
 
+def _without_zero_balance_changes(state: Any) -> Any:
+    """``state``, with adding 0 to a balance skipped. A free call buys its gas, refunds it
+    and pays the coinbase with 0 wei, and each of those re-encodes an account: a fifth of a
+    small call's time. Adding 0 changes nothing a call can observe (an EIP-161 touch only
+    matters when a transaction is kept, and a call's state is reverted)."""
+    delta_balance = state.delta_balance
+
+    def skip_zero(address: bytes, delta: int) -> None:
+        if delta:
+            delta_balance(address, delta)
+
+    state.delta_balance = skip_zero
+    return state
+
+
 class CallStates:
     """py-evm states for calls on one block, reused from call to call.
 
@@ -137,7 +152,7 @@ class CallStates:
             free = self._free.get(key)
             state, used = free.pop() if free else (None, 0)
         if state is None:
-            state = build()
+            state = _without_zero_balance_changes(build())
         snapshot = state.snapshot()
         try:
             yield state
