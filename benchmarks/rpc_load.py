@@ -10,7 +10,7 @@ caps near 2k req/s). Prints, in one run:
 * the p50/p99 latency of eth_blockNumber on L1 and L2 while another client keeps a slow
   eth_call running (a loop that runs until the call's time limit).
 
-Usage: python benchmarks/rpc_load.py [--seconds 3] [--clients 4]
+Usage: python benchmarks/rpc_load.py [--seconds 3] [--clients 4] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     accounts = dev_accounts(3)
@@ -181,13 +182,19 @@ def report(targets: dict[str, tuple[str, str, str]], holder: str, args: Any) -> 
             "latest",
         ],
     }
-    rates: dict[str, dict[str, float]] = {}
-    for name, (url, token, _) in targets.items():
-        rates[name] = {
-            method: throughput(url, method, params(token), args.clients, args.seconds)
-            for method, params in methods.items()
-        }
-    print(f"requests/s, {args.clients} keep-alive clients, {args.seconds:g} s each")
+    # Rounds interleave the servers, so a slow spell of this noisy machine hits them alike;
+    # each figure is the median of its rounds.
+    samples: dict[str, dict[str, list[float]]] = {n: {m: [] for m in methods} for n in targets}
+    for _ in range(args.rounds):
+        for method, params in methods.items():
+            for name, (url, token, _) in targets.items():
+                rate = throughput(url, method, params(token), args.clients, args.seconds)
+                samples[name][method].append(rate)
+    rates = {n: {m: statistics.median(r) for m, r in by.items()} for n, by in samples.items()}
+    print(
+        f"requests/s, {args.clients} keep-alive clients, median of {args.rounds} rounds of "
+        f"{args.seconds:g} s"
+    )
     names = list(targets)
     print(f"  {'method':18}" + "".join(f"{n:>16}" for n in names) + "   vs anvil (L1, L2)")
     for method in methods:

@@ -24,6 +24,7 @@ from typing import Any
 from eth.exceptions import OutOfGas
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.gas_meter import GasMeter, allow_negative_refund_strategy
+from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError
 
 from rollupkit.ethprecompiles import PRECOMPILE_OVERRIDES
@@ -106,6 +107,17 @@ class MeteredComputation(PragueComputation):
             # The parent returns this to itself next (return_gas takes it off the count).
             meter.running += child.get_gas_remaining()
         return child
+
+
+class CallTransaction(SpoofTransaction):
+    """An unsigned transaction sent as ``from_`` (what a call runs), remembering each field
+    it is asked for: py-evm reads them some fifty times a call, each time through two
+    lookups and an RLP field getter."""
+
+    def __getattr__(self, attr: str) -> Any:
+        value = super().__getattr__(attr)
+        self.__dict__[attr] = value  # a call's transaction does not change while it runs
+        return value
 
 
 def _without_zero_balance_changes(state: Any) -> Any:

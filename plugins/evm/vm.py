@@ -18,7 +18,6 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
 from eth.vm.interrupt import EVMMissingData
 from eth.vm.message import Message
-from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError
 from trie.exceptions import MissingTrieNode
 
@@ -44,7 +43,7 @@ from rollupkit.interfaces import (
     StateView,
 )
 from rollupkit.metering import DeadlineMeter, ExecutionMeter
-from rollupkit.pyevm_engine import CallStates
+from rollupkit.pyevm_engine import CallStates, CallTransaction
 from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import BlockInput, BlockResult, GenesisAccount, HeaderInfo, L1Message
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS, withdrawals_from_logs
@@ -217,7 +216,7 @@ class EvmVM(VM):
             data=data,
         )  # fmt: skip
         try:
-            computation = evm_state.apply_transaction(SpoofTransaction(unsigned, from_=sender))
+            computation = evm_state.apply_transaction(CallTransaction(unsigned, from_=sender))
         except ValidationError as exc:
             return CallResult(False, b"", 0, error=str(exc))
         used = gas - computation.get_gas_remaining()

@@ -27,7 +27,6 @@ from eth.db.backends.memory import MemoryDB
 from eth.exceptions import HeaderNotFound, TransactionNotFound
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.state import PragueState
-from eth.vm.spoof import SpoofTransaction
 from eth_account import Account as EthAccount
 from eth_hash.auto import keccak
 from eth_utils import ValidationError
@@ -37,7 +36,7 @@ from rollupkit.gas_market import ExecuteGasConfig, ExecuteGasMarket
 from rollupkit.kvstore import PyEvmKV, SqliteKV
 from rollupkit.l1.precompile import EXECUTE_ADDRESS, execute_precompile, market_in_effect
 from rollupkit.metering import CallLimits, DeadlineMeter, ExecutionMeter
-from rollupkit.pyevm_engine import CallStates, MeteredComputation
+from rollupkit.pyevm_engine import CallStates, CallTransaction, MeteredComputation
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_L1_CHAIN_ID = 1337
@@ -454,7 +453,7 @@ class Devnet:
                 value=int(params.get("value") or 0),
                 data=params.get("data") or b"",
             )
-            tx = SpoofTransaction(unsigned, from_=sender)
+            tx = CallTransaction(unsigned, from_=sender)
             state.execution_meter = meter
             try:
                 # A gas price is charged for unless the costless path hides it (GASPRICE
