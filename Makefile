@@ -12,15 +12,19 @@ PYTEST_ARGS ?=
 
 setup: $(VENV)/.installed node_modules/.installed
 
+# pip's own output goes to a log, shown only if the install fails: an editable install of a
+# package-dir layout always ends with setuptools' notice about its import finder.
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $@
+	@echo "setting up $(VENV): rollupkit from this checkout and its dependencies (log: $(VENV)/pip.log)"
+	@$(PYTHON) -m venv $(VENV)
+	@( $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e ".[test]" ) \
+		> $(VENV)/pip.log 2>&1 || { tail -n 40 $(VENV)/pip.log; exit 1; }
+	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo "installing the npm packages (the Solidity compiler, anvil, cast)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 demo: setup
 	$(BIN)/rollupkit demo
