@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 
 from rollupkit.solidity import build_artifacts
+from rollupkit_cli._typer import new_app
 
-app = typer.Typer(help="Build and check Solidity artifacts.", no_args_is_help=True)
+app = new_app(help="Build and check Solidity artifacts.", no_args_is_help=True)
 
 
 def _default_dirs() -> list[Path]:
@@ -21,7 +22,9 @@ def _default_dirs() -> list[Path]:
 @app.command("build")
 def build(
     directories: list[Path] = typer.Argument(
-        None, help="Folders of .sol files (default: rollupkit's own contracts and examples)."
+        None,
+        metavar="FOLDER...",
+        help="Folders of .sol files (default: rollupkit's own contracts and examples).",
     ),
     check: bool = typer.Option(
         False, "--check", help="Write nothing; fail if any artifact differs from its source."

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from rollupkit.execute_demo import run_execute_demo
 from rollupkit_cli import COMMAND_STARTED
+from rollupkit_cli._typer import new_app
 
 
 def demo_execute(
@@ -103,7 +104,7 @@ _DIR_HELP = (
     "at the end)."
 )
 
-app = typer.Typer(
+app = new_app(
     help="Run a rollup end to end (or, with `execute`, EXECUTE alone).",
     invoke_without_command=True,
 )

@@ -9,8 +9,9 @@ import typer
 
 from rollupkit.execution import execute_detailed, resolve_plugins
 from rollupkit.trace import decode_trace, trace_summary
+from rollupkit_cli._typer import new_app
 
-trace_app = typer.Typer(help="Inspect trace files.", no_args_is_help=True)
+trace_app = new_app(help="Inspect trace files.", no_args_is_help=True)
 
 
 def read_trace_file(path: Path) -> bytes:
@@ -42,7 +43,9 @@ def parse_root(value: str, what: str) -> bytes:
 
 
 def execute_command(
-    trace_file: Path = typer.Argument(..., help="Trace file (binary, or hex text)."),
+    trace_file: Path = typer.Argument(
+        ..., metavar="TRACE_FILE", help="Trace file (binary, or hex text)."
+    ),
     pre: str = typer.Option(..., "--pre", help="Pre-state root (hex)."),
     post: str = typer.Option(..., "--post", help="Claimed post-state root (hex)."),
     gas: int = typer.Option(..., "--gas", help="Claimed gas used.", min=0),
@@ -88,7 +91,9 @@ def execute_command(
 
 
 @trace_app.command("inspect")
-def inspect_trace(trace_file: Path = typer.Argument(..., help="Trace file.")) -> None:
+def inspect_trace(
+    trace_file: Path = typer.Argument(..., metavar="TRACE_FILE", help="Trace file."),
+) -> None:
     """Print what a trace holds: blocks, transactions, messages, witness sizes."""
     trace = decode_trace(read_trace_file(trace_file))
     typer.echo(

@@ -12,8 +12,9 @@ from rollupkit.l1.devnet import DEFAULT_L1_CHAIN_ID, DevnetConfig
 from rollupkit.l1.node import start_devnet
 from rollupkit.l1.precompile import EXECUTE_ADDRESS
 from rollupkit.rpc.server import tune_process_for_serving
+from rollupkit_cli._typer import new_app
 
-app = typer.Typer(help="Run rollupkit's embedded L1.", no_args_is_help=True)
+app = new_app(help="Run rollupkit's embedded L1.", no_args_is_help=True)
 
 
 @app.command("start")

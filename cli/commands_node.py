@@ -12,8 +12,9 @@ import typer
 from rollupkit.node.node import Node
 from rollupkit.node.settings import load
 from rollupkit.rpc.server import tune_process_for_serving
+from rollupkit_cli._typer import new_app
 
-app = typer.Typer(help="Run a rollup node.", no_args_is_help=True)
+app = new_app(help="Run a rollup node.", no_args_is_help=True)
 
 
 @app.command("start")

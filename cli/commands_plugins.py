@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from rollupkit.plugins import get_registry
+from rollupkit_cli._typer import new_app
 
-app = typer.Typer(help="Inspect installed plugins.", no_args_is_help=True)
+app = new_app(help="Inspect installed plugins.", no_args_is_help=True)
 
 
 @app.command("list")

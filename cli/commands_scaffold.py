@@ -13,9 +13,11 @@ from rollupkit.scaffold.options import (
     RollupOptions,
     default_proof_for,
     fresh_chain_id,
+    why_not,
 )
+from rollupkit_cli._typer import new_app
 
-app = typer.Typer(help="Create rollup projects and plugin packages.", no_args_is_help=True)
+app = new_app(help="Create rollup projects and plugin packages.", no_args_is_help=True)
 
 _TEMPLATE_HELP = "Render this template folder instead of rollupkit's (for template authors)."
 
@@ -47,13 +49,16 @@ def _ask(question: str, decided: dict[str, str], default: str) -> str:
         answer = str(_prompt(label, default)).strip()
         if answer in offered or (question == "l1" and is_l1_url(answer)):
             return answer
-        typer.echo(f"  choose one of: {', '.join(offered)}", err=True)
+        reason = why_not(question, answer, decided)
+        typer.echo(f"  not {answer!r}: {reason}; choose one of: {', '.join(offered)}", err=True)
     raise RollupkitError(f"no valid answer for {_LABELS[question]}; aborted")
 
 
 @app.command("new")
 def new(
-    name: str = typer.Argument(..., help="Project name: lowercase, digits and hyphens."),
+    name: str = typer.Argument(
+        ..., metavar="NAME", help="Project name: lowercase, digits and hyphens."
+    ),
     l1: str = typer.Option(None, help="L1: embedded, anvil, or an http(s):// JSON-RPC URL."),
     vm: str = typer.Option(None, help="VM plugin (evm, or any installed VM plugin)."),
     state: str = typer.Option(None, help="State model plugin (mpt, ...)."),
@@ -140,7 +145,9 @@ def new(
 
 @app.command("plugin")
 def plugin(
-    name: str = typer.Argument(..., help="Plugin name (its registered name and package)."),
+    name: str = typer.Argument(
+        ..., metavar="NAME", help="Plugin name (its registered name and package)."
+    ),
     kind: str = typer.Option(..., "--kind", help="vm, state, derivation or proof."),
     directory: Path = typer.Option(None, "--dir", help="Folder to create (default: ./NAME)."),
     force: bool = typer.Option(False, "--force", help="Render into an existing folder."),

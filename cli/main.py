@@ -23,11 +23,11 @@ from rollupkit_cli import (
     commands_scaffold,
     commands_up,
 )
+from rollupkit_cli._typer import new_app
 
-app = typer.Typer(
+app = new_app(
     help="rollupkit: build, run and verify native rollups.",
     no_args_is_help=True,
-    pretty_exceptions_enable=False,
     add_completion=False,
 )
 app.add_typer(commands_plugins.app, name="plugins")
@@ -68,7 +68,7 @@ def main(
 def run() -> None:
     """Console-script entry point: run the app, turning errors into one line."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="rollupkit")
         sys.exit(code if isinstance(code, int) else 0)
     except SystemExit:
         raise

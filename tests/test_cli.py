@@ -56,6 +56,17 @@ def test_help_and_version() -> None:
     assert version.returncode == 0 and version.stdout.startswith("rollupkit ")
 
 
+def test_flags_are_shown_as_flags(tmp_path: Path) -> None:
+    """typer's rich help showed `--force <bool>`, and `--force true` was then refused."""
+    done = cli("scaffold", "new", "--help")
+    assert done.returncode == 0
+    force = next(line for line in done.stdout.splitlines() if "--force" in line)
+    assert "<bool>" not in done.stdout and force.split()[0] == "--force", force
+    assert "Usage: rollupkit scaffold new [OPTIONS] {NAME}" in done.stdout
+    made = cli("scaffold", "new", "flags", "--no-input", "--force", "--dir", str(tmp_path / "f"))
+    assert made.returncode == 0, made.stderr
+
+
 def test_execute_demo_prints_its_tables_and_saves_a_verifiable_trace(tmp_path: Path) -> None:
     done = cli("demo", "execute", "--transfers", "6", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr

@@ -207,7 +207,9 @@ def test_prompts_skip_the_flags_given_and_offer_only_what_can_work(tmp_path: Pat
     assert "chain id" not in result.output and "L1 (" not in result.output
     assert "data availability (blobs, calldata)" in result.output  # anvil takes blobs
     assert "proof backend (multiclient)" in result.output  # reexec needs EXECUTE: not offered
-    assert "choose one of: multiclient" in result.output  # so "reexec" was refused at once
+    assert "choose one of: multiclient" in result.output  # so "reexec" was refused at once,
+    refusal = next(line for line in result.output.splitlines() if "not 'reexec'" in line)
+    assert "EXECUTE" in refusal, refusal  # saying why
     config = load_project(tmp_path / "flagged")
     assert (config.chain_id, config.l1.kind, config.l1.derivation, config.block_time) == (
         5, "anvil", "blobs", 2.0,

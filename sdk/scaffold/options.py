@@ -155,6 +155,36 @@ def viable_choices(
     return viable
 
 
+def why_not(
+    question: str, answer: str, decided: dict[str, str], registry: PluginRegistry | None = None
+) -> str:
+    """Why ``answer`` to ``question`` cannot work with the ``decided`` answers (for a prompt
+    that refuses it): the first reason a completion of the other choices fails."""
+    registry = registry or get_registry()
+    options = choices(registry)
+    known = L1_KINDS if question == "l1" else tuple(options[question])
+    if answer not in known:
+        return f"{answer!r} is not one of {', '.join(known)}"
+    fixed = {**decided, question: answer}
+    pending = [q for q in ("vm", "state", "da", "proof") if q not in fixed]
+    for values in itertools.product(*(options[q] for q in pending)):
+        answers = {**fixed, **dict(zip(pending, values, strict=True))}
+        try:
+            _check(answers, registry)
+        except RollupkitError as exc:
+            return str(exc)
+    return f"{answer!r} does not work with {decided}"
+
+
+def _check(answers: dict[str, str], registry: PluginRegistry) -> None:
+    check_combination(
+        vm=answers.get("vm", "evm"), state=answers.get("state", "mpt"),
+        derivation=answers.get("da", "calldata"), proof=answers.get("proof", "reexec"),
+        l1=answers.get("l1", "embedded"), compression=answers.get("compression", "none"),
+        registry=registry,
+    )  # fmt: skip
+
+
 def _works(
     fixed: dict[str, str],
     pending: list[str],
@@ -164,12 +194,7 @@ def _works(
     for values in itertools.product(*(options[q] for q in pending)):
         answers = {**fixed, **dict(zip(pending, values, strict=True))}
         try:
-            check_combination(
-                vm=answers.get("vm", "evm"), state=answers.get("state", "mpt"),
-                derivation=answers.get("da", "calldata"), proof=answers.get("proof", "reexec"),
-                l1=answers.get("l1", "embedded"), compression=answers.get("compression", "none"),
-                registry=registry,
-            )  # fmt: skip
+            _check(answers, registry)
         except RollupkitError:
             yield False
             continue
