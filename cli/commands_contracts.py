@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from rollupkit.solidity import build_artifacts
 from rollupkit_cli._typer import new_app
 
 app = new_app(help="Build and check Solidity artifacts.", no_args_is_help=True)
@@ -31,6 +30,8 @@ def build(
     ),
 ) -> None:
     """Compile every .sol file of each folder into <folder>/build/<Contract>.json."""
+    from rollupkit.solidity import build_artifacts
+
     stale: list[str] = []
     for directory in directories or _default_dirs():
         if not directory.is_dir():

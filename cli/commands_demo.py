@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rollupkit.execute_demo import run_execute_demo
 from rollupkit_cli import COMMAND_STARTED
 from rollupkit_cli._typer import new_app
 
@@ -23,6 +22,8 @@ def demo_execute(
     ),
 ) -> None:
     """EXECUTE alone: build an L2 block in memory, verify it, show tampered traces rejected."""
+    from rollupkit.execute_demo import run_execute_demo
+
     console = Console(stderr=True)
     with console.status("starting") as status:
         report = run_execute_demo(transfers, progress=lambda text: status.update(text))

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from rollupkit.execution import execute_detailed, resolve_plugins
-from rollupkit.trace import decode_trace, trace_summary
 from rollupkit_cli._typer import new_app
 
 trace_app = new_app(help="Inspect trace files.", no_args_is_help=True)
@@ -54,6 +52,8 @@ def execute_command(
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
 ) -> None:
     """Run EXECUTE on a trace file. Exit status 0 if it verifies, 1 if not."""
+    from rollupkit.execution import execute_detailed, resolve_plugins
+
     resolve_plugins(vm, state)  # an unknown plugin name is a usage error, not a verdict
     result = execute_detailed(
         parse_root(pre, "--pre"),
@@ -95,6 +95,8 @@ def inspect_trace(
     trace_file: Path = typer.Argument(..., metavar="TRACE_FILE", help="Trace file."),
 ) -> None:
     """Print what a trace holds: blocks, transactions, messages, witness sizes."""
+    from rollupkit.trace import decode_trace, trace_summary
+
     trace = decode_trace(read_trace_file(trace_file))
     typer.echo(
         f"trace version {trace.version}, chain id {trace.chain_id}, L1 queue from index "

@@ -8,10 +8,7 @@ from pathlib import Path
 
 import typer
 
-from rollupkit.l1.devnet import DEFAULT_L1_CHAIN_ID, DevnetConfig
-from rollupkit.l1.node import start_devnet
-from rollupkit.l1.precompile import EXECUTE_ADDRESS
-from rollupkit.rpc.server import tune_process_for_serving
+from rollupkit.l1 import DEFAULT_L1_CHAIN_ID
 from rollupkit_cli._typer import new_app
 
 app = new_app(help="Run rollupkit's embedded L1.", no_args_is_help=True)
@@ -31,6 +28,11 @@ def start(
     ),
 ) -> None:
     """Start the embedded L1 and serve Ethereum JSON-RPC until interrupted."""
+    from rollupkit.l1.devnet import DevnetConfig
+    from rollupkit.l1.node import start_devnet
+    from rollupkit.l1.precompile import EXECUTE_ADDRESS
+    from rollupkit.rpc.server import tune_process_for_serving
+
     config = DevnetConfig(chain_id=chain_id, accounts=accounts, block_time=block_time)
     try:
         tune_process_for_serving()

@@ -9,9 +9,6 @@ from pathlib import Path
 
 import typer
 
-from rollupkit.node.node import Node
-from rollupkit.node.settings import load
-from rollupkit.rpc.server import tune_process_for_serving
 from rollupkit_cli._typer import new_app
 
 app = new_app(help="Run a rollup node.", no_args_is_help=True)
@@ -26,6 +23,10 @@ def start(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every role's activity."),
 ) -> None:
     """Start a node and serve the L2 JSON-RPC until interrupted."""
+    from rollupkit.node.node import Node
+    from rollupkit.node.settings import load
+    from rollupkit.rpc.server import tune_process_for_serving
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",

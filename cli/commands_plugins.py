@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from rollupkit.plugins import get_registry
 from rollupkit_cli._typer import new_app
 
 app = new_app(help="Inspect installed plugins.", no_args_is_help=True)
@@ -19,6 +16,11 @@ def list_plugins(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List every plugin: name, kind, version, origin and description."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from rollupkit.plugins import get_registry
+
     infos = get_registry().all()
     if as_json:
         rows = [

@@ -8,13 +8,6 @@ from pathlib import Path
 import typer
 
 from rollupkit.errors import RollupkitError
-from rollupkit.scaffold.options import (
-    QUESTIONS,
-    RollupOptions,
-    default_proof_for,
-    fresh_chain_id,
-    why_not,
-)
 from rollupkit_cli._typer import new_app
 
 app = new_app(help="Create rollup projects and plugin packages.", no_args_is_help=True)
@@ -37,7 +30,7 @@ def _prompt(label: str, default: object, *, kind: type = str) -> object:
 def _ask(question: str, decided: dict[str, str], default: str) -> str:
     """Ask one plugin question, offering only answers that can work with the ones before."""
     from rollupkit.project.config import is_l1_url
-    from rollupkit.scaffold.options import viable_choices
+    from rollupkit.scaffold.options import viable_choices, why_not
 
     offered = viable_choices(question, decided)
     if not offered:
@@ -89,6 +82,12 @@ def new(
     In a terminal it asks for each option not given as a flag (--no-input takes the
     defaults); every answer is checked against the ones before it."""
     from rollupkit.scaffold.naming import derive_names
+    from rollupkit.scaffold.options import (
+        QUESTIONS,
+        RollupOptions,
+        default_proof_for,
+        fresh_chain_id,
+    )
     from rollupkit.scaffold.project import new_rollup, rollupkit_source
     from rollupkit.scaffold.render import check_destination
 

@@ -9,30 +9,23 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from rollupkit.errors import RollupkitError
-from rollupkit.project.config import ProjectConfig, load_project
-from rollupkit.project.service import (
-    LOG_FILE,
-    process_alive,
-    read_up_record,
-    remove_up_record,
-    snapshot,
-    snapshot_line,
-    stop_process,
-    up_record,
-    write_up_record,
-)
-from rollupkit.rpc.server import tune_process_for_serving
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rollupkit.project.config import ProjectConfig
 
 _DIR = typer.Option(None, "--dir", help="The project folder (default: found from here).")
 
 
 def _running(config: ProjectConfig) -> dict[str, Any] | None:
+    from rollupkit.project.service import process_alive, read_up_record, remove_up_record
+
     record = read_up_record(config)
     if record is None:
         return None
@@ -94,6 +87,8 @@ def up(
     The L1 is the embedded one unless rollup.toml names anvil or a URL. Prints the URLs, the
     contract addresses and the funded dev keys, then a live status line. Run again after a
     failure, it resumes: what is deployed stays deployed."""
+    from rollupkit.project.config import load_project
+
     config = load_project(directory)
     running = _running(config)
     if running is not None:
@@ -110,7 +105,11 @@ def up(
 def _foreground(
     config: ProjectConfig, l1_port: int | None, rpc_port: int | None, follower: bool
 ) -> None:
+    from rich.console import Console
+
     from rollupkit.project.runner import run_project
+    from rollupkit.project.service import remove_up_record, up_record, write_up_record
+    from rollupkit.rpc.server import tune_process_for_serving
 
     console = Console(soft_wrap=True)
     interactive = console.is_terminal
@@ -147,6 +146,8 @@ def _status_loop(
     record: dict[str, Any], console: Console, interactive: bool, stop: threading.Event
 ) -> None:
     """A live status line on a terminal; a line every 30 s in a log."""
+    from rollupkit.project.service import snapshot, snapshot_line
+
     l1_url, l2_url = record["l1"]["url"], record["l2"]["url"]
     if interactive:
         with console.status("", spinner="dots") as line:
@@ -164,6 +165,10 @@ def _detach(
     follower: bool,
     timeout: float,
 ) -> None:
+    from rich.console import Console
+
+    from rollupkit.project.service import LOG_FILE, read_up_record, stop_process
+
     config.state_dir.mkdir(parents=True, exist_ok=True)
     log_path = config.state_dir / LOG_FILE
     args = [sys.executable, "-m", "rollupkit_cli", "up", "--dir", str(config.root)]
@@ -201,6 +206,11 @@ def _detach(
 
 def status(directory: Path = _DIR) -> None:
     """Show whether the project's rollup is up: heads, settlement, batches, queue."""
+    from rich.console import Console
+
+    from rollupkit.project.config import load_project
+    from rollupkit.project.service import snapshot, snapshot_line
+
     config = load_project(directory)
     record = _running(config)
     if record is None:
@@ -214,6 +224,9 @@ def status(directory: Path = _DIR) -> None:
 
 def down(directory: Path = _DIR) -> None:
     """Stop what `rollupkit up` started for the project (its data stays, to resume)."""
+    from rollupkit.project.config import load_project
+    from rollupkit.project.service import remove_up_record, stop_process
+
     config = load_project(directory)
     record = _running(config)
     if record is None:

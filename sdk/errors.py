@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eth.exceptions import VMError
-
 
 class RollupkitError(Exception):
     """Base class of every error raised on purpose by rollupkit."""
@@ -124,10 +122,6 @@ class ContractRevert(RollupkitError):
 
 class AttestationRefused(RollupkitError):
     """A verifier client re-executed a batch and will not sign it."""
-
-
-class ExecuteRefused(VMError):
-    """The precompile failed: bad input, no market, or the block's EXECUTE gas is used up."""
 
 
 class NodeToolMissing(RollupkitError):

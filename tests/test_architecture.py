@@ -5,12 +5,16 @@
 * the block loop lives in ``rollupkit.block`` only: no VM iterates a block's messages or
   transactions;
 * core never compares a plugin's name (``vm == "evm"``) to decide what to do: plugins say what
-  they need through their interfaces.
+  they need through their interfaces;
+* the command line starts without the heavy libraries (py-evm, web3, aiohttp): each command
+  imports what it needs (``benchmarks/cli_start.py`` measures the start).
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +58,13 @@ def test_core_does_not_branch_on_plugin_names() -> None:
         if pattern.search(path.read_text())
     ]
     assert offenders == []
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    heavy = ("eth", "web3", "aiohttp", "eth_abi", "eth_account", "py_ecc", "rollupkit.node")
+    probe = (
+        "import sys; from rollupkit_cli import main; "
+        f"print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [], f"imported at start: {done.stdout}"

@@ -34,12 +34,12 @@ from eth_utils import ValidationError
 from rollupkit.errors import BlockNotFound, CallReverted, CallTimeout, TransactionRejected
 from rollupkit.gas_market import ExecuteGasConfig, ExecuteGasMarket
 from rollupkit.kvstore import PyEvmKV, SqliteKV
+from rollupkit.l1 import DEFAULT_L1_CHAIN_ID
 from rollupkit.l1.precompile import EXECUTE_ADDRESS, execute_precompile, market_in_effect
 from rollupkit.metering import CallLimits, DeadlineMeter, ExecutionMeter
 from rollupkit.pyevm_engine import CallStates, CallTransaction, MeteredComputation
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
-DEFAULT_L1_CHAIN_ID = 1337
 _META_PREFIX = b"rollupkit:devnet:"
 
 

@@ -31,16 +31,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from eth.abc import ComputationAPI
+from eth.exceptions import VMError
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 
-from rollupkit.errors import (
-    ExecuteGasLimitExceeded,
-    ExecuteRefused,  # re-exported: raised here
-)
+from rollupkit.errors import ExecuteGasLimitExceeded
 from rollupkit.execution import execute_detailed
 from rollupkit.gas_market import ExecuteGasMarket
 from rollupkit.types import REJECT_CODES, VERDICT_FIELDS, ExecuteResult, abi_values
+
+
+class ExecuteRefused(VMError):
+    """The precompile failed: bad input, no market, or the block's EXECUTE gas is used up."""
+
 
 EXECUTE_ADDRESS = bytes.fromhex("0000000000000000000000000000000000000101")
 
