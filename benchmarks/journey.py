@@ -91,11 +91,11 @@ def main() -> None:
         print(f"  {name:22}{evm:>10.2f}{stack:>12.2f}{stack / evm:>11.2f}x")
     print("the settled batch (last run)")
     print(f"  {'':22}{'evm':>10}{STACK_VM:>12}{'stack/evm':>12}")
-    rows = (("L2 gas used", "l2_gas_used"), ("batch bytes on L1", "l1_bytes"),
-            ("trace bytes", "trace_bytes"), ("L1 gas of settlement", "settle_gas"))  # fmt: skip
+    rows = (("L2 gas used", "l2GasUsed"), ("batch bytes on L1", "l1Bytes"),
+            ("trace bytes", "traceBytes"), ("L1 gas of settlement", "settleGas"))  # fmt: skip
     for label, key in rows:
-        evm_value = int(results["evm"][-1][2].batch.get(key, 0))
-        stack_value = int(results[STACK_VM][-1][2].batch.get(key, 0))
+        evm_value = int(results["evm"][-1][2].batch.get(key, "0x0"), 16)
+        stack_value = int(results[STACK_VM][-1][2].batch.get(key, "0x0"), 16)
         ratio = f"{stack_value / evm_value:>11.2f}x" if evm_value else ""
         print(f"  {label:22}{evm_value:>10,}{stack_value:>12,}{ratio}")
 

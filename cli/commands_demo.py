@@ -145,6 +145,14 @@ def demo(
     for row in report.settlement_rows():
         settlement.add_row(*row)
     out.print(settlement)
+    costs = Table(title="every L1 transaction of the journey")
+    for column in ("transaction", "L1 gas", "calldata bytes", "blobs"):
+        costs.add_column(column, justify="left" if column == "transaction" else "right")
+    *rows, total = report.l1_rows()
+    for row in rows:
+        costs.add_row(*row)
+    costs.add_row(*(f"[bold]{cell}[/bold]" for cell in total))
+    out.print(costs)
     out.print(
         f"{time.monotonic() - COMMAND_STARTED:.1f} s from the command's start (Python and "
         "library imports included) to the withdrawal claimed"

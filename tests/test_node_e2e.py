@@ -144,9 +144,9 @@ def _journey(r: Rollup) -> None:
     item = proof["withdrawals"][0]
     before = r.l1.eth.get_balance(w[4].checksum_address)
     r.contracts.claim_withdrawal(
-        proof["settlementIndex"],
+        int(proof["settlementIndex"], 16),
         withdrawal_from_rpc(item),
-        item["leafIndex"],
+        int(item["leafIndex"], 16),
         [bytes.fromhex(p[2:]) for p in item["proof"]],
     )
     assert r.l1.eth.get_balance(w[4].checksum_address) - before == 10**18

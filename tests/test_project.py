@@ -235,6 +235,11 @@ def test_demo_goes_from_scaffold_to_claimed_withdrawal(tmp_path: Path) -> None:
     assert re.search(r"withdrawal claimed on L1 │ 0\.5 ETH to 0x[0-9a-fA-F]{40}", out)
     assert re.search(r"pre-state root +│ 0x[0-9a-f]{64}", out)
     assert re.search(r"\d+\.\d s from the command's start", out)
+    # Every L1 transaction with its gas and bytes, the batch data and the settlement included.
+    for kind in ("deposit", "batch data", "settlement", "claim"):
+        assert re.search(rf"│ {kind}: .* │ +[\d,]+ │ +[\d,]+ │ +0 │", out), kind
+    total = re.search(r"│ total \(4 transactions\) +│ +([\d,]+) │ +([\d,]+) │", out)
+    assert total and int(total[1].replace(",", "")) > 400_000, out
     assert (tmp_path / "demo" / "rollup.toml").is_file()  # --dir keeps the project
     # Again in the same folder: resumed, and the journey still ends in a claim.
     again = cli("demo", "--dir", str(tmp_path / "demo"))

@@ -91,9 +91,11 @@ class L2Methods(EthMethods):
             raise RpcError(SERVER_ERROR, f"transaction {tx_hash} made no withdrawal")
         detail = batch["detail"]
         return {
-            "batch": batch["id"],
+            "batch": q(batch["id"]),
             "status": batch["status"],
-            "settlementIndex": detail.get("settlement_index"),
+            "settlementIndex": (
+                q(detail["settlement_index"]) if "settlement_index" in detail else None
+            ),
             "withdrawals": [
                 {
                     "nonce": q(w.nonce),
@@ -101,7 +103,7 @@ class L2Methods(EthMethods):
                     "target": d(w.target),
                     "value": q(w.value),
                     "data": d(w.data),
-                    "leafIndex": leaf,
+                    "leafIndex": q(leaf),
                     "proof": [d(p) for p in merkle_proof(leaves, leaf)],
                 }
                 for leaf, w in mine
@@ -131,10 +133,18 @@ def _withdrawals_of_tx(
 
 
 def _batch_json(batch: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": batch["id"],
+    """A batch as JSON-RPC shows it: camelCase names, every number a hex quantity (as the
+    eth_* methods do), hashes and roots as 0x-hex."""
+    answer: dict[str, Any] = {
+        "id": q(batch["id"]),
         "firstBlock": q(batch["first_block"]),
         "lastBlock": q(batch["last_block"]),
         "status": batch["status"],
-        **{k: v for k, v in batch["detail"].items() if not k.startswith("_")},
     }
+    for key, value in batch["detail"].items():
+        if key.startswith("_"):
+            continue
+        head, *rest = key.split("_")
+        name = head + "".join(part.capitalize() for part in rest)
+        answer[name] = q(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return answer

@@ -28,25 +28,40 @@ class RollupDemoReport:
 
     def settlement_rows(self) -> list[tuple[str, str]]:
         batch = self.journey.batch
-        first, last = int(batch["firstBlock"], 16), int(batch["lastBlock"], 16)
+
+        def number(key: str) -> int:
+            return int(batch.get(key, "0x0"), 16)
+
         return [
-            ("batch", f"#{batch['id']}: L2 blocks {first}-{last}"),
-            ("pre-state root", str(batch.get("pre_state_root", "(settled before a restart)"))),
-            ("post-state root", str(batch.get("post_state_root", ""))),
-            ("L2 gas used", f"{batch.get('l2_gas_used', 0):,}"),
+            ("batch", f"#{number('id')}: L2 blocks {number('firstBlock')}-{number('lastBlock')}"),
+            ("pre-state root", str(batch.get("preStateRoot", "(settled before a restart)"))),
+            ("post-state root", str(batch.get("postStateRoot", ""))),
+            ("L2 gas used", f"{number('l2GasUsed'):,}"),
             (
                 "EXECUTE gas claimed",
-                f"{batch.get('execute_gas', 0):,} (L2 gas + trace bytes, blocks, messages)",
+                f"{number('executeGas'):,} (L2 gas + trace bytes, blocks, messages)",
             ),
-            ("batch data on L1", f"{batch.get('l1_bytes', 0):,} bytes ({batch.get('carrier')})"),
-            ("trace for EXECUTE", f"{batch.get('trace_bytes', 0):,} bytes"),
-            ("L1 gas of the settlement", f"{batch.get('settle_gas', 0):,} (EXECUTE included)"),
-            ("settlement transaction", str(batch.get("settle_tx", ""))),
+            ("trace for EXECUTE", f"{number('traceBytes'):,} bytes (in the settlement's input)"),
+            ("settlement transaction", str(batch.get("settleTx", ""))),
             (
                 "withdrawal claimed on L1",
                 f"{self.journey.claimed / ETHER:g} ETH to {self.journey.account}",
             ),
         ]
+
+    def l1_rows(self) -> list[tuple[str, str, str, str]]:
+        """Every L1 transaction of the journey: what it was, its L1 gas, calldata and blobs;
+        then the totals."""
+        txs = self.journey.l1_transactions
+        rows = [
+            (f"{t.kind}: {t.what}", f"{t.gas_used:,}", f"{t.calldata_bytes:,}", str(t.blobs))
+            for t in txs
+        ]
+        rows.append((
+            f"total ({len(txs)} transactions)", f"{sum(t.gas_used for t in txs):,}",
+            f"{sum(t.calldata_bytes for t in txs):,}", str(sum(t.blobs for t in txs)),
+        ))  # fmt: skip
+        return rows
 
 
 def run_rollup_demo(

@@ -32,6 +32,18 @@ class Step:
     detail: str
 
 
+@dataclass(frozen=True)
+class L1Transaction:
+    """One L1 transaction the journey caused, and what it cost on L1."""
+
+    kind: str  # deposit, batch data, settlement, claim
+    what: str  # e.g. "batch 1 (L2 blocks 1-3)"
+    tx_hash: str
+    gas_used: int
+    calldata_bytes: int
+    blobs: int = 0
+
+
 @dataclass
 class JourneyReport:
     """What the journey did and saw."""
@@ -46,6 +58,9 @@ class JourneyReport:
     batch: dict[str, Any]  # the settled batch holding the withdrawal (rollup_getBatch)
     steps: list[Step] = field(default_factory=list)
     total_seconds: float = 0.0
+    # Every L1 transaction of the journey, in order: the deposit, each batch's data and its
+    # settlement (for every batch holding a block of the journey), the claim.
+    l1_transactions: list[L1Transaction] = field(default_factory=list)
 
     @property
     def claimed(self) -> int:
@@ -76,9 +91,23 @@ def run_journey(
 
     address = Web3.to_checksum_address(user.address)
     l1_before = rollup.l1.eth.get_balance(address)
+    first_block = rollup.l2.eth.block_number + 1  # the journey's blocks start here
+    l1_transactions: list[L1Transaction] = []
+
+    def l1_cost(kind: str, what: str, tx_hash: Any) -> None:
+        tx = rollup.l1.eth.get_transaction(tx_hash)
+        receipt = rollup.l1.eth.get_transaction_receipt(tx_hash)
+        l1_transactions.append(L1Transaction(
+            kind, what, tx_hash if isinstance(tx_hash, str) else Web3.to_hex(tx_hash),
+            int(receipt["gasUsed"]), len(tx["input"]),
+            len(tx.get("blobVersionedHashes") or ()),
+        ))  # fmt: skip
 
     def do_deposit() -> str:
-        rollup.deposit(user.address, deposit, timeout=timeout)
+        receipt = rollup.deposit(user.address, deposit, timeout=timeout)
+        l1_cost(
+            "deposit", f"{deposit / ETHER:g} ETH into the L1 bridge", receipt["transactionHash"]
+        )
         return f"{deposit / ETHER:g} ETH from L1 credited to {address} on L2"
 
     def do_transfer() -> str:
@@ -99,15 +128,24 @@ def run_journey(
     def do_settle() -> str:
         block = int(withdraw_receipt["blockNumber"])
         rollup.wait_settled(block, timeout=timeout)
-        status = rollup.l2.provider.make_request(RPCEndpoint("rollup_getBlockStatus"), [hex(block)])
-        batch.update(status["result"]["batch"] or {})
+        batch.update(_batch_of(rollup, block))
+        first_batch = int(_batch_of(rollup, first_block).get("id", batch["id"]), 16)
+        for number in range(first_batch, int(batch["id"], 16) + 1):
+            each = _rpc(rollup, "rollup_getBatch", hex(number)) or {}
+            blocks = f"L2 blocks {int(each['firstBlock'], 16)}-{int(each['lastBlock'], 16)}"
+            for kind, key in (("batch data", "postTx"), ("settlement", "settleTx")):
+                if each.get(key):  # none if another node posted or settled it
+                    l1_cost(kind, f"batch {number} ({blocks})", each[key])
         return (
-            f"batch {batch.get('id')} (L2 blocks {int(batch.get('firstBlock', '0x0'), 16)}-"
-            f"{int(batch.get('lastBlock', '0x0'), 16)}) settled on L1"
+            f"batch {int(batch['id'], 16)} (L2 blocks {int(batch['firstBlock'], 16)}-"
+            f"{int(batch['lastBlock'], 16)}) settled on L1"
         )
 
     def do_claim() -> str:
         receipt = rollup.claim(withdraw_receipt["transactionHash"])
+        l1_cost(
+            "claim", f"{withdrawal / ETHER:g} ETH out of the L1 bridge", receipt["transactionHash"]
+        )
         return f"claimed on L1 in block {receipt['blockNumber']}"
 
     step("deposit", do_deposit)
@@ -126,4 +164,16 @@ def run_journey(
         batch=batch,
         steps=steps,
         total_seconds=time.monotonic() - started,
+        l1_transactions=l1_transactions,
     )
+
+
+def _rpc(rollup: RunningRollup, method: str, *params: Any) -> Any:
+    answer = rollup.l2.provider.make_request(RPCEndpoint(method), list(params))
+    return answer.get("result")
+
+
+def _batch_of(rollup: RunningRollup, block: int) -> dict[str, Any]:
+    """The batch holding L2 block ``block`` (rollup_getBatch's shape), or {}."""
+    status = _rpc(rollup, "rollup_getBlockStatus", hex(block)) or {}
+    return dict(status.get("batch") or {})

@@ -83,16 +83,19 @@ class RunningRollup:
 
     # --- the bridge -------------------------------------------------------------------------
 
-    def deposit(self, target: bytes, value: int, timeout: float = 60) -> None:
-        """Deposit on L1 and wait until the L2 credits it."""
+    def deposit(self, target: bytes, value: int, timeout: float = 60) -> Any:
+        """Deposit on L1 and wait until the L2 credits it; returns the L1 receipt."""
         address = Web3.to_checksum_address(target)
         before = self.l2.eth.get_balance(address)
-        self.contracts.deposit(target, value)
+        receipt = self.contracts.transact(
+            self.contracts.bridge.functions.deposit(address, 0, b""), value=value
+        )
         self.wait(
             lambda: self.l2.eth.get_balance(address) >= before + value,
             timeout,
             "the deposit to be credited on L2",
         )
+        return receipt
 
     def send(self, raw: bytes) -> Any:
         """Send a signed L2 transaction and return its receipt."""
@@ -122,7 +125,7 @@ class RunningRollup:
                 bytes.fromhex(item["data"][2:]),
             )  # fmt: skip
             receipt = self.contracts.claim_withdrawal(
-                proof["settlementIndex"], withdrawal, item["leafIndex"],
+                int(proof["settlementIndex"], 16), withdrawal, int(item["leafIndex"], 16),
                 [bytes.fromhex(p[2:]) for p in item["proof"]],
             )  # fmt: skip
         return receipt
