@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
     from rollupkit.project.config import ProjectConfig
 
+#: Tells the `up` that `up --detach` starts where its output goes.
+_LOG_ENV = "ROLLUPKIT_UP_LOG"
 _DIR = typer.Option(None, "--dir", help="The project folder (default: found from here).")
 
 
@@ -62,7 +64,8 @@ def print_summary(record: dict[str, Any], console: Console) -> None:
             console.print(f"    {account['address']}  {account['key']}")
         if len(keys) > 3:
             console.print(f"    … and {len(keys) - 3} more")
-    console.print(f"  log: {record['log']}")
+    if record.get("log"):  # only a background `up` writes one
+        console.print(f"  log: {record['log']}")
 
 
 def up(
@@ -124,7 +127,7 @@ def _foreground(
         )  # fmt: skip
         rollup = context.__enter__()
     try:
-        record = up_record(config, rollup, pid=os.getpid())
+        record = up_record(config, rollup, pid=os.getpid(), log=os.environ.get(_LOG_ENV))
         write_up_record(config, record)
         print_summary(record, console)
         console.print("Ctrl-C (or `rollupkit down`) stops it.", style="dim")
@@ -183,7 +186,7 @@ def _detach(
         log.flush()
         child = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=config.root,
+            start_new_session=True, cwd=config.root, env={**os.environ, _LOG_ENV: str(log_path)},
         )  # fmt: skip
     console = Console(soft_wrap=True)
     deadline = time.monotonic() + timeout

@@ -21,8 +21,11 @@ UP_FILE = "up.json"
 LOG_FILE = "up.log"
 
 
-def up_record(config: ProjectConfig, rollup: RunningRollup, *, pid: int) -> dict[str, Any]:
-    """What a running ``up`` tells ``status``, ``down`` and the user."""
+def up_record(
+    config: ProjectConfig, rollup: RunningRollup, *, pid: int, log: str | None = None
+) -> dict[str, Any]:
+    """What a running ``up`` tells ``status``, ``down`` and the user (``log``: where its
+    output goes, when it runs in the background)."""
     deployment = rollup.settings.deployment
     l1_keys: list[dict[str, str]] = []
     if not config.l1.is_url:  # dev keys of a dev L1; never write a real key to disk
@@ -49,7 +52,7 @@ def up_record(config: ProjectConfig, rollup: RunningRollup, *, pid: int) -> dict
             {"address": w.checksum_address, "key": "0x" + w.private_key.hex()}
             for w in rollup.wallets
         ],
-        "log": str(config.state_dir / LOG_FILE),
+        "log": log,
     }
 
 
