@@ -67,7 +67,7 @@ def test_the_scaffolder_steps_work_as_written(checkout: Path) -> None:
     try:
         for line in shell.stdout:
             seen.append(line)
-            if " is up (pid " in line:
+            if "stops it." in line:  # the summary's last line
                 break
             assert time.monotonic() < deadline, "".join(seen[-40:])
         else:
@@ -76,7 +76,8 @@ def test_the_scaffolder_steps_work_as_written(checkout: Path) -> None:
             )
         text = "".join(seen)
         assert re.search(r"\d+ passed", text), text[-3000:]  # the project's own tests
-        assert "L2 JSON-RPC:" in text and "log:" not in text  # no log file in the foreground
+        assert " is up (pid " in text and "L2 JSON-RPC:" in text, text[-3000:]
+        assert "log:" not in text  # it writes no log file in the foreground
         shell.send_signal(signal.SIGINT)
         rest, _ = shell.communicate(timeout=60)
         assert "stopped" in rest and shell.returncode == 0, rest[-3000:]
