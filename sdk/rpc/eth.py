@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import rlp
 from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
 from rollupkit.errors import BlockNotFound, CallReverted, CallTimeout, TransactionRejected
+from rollupkit.rpc.filters import Filters, LogQuery
 from rollupkit.rpc.server import (
     EXECUTION_REVERTED,
     INVALID_PARAMS,
@@ -185,7 +187,7 @@ def format_block(block: BlockAPI, full: bool, chain_id: int) -> dict[str, Any]:
         "difficulty": q(h.difficulty),
         "totalDifficulty": q(0),
         "extraData": d(h.extra_data),
-        "size": q(len(block.encode() if hasattr(block, "encode") else b"")),
+        "size": q(len(block.encode() if hasattr(block, "encode") else rlp.encode(block))),
         "gasLimit": q(h.gas_limit),
         "gasUsed": q(h.gas_used),
         "timestamp": q(h.timestamp),
@@ -313,6 +315,7 @@ class EthMethods:
     def __init__(self, chain: Any) -> None:
         self.devnet = chain  # the backend (named for the first one: the L1 devnet)
         self.chain_id = chain.chain_id
+        self.filters = Filters()
 
     def methods(self) -> dict[str, Callable[..., Any]]:
         """Method name → handler, for :class:`rollupkit.rpc.server.JsonRpcServer`."""
@@ -425,8 +428,9 @@ class EthMethods:
             "storageHash": d(account.storage_root if account else keccak(b"\x80")),
             "accountProof": [d(node) for node in proof.account_proof],
             "storageProof": [
-                {"key": q(item.key), "value": q(item.value), "proof": [d(n) for n in item.proof]}
-                for item in proof.storage
+                # The key as it was sent, as geth answers (a 32-byte key stays 32 bytes).
+                {"key": sent, "value": q(item.value), "proof": [d(n) for n in item.proof]}
+                for sent, item in zip(slots, proof.storage, strict=True)
             ],
         }
 
@@ -533,37 +537,68 @@ class EthMethods:
             raise RpcError(SERVER_ERROR, str(exc)) from exc
 
     def eth__getLogs(self, criteria: Any) -> list[dict[str, Any]]:
-        if not isinstance(criteria, dict):
-            raise RpcError(INVALID_PARAMS, "invalid filter: expected an object")
+        return self._logs(_log_query(criteria))
+
+    def _logs(self, query: LogQuery, first: int | None = None) -> list[dict[str, Any]]:
+        """The logs ``query`` selects (from block ``first`` on, if given)."""
         head = self.devnet.head.block_number
-        if "blockHash" in criteria:
-            number = self.devnet.header(
-                parse_data(criteria["blockHash"], "blockHash", 32)
-            ).block_number
-            first = last = number
+        if query.block_hash is not None:
+            start = end = self.devnet.header(query.block_hash).block_number
         else:
-            first = _number(self.devnet, criteria.get("fromBlock", "latest"), head)
-            last = _number(self.devnet, criteria.get("toBlock", "latest"), head)
-        if last - first > 10_000:
+            start = _number(self.devnet, query.from_block, head)
+            end = min(_number(self.devnet, query.to_block, head), head)
+        if first is not None:
+            start = max(start, first)
+        if end - start > 10_000:
             raise RpcError(SERVER_ERROR, "query returned more than 10000 blocks; narrow the range")
-        address = criteria.get("address") or []
-        addresses = [
-            parse_address(x) for x in (address if isinstance(address, list) else [address])
-        ]
-        topics: list[list[bytes] | None] = []
-        for topic in criteria.get("topics") or []:
-            if topic is None:
-                topics.append(None)
-            elif isinstance(topic, list):
-                topics.append([parse_data(t, "topic", 32) for t in topic])
-            else:
-                topics.append([parse_data(topic, "topic", 32)])
         return [
             format_log(log, tx, block, tx_index, log_index)
             for log, _, tx, block, tx_index, log_index in self.devnet.logs(
-                first, min(last, head), addresses, topics
+                start, end, query.addresses, query.topics
             )
         ]
+
+    def eth__getBlockReceipts(self, block: Any) -> list[dict[str, Any]] | None:
+        found = self._block(block)
+        if found is None:
+            return None
+        receipts = self.devnet.receipts(found)
+        return [
+            format_receipt(receipt, tx, found, index, receipts)
+            for index, (receipt, tx) in enumerate(zip(receipts, found.transactions, strict=True))
+        ]
+
+    # filters
+    def eth__newFilter(self, criteria: Any) -> str:
+        query = _log_query(criteria)
+        return self.filters.install("logs", self.devnet.head.block_number + 1, query)
+
+    def eth__newBlockFilter(self) -> str:
+        return self.filters.install("blocks", self.devnet.head.block_number + 1)
+
+    def eth__getFilterChanges(self, filter_id: Any) -> list[Any]:
+        installed = self.filters.get(filter_id)
+        head = self.devnet.head.block_number
+        first, installed.next_block = installed.next_block, max(installed.next_block, head + 1)
+        if first > head:
+            return []
+        if installed.kind == "blocks":
+            return [
+                d(self.devnet.header(n).hash) for n in range(max(first, head - 10_000), head + 1)
+            ]
+        assert installed.query is not None
+        if installed.query.block_hash is not None:
+            return []  # a filter on one block has nothing new to say
+        return self._logs(installed.query, first)
+
+    def eth__getFilterLogs(self, filter_id: Any) -> list[dict[str, Any]]:
+        installed = self.filters.get(filter_id)
+        if installed.query is None:
+            raise RpcError(INVALID_PARAMS, "not a log filter: use eth_getFilterChanges")
+        return self._logs(installed.query)
+
+    def eth__uninstallFilter(self, filter_id: Any) -> bool:
+        return self.filters.uninstall(filter_id)
 
 
 class DevnetMethods(EthMethods):
@@ -598,8 +633,35 @@ class DevnetMethods(EthMethods):
         }
 
 
+def _log_query(criteria: Any) -> LogQuery:
+    """An eth_getLogs / eth_newFilter filter object, checked."""
+    if not isinstance(criteria, dict):
+        raise RpcError(INVALID_PARAMS, "invalid filter: expected an object")
+    address = criteria.get("address") or []
+    addresses = [parse_address(x) for x in (address if isinstance(address, list) else [address])]
+    topics: list[list[bytes] | None] = []
+    raw_topics = criteria.get("topics") or []
+    if not isinstance(raw_topics, list):
+        raise RpcError(INVALID_PARAMS, "invalid topics: expected an array")
+    for topic in raw_topics:
+        if topic is None:
+            topics.append(None)
+        elif isinstance(topic, list):
+            topics.append([parse_data(t, "topic", 32) for t in topic])
+        else:
+            topics.append([parse_data(topic, "topic", 32)])
+    block_hash = None
+    if "blockHash" in criteria:
+        block_hash = parse_data(criteria["blockHash"], "blockHash", 32)
+    from_block = parse_block(criteria.get("fromBlock", "latest"))
+    to_block = parse_block(criteria.get("toBlock", "latest"))
+    if isinstance(from_block, bytes) or isinstance(to_block, bytes):
+        raise RpcError(INVALID_PARAMS, "invalid block range: use blockHash for one block")
+    return LogQuery(from_block, to_block, addresses, topics, block_hash)
+
+
 def _number(devnet: Any, tag: Any, head: int) -> int:
-    value = parse_block(tag)
+    value = parse_block(tag) if not isinstance(tag, int) else tag
     if isinstance(value, int):
         return value
     return devnet.header(value).block_number
