@@ -21,6 +21,7 @@
     rpc_port = 8546
     block_time = 1.0
     censor = []                            # addresses whose transactions are held back
+    empty_blocks = false                   # also make empty blocks every block_time
 
     [l1]                                   # leave out for a standalone L2
     url = "http://127.0.0.1:8545"
@@ -147,6 +148,7 @@ def load(path: Path, **overrides: Any) -> NodeConfig:
     l1 = l1_from_dict(data["l1"]) if "l1" in data else None
     policy = SequencerPolicy(
         censor=censor_set(node.get("censor", [])),
+        empty_blocks=bool(node.get("empty_blocks", False)),
         inclusion_deadline=l1.inclusion_deadline if l1 else 3600,
     )
     role = node.get("role", "sequencer")
@@ -189,6 +191,7 @@ def to_dict(config: NodeConfig, *, include_key: bool = True) -> dict[str, Any]:
             "role": config.role, "data_dir": str(config.data_dir), "rpc_host": config.rpc_host,
             "rpc_port": config.rpc_port, "block_time": config.block_time,
             "censor": ["0x" + a.hex() for a in config.policy.censor],
+            "empty_blocks": config.policy.empty_blocks,
         },
     }  # fmt: skip
     if config.l1 is not None:

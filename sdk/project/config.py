@@ -95,6 +95,9 @@ class ProjectConfig:
     #: Where ``rollupkit up`` keeps the L1's and the node's databases, the deployment record,
     #: its log and its pid (``.rollupkit`` in the project; tests point it elsewhere).
     state_dir: Path
+    # Also make blocks with nothing in them, one every block_time (what a chain with a fixed
+    # block time does; WebSocket clients such as ethers wait for the next block).
+    empty_blocks: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -212,6 +215,7 @@ def load_project(root: Path | None = None, registry: PluginRegistry | None = Non
         rpc_host=str(node.get("rpc_host", "127.0.0.1")),
         rpc_port=int(node.get("rpc_port", 8546)),
         l1=L1Options(**l1_table),
+        empty_blocks=bool(node.get("empty_blocks", False)),
         state_dir=root / STATE_DIR,
         raw=data,
     )
@@ -252,7 +256,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "genesis_timestamp": "int", "l2_bridge": "bool", "alloc": "table",
         "dev_accounts": "int", "dev_balance": "int|str",
     },
-    "node": {"block_time": "float", "rpc_host": "str", "rpc_port": "int"},
+    "node": {"block_time": "float", "rpc_host": "str", "rpc_port": "int", "empty_blocks": "bool"},
     "l1": {
         name: {"int": "int", "float": "float", "str": "str", "bool": "bool"}[str(f.type)]
         for name, f in L1Options.__dataclass_fields__.items()

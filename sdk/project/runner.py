@@ -142,6 +142,7 @@ def run_project(
             _set_aside(data_dir, progress)
             _set_aside(config.state_dir / "follower", progress)
         policy = SequencerPolicy(
+            empty_blocks=config.empty_blocks,
             inclusion_deadline=config.l1.inclusion_deadline,
             admit=hooks.admit if hooks.has_admission_rule else None,
         )

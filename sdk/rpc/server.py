@@ -30,6 +30,7 @@ import orjson
 from aiohttp import web
 
 from rollupkit.errors import BlockNotFound, RpcError
+from rollupkit.rpc.subscriptions import SubscriptionHub
 
 log = logging.getLogger("rollupkit.rpc")
 
@@ -86,6 +87,8 @@ SERVER_ERROR = -32000
 RESOURCE_NOT_FOUND = -32001  # EIP-1474
 EXECUTION_REVERTED = 3
 
+#: Methods whose result is a transaction just accepted (newPendingTransactions hears of it).
+_SENDS = frozenset({"eth_sendRawTransaction", "eth_sendTransaction"})
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_WORKERS = 4
@@ -161,11 +164,17 @@ class JsonRpcServer:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
+        self._hub = SubscriptionHub(self)
 
     @property
     def url(self) -> str:
         """``http://host:port`` of the running server."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://host:port``: the same methods over WebSocket, plus eth_subscribe."""
+        return f"ws://{self.host}:{self.port}"
 
     # --- request handling --------------------------------------------------------------------
 
@@ -212,6 +221,8 @@ class JsonRpcServer:
             log.exception("%s failed", method)
             error = RpcError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}")
             return None if is_notification else _error(request_id, error)
+        if method in _SENDS and self._loop is not None and self._hub.sessions:
+            self._loop.call_soon_threadsafe(self._hub.pending, result)
         if is_notification:
             return None
         return {"jsonrpc": "2.0", "id": request_id, "result": result}
@@ -240,6 +251,8 @@ class JsonRpcServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.method == "OPTIONS":
             return web.Response(status=204, headers=_CORS)
+        if request.method == "GET" and request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self._hub.serve(request)
         if request.method == "GET":
             return web.json_response(
                 {"name": self.name, "jsonrpc": "POST JSON-RPC 2.0 here"}, headers=_CORS
@@ -322,6 +335,7 @@ class JsonRpcServer:
                 return
             self._ready.set()
             loop.run_forever()
+            loop.run_until_complete(self._hub.close())
             loop.run_until_complete(self._runner.cleanup() if self._runner else asyncio.sleep(0))
             loop.close()
 
