@@ -61,6 +61,28 @@ class L2Methods(EthMethods):
             "batch": _batch_json(batch) if batch else None,
         }
 
+    def debug__executionWitness(self, block: Any) -> dict[str, Any]:
+        """What re-executing one block statelessly needs, in reth's and geth's shape: the
+        pre-state trie nodes it reads (``state``), the contract codes (``codes``) and the RLP
+        headers from the oldest one BLOCKHASH reads up to the parent (``headers``). With the
+        block itself (its transactions and L1 messages), EXECUTE verifies it from these
+        alone. ``keys`` (the preimages of the trie keys read) are not recorded: empty."""
+        import rlp
+
+        number = self.backend._number(parse_block(block))
+        stored = self.backend.store.block(number)
+        if stored is None or number == 0:
+            raise RpcError(INVALID_PARAMS, f"no witness for block {number}: genesis has none")
+        state_nodes, codes, _, oldest = rlp.decode(stored.witness)
+        first = int.from_bytes(oldest, "big")
+        headers = [self.backend.store.header(n) for n in range(first, number)]
+        return {
+            "state": [d(node) for node in state_nodes],
+            "codes": [d(code) for code in codes],
+            "keys": [],
+            "headers": [d(header) for header in headers],
+        }
+
     def rollup__getBatch(self, batch_id: Any) -> dict[str, Any] | None:
         batch = self.backend.store.batch(parse_quantity(batch_id, "batch id", bits=63))
         return _batch_json(batch) if batch else None

@@ -320,7 +320,7 @@ class EthMethods:
     def methods(self) -> dict[str, Callable[..., Any]]:
         """Method name → handler, for :class:`rollupkit.rpc.server.JsonRpcServer`."""
         # A handler named ``eth__chainId`` answers ``eth_chainId``.
-        namespaces = ("eth", "net", "web3", "evm", "rollup", "rollupkit")
+        namespaces = ("eth", "net", "web3", "evm", "rollup", "rollupkit", "debug")
         return {
             name.replace("__", "_", 1): getattr(self, name)
             for name in dir(self)
