@@ -42,7 +42,6 @@ from typing import Any
 
 import rlp
 from eth.constants import BLANK_ROOT_HASH
-from eth.db.trie import make_trie_root_and_nodes
 from eth.rlp.logs import Log as EthLog
 from eth.rlp.receipts import Receipt
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
@@ -71,6 +70,7 @@ from rollupkit.interfaces import (
     StateView,
 )
 from rollupkit.metering import DeadlineMeter, ExecutionMeter
+from rollupkit.ordered_trie import ordered_trie_root
 from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, HeaderInfo, L1Message
 from rollupkit.withdrawals import (
@@ -534,8 +534,8 @@ class AccountBlockExecution(BlockExecution):
 
     def pending_header(self) -> bytes:
         block = self.block
-        tx_root, _ = make_trie_root_and_nodes(tuple(self.included))
-        receipt_root, _ = make_trie_root_and_nodes(tuple(self.receipts))
+        tx_root = ordered_trie_root([tx.encode() for tx in self.included])
+        receipt_root = ordered_trie_root([r.encode() for r in self.receipts])
         bloom = 0
         for receipt in self.receipts:
             bloom |= int(receipt.bloom)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rollupkit.ancestors import RecordingAncestors
 from rollupkit.errors import InvalidTransactionError, TraceError
@@ -43,6 +43,8 @@ class BuiltTrace:
     dropped: tuple[tuple[int, ...], ...]  # per block: sequencer transactions left out
     created: tuple[bytes, ...] = ()  # hashes of the nodes and codes the blocks created
     block_gas: tuple[int, ...] = ()  # EXECUTE gas of each block (trace bytes not included)
+    # Built with commit=False: writes the new state into the store when called.
+    flush: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def l2_gas_used(self) -> int:
@@ -73,7 +75,8 @@ def build_trace(
     Block numbers, parent hashes and base fees are filled in from the parents. With
     ``drop_invalid`` invalid transactions are left out (the sequencer's mode); otherwise one
     raises :class:`rollupkit.errors.InvalidTransactionError`. With ``commit`` the new state is
-    written into ``store``.
+    written into ``store``; without, ``BuiltTrace.flush`` writes it (the caller's choice of
+    when: the node writes it in the same database transaction as the block).
     """
     if len(blocks) > LIMITS.max_blocks:
         raise TraceError(f"{len(blocks)} blocks is more than a trace holds ({LIMITS.max_blocks})")
@@ -139,6 +142,7 @@ def build_trace(
         dropped=tuple(dropped),
         created=created,
         block_gas=tuple(outcome.block_gas),
+        flush=None if commit else view.flush,
     )
 
 

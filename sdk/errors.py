@@ -124,6 +124,10 @@ class AttestationRefused(RollupkitError):
     """A verifier client re-executed a batch and will not sign it."""
 
 
+class ChainMoved(RollupkitError):
+    """A block was built on a head that changed (a rollback) before it could be written."""
+
+
 class NodeToolMissing(RollupkitError):
     """anvil or cast is not installed."""
 

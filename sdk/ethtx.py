@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+from eth_keys import keys
 
 from rollupkit.errors import InvalidTransactionError
 
@@ -82,6 +83,17 @@ def decode_signed_transaction(raw: bytes, chain_id: int) -> Any:
     return tx
 
 
+def _recover_sender(tx: Any) -> bytes:
+    """The signer of ``tx``, recovered once. py-evm's check_signature_validity recovers the
+    key and then verifies the signature against it, and its ``sender`` recovers it again:
+    three secp256k1 operations where one does (a key recovered from a signature is one the
+    signature verifies against). Raises on a signature out of range or one that recovers to
+    no key."""
+    signature = keys.Signature(vrs=(tx.y_parity, tx.r, tx.s))
+    public_key = signature.recover_public_key_from_msg(tx.get_message_for_signing())
+    return bytes(public_key.to_canonical_address())
+
+
 def _decode(raw: bytes, chain_id: int) -> Any:
     if not raw:
         raise InvalidTransactionError("empty transaction")
@@ -93,9 +105,9 @@ def _decode(raw: bytes, chain_id: int) -> Any:
         raise InvalidTransactionError("blob transactions are not accepted on the L2")
     try:
         tx = PragueTransactionBuilder.decode(raw)
-        tx.check_signature_validity()
+        tx.__dict__["sender"] = _recover_sender(tx)
         tx.validate()
-        _ = tx.sender, tx.hash
+        _ = tx.hash
     except Exception as exc:  # whatever py-evm raises, the transaction is invalid
         raise InvalidTransactionError(f"invalid transaction: {type(exc).__name__}: {exc}") from exc
     if tx.chain_id is not None and tx.chain_id != chain_id:

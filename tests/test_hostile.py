@@ -578,7 +578,8 @@ def test_with_permissionless_settlement_the_node_follows_the_chain_l1_settled(
                     "0x" + mine.transfer(b"\x11" * 20, n + 1).hex(),
                 )
                 node.produce_block()
-            node.l1_step()
+            node.l1.sync()
+            assert node.l1.batch_step()  # one step: the batch of blocks 3-4 is posted
             assert node.store.batch_of_block(4)["status"] == "posted"
             block_3 = node.chain.assemble_batch(3, 3)
             stranger.submit_batch(block_3.outputs, block_3.trace, b"")

@@ -101,6 +101,32 @@ def test_replacement_needs_a_higher_tip(tmp_path: Path) -> None:
         )
 
 
+def test_a_sender_may_queue_a_run_of_nonces_but_not_a_gap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """benchmarks/node.py lost a sender thread to "gap over 64": 65 transactions in a row, no
+    nonce missing, were refused as if there were a gap."""
+    from rollupkit.node import mempool
+
+    monkeypatch.setattr(mempool, "MAX_PENDING_PER_SENDER", 100)
+    with Node(NodeConfig(tmp_path, chain_config(), block_time=3600)) as quiet:
+        w = dev_wallets(6, 42_424)
+        for nonce in range(100):  # a run, far past the gap limit of 64
+            assert "result" in send(quiet.url, w[1].transfer(w[2].address, 1, nonce=nonce))
+        over = send(quiet.url, w[1].transfer(w[2].address, 1, nonce=100))
+        assert "over 100 pending for one sender" in over["error"]["message"]
+        gap = send(quiet.url, w[3].transfer(w[2].address, 1, nonce=70))  # nonces 0-69 missing
+        assert "nonce 0 is missing" in gap["error"]["message"]
+        assert "result" in send(quiet.url, w[3].transfer(w[2].address, 1, nonce=64))  # a gap ≤ 64
+        monkeypatch.setattr(mempool, "MAX_PENDING", len(quiet.mempool))  # type: ignore[arg-type]
+        full = send(quiet.url, w[4].transfer(w[2].address, 1, nonce=0))
+        assert "txpool is full" in full["error"]["message"]
+        quiet.produce_block()  # the run is included in nonce order
+        assert rpc(quiet.url, "eth_getTransactionCount", w[1].checksum_address, "latest")[
+            "result"
+        ] == hex(100)
+
+
 def test_malformed_json_huge_bodies_and_batches(node: Node) -> None:
     def post(body: bytes) -> tuple[int, Any]:
         return post_to(node.url, body)

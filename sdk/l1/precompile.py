@@ -27,6 +27,8 @@ Output (ABI-encoded, 14 words) when the call is charged::
 from __future__ import annotations
 
 import contextvars
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -34,6 +36,7 @@ from eth.abc import ComputationAPI
 from eth.exceptions import VMError
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_hash.auto import keccak
 
 from rollupkit.errors import ExecuteGasLimitExceeded
 from rollupkit.execution import execute_detailed
@@ -116,7 +119,36 @@ def execute_precompile(computation: ComputationAPI) -> ComputationAPI:
         market.charge(gas_used)
     except ExecuteGasLimitExceeded as exc:
         raise ExecuteRefused(str(exc)) from exc
-    computation.output = encode_output(
-        execute_detailed(pre, post, trace, gas_used, vm=vm, state=state)
-    )
+    computation.output = _VERDICTS.verdict(computation.msg.data_as_bytes, pre, post, trace,
+                                           gas_used, vm, state)  # fmt: skip
     return computation
+
+
+class _Verdicts:
+    """EXECUTE's answers to the last few inputs. EXECUTE is a pure function of its input, and
+    a settlement runs it three times with the same one: twice while its gas is estimated,
+    once when it is mined. The caller is charged every time; only the work is not redone."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._answers: OrderedDict[bytes, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def verdict(
+        self, data: bytes, pre: bytes, post: bytes, trace: bytes, gas: int, vm: str, state: str
+    ) -> bytes:
+        key = keccak(data)
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+                return answer
+        answer = encode_output(execute_detailed(pre, post, trace, gas, vm=vm, state=state))
+        with self._lock:
+            self._answers[key] = answer
+            while len(self._answers) > self._size:
+                self._answers.popitem(last=False)
+        return answer
+
+
+_VERDICTS = _Verdicts()

@@ -85,6 +85,9 @@ class L1Link:
         self.view = L1View()
         self._block_cache: dict[int, Any] = {}
         self._unbatched_since: dict[int, float] = {}
+        #: When (time.monotonic) the blocks waiting to be batched are due, if some are: the
+        #: node's L1 loop wakes up then rather than a poll later.
+        self.next_batch_due: float | None = None
 
     # --- reading L1 -------------------------------------------------------------------------
 
@@ -379,10 +382,11 @@ class L1Link:
 
     # --- the sequencer's batches ------------------------------------------------------------
 
-    def batch_step(self) -> None:
-        """Make a batch if it is time, then move the oldest unsettled batch one step."""
+    def batch_step(self) -> bool:
+        """Make a batch if it is time, then move the oldest unsettled batch one step (post
+        it, or settle it); whether a batch moved."""
         if self.store.get_meta("diverged") is not None:
-            return  # L1 settled a chain this node cannot rebuild: nothing it posts would settle
+            return False  # L1 settled a chain this node cannot rebuild: nothing would settle
         self._make_batch()
         for batch in self.store.batches():
             if batch["status"] == "settled":
@@ -399,12 +403,13 @@ class L1Link:
                                 )
                         self.store.extend_batch(batch["id"], head)
                         self.store.commit()
-                return  # wait for the sequencer to include it
+                return False  # wait for the sequencer to include it
             if batch["status"] == "built":
                 self._post(batch)
             elif batch["status"] == "posted":
                 self._settle(batch)
-            return  # strictly in order
+            return True  # strictly in order
+        return False
 
     def _make_batch(self) -> None:
         with self.chain.lock:
@@ -414,10 +419,17 @@ class L1Link:
             if head < first:
                 return
             # Age by this process's clock: block timestamps are whole seconds and may run a
-            # little ahead of the wall clock when blocks come faster than one a second.
-            seen = self._unbatched_since.setdefault(first, time.monotonic())
+            # little ahead of the wall clock when blocks come faster than one a second. From
+            # when the block was built here, or else first seen (built before a restart).
+            seen = self.chain.built_at.get(first) or self._unbatched_since.setdefault(
+                first, time.monotonic()
+            )
             young = time.monotonic() - seen < self.settings.batch_interval
-            if head - first + 1 < self.settings.max_blocks_per_batch and young:
+            full = head - first + 1 >= self.settings.max_blocks_per_batch or (
+                self._gas_from(first, head) >= self.settings.max_batch_gas
+            )
+            self.next_batch_due = seen + self.settings.batch_interval if young else None
+            if young and not full:  # a full batch need not wait for the interval
                 return
             last, gas = first, 0
             for number in range(
@@ -433,6 +445,17 @@ class L1Link:
                 last = head
             self.store.add_batch(first, last)
             self.store.commit()
+        log.info("batch of L2 blocks %d-%d made", first, last)
+
+    def _gas_from(self, first: int, last: int) -> int:
+        """The EXECUTE gas of blocks ``first``..``last`` (stopping once over a batch's)."""
+        gas = 0
+        for number in range(first, last + 1):
+            stored = self.store.block(number)
+            gas += stored.gas_used if stored is not None else 0
+            if gas >= self.settings.max_batch_gas:
+                break
+        return gas
 
     def _leaves_overdue_message(self, last: int) -> bool:
         position = self.chain.queue_position(last)
@@ -466,6 +489,7 @@ class L1Link:
             signed = self.batcher.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        log.info("batch %d posted: %d bytes", batch["id"], sum(len(p) for p in payloads))
         with self.chain.lock:
             self.store.update_batch(
                 batch["id"],
@@ -495,11 +519,17 @@ class L1Link:
             attester_keys=tuple(self.settings.attester_keys),
         )  # fmt: skip
         trace_arg = backend.onchain_trace(assembled.trace)
-        evidence = backend.prove(
-            pre_state_root=assembled.pre_state_root, post_state_root=assembled.post_state_root,
-            trace=assembled.trace, gas_used=assembled.gas_used, outputs=assembled.outputs,
-            context=context,
-        )  # fmt: skip
+        if backend.requires_execute:
+            # The L1 re-executes: no evidence to make, and proving would only re-execute the
+            # blocks this node built itself. The L1 runs that same check when the settlement's
+            # gas is estimated, so a batch it would refuse is never sent.
+            evidence = b""
+        else:
+            evidence = backend.prove(
+                pre_state_root=assembled.pre_state_root,
+                post_state_root=assembled.post_state_root, trace=assembled.trace,
+                gas_used=assembled.gas_used, outputs=assembled.outputs, context=context,
+            )  # fmt: skip
         try:
             receipt = self.contracts.submit_batch(assembled.outputs, trace_arg, evidence)
         except RollupkitError as exc:
@@ -510,6 +540,7 @@ class L1Link:
                 )
                 self.store.commit()
             raise
+        log.info("batch %d settled: %d L1 gas", batch["id"], int(receipt["gasUsed"]))
         self._mark_settled(batch, receipt, assembled, len(trace_arg))
 
     def _mark_settled(

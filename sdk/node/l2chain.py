@@ -8,6 +8,7 @@ batch of blocks gets its trace by merging the blocks' witnesses instead of execu
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from rollupkit.chain import (
     DEFAULT_GENESIS_TIMESTAMP,
     write_genesis,
 )
-from rollupkit.errors import NodeDatabaseError
+from rollupkit.errors import ChainMoved, NodeDatabaseError
 from rollupkit.execution import read_queue_position, resolve_plugins
 from rollupkit.interfaces import StateStore, StateView
 from rollupkit.metering import SCHEDULE
@@ -83,6 +84,10 @@ class NodeChain:
         self.config = config
         self.vm, self.model = resolve_plugins(config.vm, config.state, registry)
         self.lock = threading.RLock()
+        self._build_lock = threading.Lock()  # one block built at a time
+        #: When (time.monotonic) this process built each recent block: a batch's age counts
+        #: from its first block's making, not from when the batcher first looked.
+        self.built_at: dict[int, float] = {}
         self._call_views: dict[bytes, tuple[StateView, int]] = {}
         self._call_views_lock = threading.Lock()
         if store.head_number() < 0:
@@ -192,28 +197,51 @@ class NodeChain:
         transactions are left out with ``drop_invalid``; ``mempool_hashes`` (the hashes of the
         template's transactions) are removed from the mempool in the same commit, included or
         dropped.
+
+        Executing the block holds no lock (unless the caller holds :attr:`lock`): it reads
+        the parent's state, which nothing changes, and writes to memory, so transactions keep
+        arriving meanwhile. Writing it takes the lock, and refuses with :class:`ChainMoved`
+        if the head or the L1 messages it used changed in between (a rollback).
         """
-        with self.lock:
-            head = self.store.head_number()
+        with self._build_lock:
+            with self.lock:
+                head = self.store.head_number()
+                parent_header = self.store.header(head)
+                queue_start = self.queue_position()
             built = build_trace(
                 self.vm, self.model, self.store.state,
                 chain_id=self.config.chain_id,
-                parent_header=self.store.header(head),
+                parent_header=parent_header,
                 header_by_number=self.store.header,
-                queue_start=self.queue_position(),
+                queue_start=queue_start,
                 blocks=[template],
                 drop_invalid=drop_invalid,
-                commit=True,
+                commit=False,
             )  # fmt: skip
-            try:
-                self._store_block(built)
-                if mempool_hashes:
-                    self.store.remove_pending(mempool_hashes)
-                self.store.commit()
-            except BaseException:
-                self.store.rollback()
-                raise
+            with self.lock:
+                self._check_unmoved(head, parent_header, built)
+                try:
+                    assert built.flush is not None
+                    built.flush()
+                    self._store_block(built)
+                    if mempool_hashes:
+                        self.store.remove_pending(mempool_hashes)
+                    self.store.commit()
+                except BaseException:
+                    self.store.rollback()
+                    raise
+                self.built_at[head + 1] = time.monotonic()
+                if len(self.built_at) > 4096:
+                    del self.built_at[min(self.built_at)]
             return built
+
+    def _check_unmoved(self, head: int, parent_header: bytes, built: BuiltTrace) -> None:
+        if self.store.head_number() != head or self.store.header(head) != parent_header:
+            raise ChainMoved(f"the head moved from block {head} while block {head + 1} was built")
+        for message in built.trace.blocks[0].l1_messages:
+            queued = next(iter(self.store.messages(message.index)), None)
+            if queued is None or queued.message != message:
+                raise ChainMoved(f"L1 message {message.index} was dropped while it was used")
 
     def _store_block(self, built: BuiltTrace) -> None:
         (result,) = built.results

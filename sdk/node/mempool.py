@@ -13,13 +13,20 @@ import heapq
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from rollupkit.errors import InvalidTransactionError, TransactionRejected
 from rollupkit.ethtx import TxSummary, decode_signed_transaction, summarize
 from rollupkit.node.l2chain import NodeChain
 
-#: How far ahead of the account nonce a transaction may be queued.
+#: How far ahead of the account nonce a transaction may be queued with nonces missing before
+#: it (a gap the sender may never fill).
 MAX_NONCE_GAP = 64
+#: Transactions one sender may have pending when their nonces run without a gap (as geth
+#: lets a sender queue executable transactions while the pool has room).
+MAX_PENDING_PER_SENDER = 1024
+#: Transactions pending at once, all senders together: past it the pool is full.
+MAX_PENDING = 20_000
 #: A replacement must raise the tip by this many percent.
 REPLACEMENT_BUMP_PERCENT = 10
 
@@ -47,6 +54,8 @@ class Mempool:
         self.admit = admit
         self.store = chain.store
         self._lock = threading.RLock()
+        self._accounts_root = b""
+        self._accounts: dict[bytes, Any] = {}
 
     def add(self, raw: bytes) -> bytes:
         """Validate and persist a signed transaction; return its hash or raise
@@ -65,8 +74,7 @@ class Mempool:
                 summary.hash
             ):
                 raise TransactionRejected("already known")
-            view = self.chain.view()
-            account = view.get_account(summary.sender)
+            account = self._account(summary.sender)
             nonce = account.nonce if account else 0
             balance = account.balance if account else 0
             if summary.nonce < nonce:
@@ -74,10 +82,9 @@ class Mempool:
                     f"nonce too low: next nonce {nonce}, tx nonce {summary.nonce}"
                 )
             if summary.nonce > nonce + MAX_NONCE_GAP:
-                raise TransactionRejected(
-                    f"nonce too high: next nonce {nonce}, tx nonce {summary.nonce} (gap over "
-                    f"{MAX_NONCE_GAP})"
-                )
+                self._check_run(summary.sender, nonce, summary.nonce)
+            if self.store.pending_count() >= MAX_PENDING:
+                raise TransactionRejected(f"txpool is full ({MAX_PENDING} transactions)")
             if summary.gas > self.chain.config.gas_limit:
                 raise TransactionRejected(
                     f"exceeds block gas limit: gas {summary.gas} > {self.chain.config.gas_limit}"
@@ -113,6 +120,34 @@ class Mempool:
             )
             self.store.commit()  # durable before it is acknowledged
         return summary.hash
+
+    def _account(self, address: bytes) -> Any:
+        """``address``'s account at the head. Read from the trie once per head: the same
+        senders send again and again between two blocks."""
+        root = self.chain.header_info(self.store.head_number()).state_root
+        if root != self._accounts_root:
+            self._accounts_root, self._accounts = root, {}
+        if address not in self._accounts:
+            if len(self._accounts) >= 4096:
+                self._accounts.clear()
+            self._accounts[address] = self.chain.view().get_account(address)
+        return self._accounts[address]
+
+    def _check_run(self, sender: bytes, next_nonce: int, nonce: int) -> None:
+        """Refuse ``nonce`` unless the sender's pending nonces run to it from ``next_nonce``
+        with no gap, and within :data:`MAX_PENDING_PER_SENDER`."""
+        if nonce >= next_nonce + MAX_PENDING_PER_SENDER:
+            raise TransactionRejected(
+                f"nonce too high: next nonce {next_nonce}, tx nonce {nonce} (over "
+                f"{MAX_PENDING_PER_SENDER} pending for one sender)"
+            )
+        pending = self.store.pending_nonces(sender)
+        missing = next((n for n in range(next_nonce, nonce) if n not in pending), None)
+        if missing is not None:
+            raise TransactionRejected(
+                f"nonce too high: next nonce {next_nonce}, tx nonce {nonce} (gap over "
+                f"{MAX_NONCE_GAP}; nonce {missing} is missing)"
+            )
 
     def select(self, gas_limit: int, exclude_senders: Iterable[bytes] = ()) -> list[Pending]:
         """Pending transactions for the next block: each sender's run of consecutive nonces

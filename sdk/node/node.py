@@ -28,6 +28,9 @@ from rollupkit.rpc.server import JsonRpcServer
 
 log = logging.getLogger("rollupkit.node")
 
+#: Batch steps (a posting, a settlement) one L1 poll takes at most.
+BATCH_STEPS_PER_POLL = 8
+
 
 @dataclass
 class NodeConfig:
@@ -85,7 +88,8 @@ class Node:
         if self.sequencer is not None:
             self._spawn("sequencer", self.config.block_time, self.produce_block)
         if self.l1 is not None:
-            self._spawn("l1", self.config.l1_poll, self.l1_step)
+            l1 = self.l1
+            self._spawn("l1", self.config.l1_poll, self.l1_step, lambda: l1.next_batch_due)
         return self
 
     def _check_against_l1(self) -> None:
@@ -103,13 +107,26 @@ class Node:
             )
 
     def l1_step(self) -> None:
-        """One L1 step: read L1; as the sequencer, move batches along."""
+        """One L1 step: read L1; as the sequencer, move batches along as far as they go (a
+        batch is posted and settled in one step, not one poll apart), up to
+        ``BATCH_STEPS_PER_POLL`` steps, so a backlog still lets the node read L1 between."""
         assert self.l1 is not None
         self.l1_view = self.l1.sync()
         if self.config.role == "sequencer":
-            self.l1.batch_step()
+            for _ in range(BATCH_STEPS_PER_POLL):
+                if not self.l1.batch_step():
+                    break
 
-    def _spawn(self, name: str, interval: float, step: Callable[[], object]) -> None:
+    def _spawn(
+        self,
+        name: str,
+        interval: float,
+        step: Callable[[], object],
+        due: Callable[[], float | None] = lambda: None,
+    ) -> None:
+        """Run ``step`` every ``interval`` seconds on a thread (sooner if ``due()`` names an
+        earlier time.monotonic() to wake at)."""
+
         def loop() -> None:
             while not self._stop.is_set():
                 started = time.monotonic()
@@ -118,7 +135,11 @@ class Node:
                 except Exception as exc:
                     log.exception("%s failed", name)
                     self.errors.append(f"{name}: {type(exc).__name__}: {exc}")
-                self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
+                wake = started + interval
+                sooner = due()
+                if sooner is not None:
+                    wake = min(wake, sooner)
+                self._stop.wait(max(0.0, wake - time.monotonic()))
 
         thread = threading.Thread(target=loop, name=f"rollupkit-{name}", daemon=True)
         thread.start()

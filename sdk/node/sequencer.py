@@ -12,11 +12,13 @@ unconsumed is rejected by the settlement contract.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rollupkit.builder import BuiltTrace
+from rollupkit.errors import ChainMoved
 from rollupkit.ethtx import TxSummary, decode_signed_transaction
 from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.mempool import Mempool
@@ -26,6 +28,9 @@ from rollupkit.types import ZERO_ADDRESS, ZERO_HASH, BlockInput, L1Message, Mess
 #: Block timestamps rise by at least a second per block; with faster blocks they may run this
 #: many seconds ahead of the wall clock, no more (the sequencer waits instead).
 MAX_CLOCK_LEAD = 2
+
+
+log = logging.getLogger("rollupkit.node.sequencer")
 
 
 @dataclass
@@ -108,9 +113,20 @@ class Sequencer:
                 l1_messages=tuple(messages),
                 transactions=tuple(p.raw for p in pending),
             )
-            return self.chain.build_block(
+        # Built outside the chain's lock: transactions keep arriving while it executes.
+        started = time.monotonic()
+        try:
+            built = self.chain.build_block(
                 template, drop_invalid=True, mempool_hashes=[p.hash for p in pending]
             )
+        except ChainMoved:
+            return None  # a rollback came first: the next step builds on the new head
+        log.info(
+            "block %d: %d transactions, %d L1 messages, built in %.0f ms",
+            built.results[0].info.number, len(built.trace.blocks[0].transactions),
+            len(messages), 1000 * (time.monotonic() - started),
+        )  # fmt: skip
+        return built
 
 
 def censor_set(addresses: Iterable[str | bytes]) -> frozenset[bytes]:
