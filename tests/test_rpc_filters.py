@@ -116,3 +116,29 @@ def test_get_proof_echoes_the_storage_keys_as_sent() -> None:
         keys = ["0x" + "00" * 32, "0x1", "0x" + "00" * 31 + "05"]
         proof = call(running.url, "eth_getProof", address, keys, "latest")["result"]
         assert [item["key"] for item in proof["storageProof"]] == keys
+
+
+def test_receipts_in_a_full_block_have_their_gas_and_log_indexes(tmp_path: Path) -> None:
+    """A receipt is answered from its own row (the block's gas and logs before it are kept
+    with it); rows from before those were kept are counted from the block."""
+    config = chain_config()
+    alloc = {**config.alloc, EMITTER_ADDRESS: GenesisAccount(code=EMITTER, nonce=1)}
+    wallet = dev_wallets(1, config.chain_id)[0]
+    node = Node(NodeConfig(tmp_path, replace(config, alloc=alloc))).start(background=False)
+    try:
+        hashes = [
+            call(node.url, "eth_sendRawTransaction",
+                 "0x" + wallet.sign(to=EMITTER_ADDRESS, gas=50_000, nonce=n).hex())["result"]
+            for n in range(5)
+        ]  # fmt: skip
+        node.produce_block()
+        block = call(node.url, "eth_getBlockReceipts", "0x1")["result"]
+        assert [r["logs"][0]["logIndex"] for r in block] == [hex(i) for i in range(5)]
+        assert len({r["gasUsed"] for r in block}) == 1  # each its own gas, not cumulative
+        singles = [call(node.url, "eth_getTransactionReceipt", h)["result"] for h in hashes]
+        assert singles == block
+        node.store.db.execute("UPDATE txs SET gas_before = -1, first_log = -1")
+        node.store.db.commit()
+        assert [call(node.url, "eth_getTransactionReceipt", h)["result"] for h in hashes] == block
+    finally:
+        node.stop()

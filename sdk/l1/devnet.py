@@ -274,8 +274,11 @@ class Devnet:
             block = self.chain.get_canonical_block_by_number(number)
             return block.transactions[index], block, index
 
-    def receipt(self, tx_hash: bytes) -> tuple[ReceiptAPI, SignedTransactionAPI, BlockAPI, int]:
-        """A mined transaction's receipt, the transaction, its block and index."""
+    def receipt(
+        self, tx_hash: bytes
+    ) -> tuple[ReceiptAPI, SignedTransactionAPI, BlockAPI, int, int, int]:
+        """A mined transaction's receipt, the transaction, its block and index, and the
+        block's gas and logs before it."""
         with self._lock:
             try:
                 number, index = self.chain.get_canonical_transaction_index(tx_hash)
@@ -283,7 +286,9 @@ class Devnet:
                 raise KeyError(tx_hash) from exc
             block = self.chain.get_canonical_block_by_number(number)
             receipts = block.get_receipts(self.chain.chaindb)
-            return receipts[index], block.transactions[index], block, index
+            gas_before = receipts[index - 1].gas_used if index else 0
+            first_log = sum(len(r.logs) for r in receipts[:index])
+            return receipts[index], block.transactions[index], block, index, gas_before, first_log
 
     def receipts(self, block: BlockAPI) -> tuple[ReceiptAPI, ...]:
         """All receipts of a mined block."""

@@ -169,13 +169,19 @@ class L2Backend:
         block = self.block(number)
         return block.transactions[index], block, index
 
-    def receipt(self, tx_hash: bytes) -> tuple[Any, Any, BlockView, int]:
-        location = self.store.tx_location(tx_hash)
-        if location is None:
+    def receipt(self, tx_hash: bytes) -> tuple[Any, Any, BlockView, int, int, int]:
+        """A mined transaction's receipt, the transaction, its block (header only), its index,
+        and the block's gas and logs before it: one row read, whatever the block's size."""
+        mined = self.store.mined_tx(tx_hash)
+        if mined is None:
             raise KeyError(tx_hash)
-        number, index = location
-        block = self.block(number)
-        return self.receipts(block)[index], block.transactions[index], block, index
+        raw_header = self.store.header(mined.number)
+        block = BlockView(_decode_header(raw_header), [], raw_header, [])
+        return (
+            PragueReceiptBuilder.decode(mined.receipt),
+            PragueTransactionBuilder.decode(mined.raw),
+            block, mined.index, mined.gas_before, mined.first_log,
+        )  # fmt: skip
 
     def logs(
         self,

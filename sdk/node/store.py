@@ -29,9 +29,12 @@ SCHEMA = [
         number INTEGER PRIMARY KEY, hash BLOB UNIQUE NOT NULL, header BLOB NOT NULL,
         input BLOB NOT NULL, witness BLOB NOT NULL, gas_used INTEGER NOT NULL,
         withdrawals BLOB NOT NULL)""",
+    # gas_before and first_log (the block's gas and logs before the transaction) make a
+    # receipt's answer one row's work: -1 in databases made before they were kept.
     """CREATE TABLE IF NOT EXISTS txs (
         hash BLOB PRIMARY KEY, number INTEGER NOT NULL, idx INTEGER NOT NULL,
-        raw BLOB NOT NULL, receipt BLOB NOT NULL)""",
+        raw BLOB NOT NULL, receipt BLOB NOT NULL,
+        gas_before INTEGER NOT NULL DEFAULT -1, first_log INTEGER NOT NULL DEFAULT -1)""",
     "CREATE INDEX IF NOT EXISTS txs_by_block ON txs (number, idx)",
     """CREATE TABLE IF NOT EXISTS mempool (
         hash BLOB PRIMARY KEY, sender BLOB NOT NULL, nonce INTEGER NOT NULL,
@@ -98,6 +101,7 @@ class NodeStore:
                 self._check_integrity(path)
             for statement in SCHEMA:
                 self.db.execute(statement)
+            self._add_columns("txs", {"gas_before": -1, "first_log": -1})
             self.db.commit()
         except sqlite3.DatabaseError as exc:
             raise NodeDatabaseError(
@@ -113,6 +117,15 @@ class NodeStore:
         self.state = StateStore(
             PreimageCache(self.db.table("state_nodes")), PreimageCache(self.db.table("codes"), 4096)
         )
+
+    def _add_columns(self, table: str, columns: dict[str, int]) -> None:
+        """Add integer ``columns`` (with their defaults) that an older database lacks."""
+        have = {str(row[1]) for row in self.db.query(f"PRAGMA table_info({table})")}
+        for name, default in columns.items():
+            if name not in have:
+                self.db.execute(
+                    f"ALTER TABLE {table} ADD COLUMN {name} INTEGER NOT NULL DEFAULT {default}"
+                )
 
     def _check_integrity(self, path: Path) -> None:
         """Refuse a damaged file before anything trusts it (a flipped byte otherwise surfaced
@@ -179,9 +192,15 @@ class NodeStore:
                 block.withdrawals,
             ),
         )
+        rows, gas, logs = [], 0, 0
+        for index, (tx_hash, raw, receipt) in enumerate(txs):
+            rows.append((tx_hash, block.number, index, raw, receipt, gas, logs))
+            gas, count = receipt_totals(receipt)
+            logs += count
         self.db.executemany(
-            "INSERT OR REPLACE INTO txs (hash, number, idx, raw, receipt) VALUES (?, ?, ?, ?, ?)",
-            [(h, block.number, i, raw, receipt) for i, (h, raw, receipt) in enumerate(txs)],
+            "INSERT OR REPLACE INTO txs (hash, number, idx, raw, receipt, gas_before, first_log) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
 
     def remove_blocks_after(self, number: int) -> None:
@@ -237,6 +256,24 @@ class NodeStore:
             "SELECT hash, raw, receipt FROM txs WHERE number = ? ORDER BY idx", (number,)
         )
         return [(bytes(h), bytes(r), bytes(c)) for h, r, c in rows]
+
+    def mined_tx(self, tx_hash: bytes) -> MinedTx | None:
+        """A mined transaction with its receipt and place in its block, from its own row."""
+        rows = self.db.query(
+            "SELECT number, idx, raw, receipt, gas_before, first_log FROM txs WHERE hash = ?",
+            (tx_hash,),
+        )
+        if not rows:
+            return None
+        number, index, raw, receipt, gas_before, first_log = rows[0]
+        if gas_before < 0:  # a row from before these were kept: count them from the block
+            gas_before = first_log = 0
+            for _, _, earlier in self.block_txs(int(number))[: int(index)]:
+                gas_before, count = receipt_totals(earlier)
+                first_log += count
+        return MinedTx(
+            int(number), int(index), bytes(raw), bytes(receipt), int(gas_before), int(first_log)
+        )
 
     def tx_location(self, tx_hash: bytes) -> tuple[int, int] | None:
         """(block number, index) of a mined transaction."""
@@ -382,6 +419,25 @@ class NodeStore:
     def remove_batches_from_block(self, number: int) -> None:
         """Forget batches that hold blocks above ``number``."""
         self.db.execute("DELETE FROM batches WHERE last_block > ?", (number,))
+
+
+@dataclass(frozen=True)
+class MinedTx:
+    """A mined transaction's row: where it is, and the block's gas and logs before it."""
+
+    number: int
+    index: int
+    raw: bytes
+    receipt: bytes
+    gas_before: int  # the cumulative gas of the receipt before it (0 for the first)
+    first_log: int  # the block-wide index of its first log
+
+
+def receipt_totals(receipt: bytes) -> tuple[int, int]:
+    """(cumulative gas used, number of logs) of an encoded receipt (typed or legacy)."""
+    body = receipt[1:] if receipt and receipt[0] < 0xC0 else receipt
+    fields = rlp.decode(body)
+    return int.from_bytes(fields[1], "big"), len(fields[3])
 
 
 def _stored_block(row: tuple[Any, ...]) -> StoredBlock:

@@ -229,11 +229,11 @@ def format_receipt(
     tx: SignedTransactionAPI,
     block: BlockAPI,
     index: int,
-    receipts: tuple[ReceiptAPI, ...],
+    previous: int,
+    first_log: int,
 ) -> dict[str, Any]:
-    """A receipt as eth_getTransactionReceipt returns it."""
-    previous = receipts[index - 1].gas_used if index else 0
-    first_log = sum(len(r.logs) for r in receipts[:index])
+    """A receipt as eth_getTransactionReceipt returns it (``previous``: the block's
+    cumulative gas before it; ``first_log``: the block-wide index of its first log)."""
     contract = None
     if tx.to in (b"", None):
         import rlp
@@ -513,12 +513,12 @@ class EthMethods:
 
     def eth__getTransactionReceipt(self, tx_hash: str) -> dict[str, Any] | None:
         try:
-            receipt, tx, block, index = self.devnet.receipt(
+            receipt, tx, block, index, previous, first_log = self.devnet.receipt(
                 parse_data(tx_hash, "transaction hash", 32)
             )
         except KeyError:
             return None
-        return format_receipt(receipt, tx, block, index, self.devnet.receipts(block))
+        return format_receipt(receipt, tx, block, index, previous, first_log)
 
     def eth__call(self, params: Any, block: Any = "latest", overrides: Any = None) -> str:
         try:
@@ -562,11 +562,13 @@ class EthMethods:
         found = self._block(block)
         if found is None:
             return None
-        receipts = self.devnet.receipts(found)
-        return [
-            format_receipt(receipt, tx, found, index, receipts)
-            for index, (receipt, tx) in enumerate(zip(receipts, found.transactions, strict=True))
-        ]
+        answers, previous, first_log = [], 0, 0
+        for index, (receipt, tx) in enumerate(
+            zip(self.devnet.receipts(found), found.transactions, strict=True)
+        ):
+            answers.append(format_receipt(receipt, tx, found, index, previous, first_log))
+            previous, first_log = receipt.gas_used, first_log + len(receipt.logs)
+        return answers
 
     # filters
     def eth__newFilter(self, criteria: Any) -> str:
