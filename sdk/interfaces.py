@@ -200,6 +200,17 @@ class CallResult:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class AccessListResult:
+    """What eth_createAccessList answers: the accounts and storage slots a call touches
+    (besides its sender, its target and the precompiles, as geth leaves those out) and the
+    gas the call uses with that access list; ``error`` if it fails even so."""
+
+    access_list: tuple[tuple[bytes, tuple[int, ...]], ...]
+    gas_used: int
+    error: str = ""
+
+
 class BlockExecution(ABC):
     """One block being executed by a VM, driven step by step by the core block loop
     (:func:`rollupkit.block.execute_block`): L1 messages, then transactions, then the seal.
@@ -309,6 +320,23 @@ class VM(ABC):
         ``timeout`` (seconds), running code reports its gas to a
         :class:`~rollupkit.metering.DeadlineMeter`, which raises
         :class:`rollupkit.errors.CallTimeout` once the time is up."""
+
+    def access_list(
+        self,
+        state: StateView,
+        *,
+        chain_id: int,
+        parent_header: bytes,
+        sender: bytes,
+        to: bytes | None,
+        value: int,
+        data: bytes,
+        gas: int,
+        timeout: float | None = None,
+    ) -> AccessListResult:
+        """The EIP-2930 access list of a call (eth_createAccessList), as :meth:`call` runs it.
+        Optional: a VM without access lists leaves it out (the RPC then says so)."""
+        raise NotImplementedError(f"{type(self).__name__} has no EIP-2930 access lists")
 
     @abstractmethod
     def open_block(

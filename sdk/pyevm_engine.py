@@ -182,3 +182,38 @@ class CallStates:
                 free.append((state, used))
             while len(self._free) > self._keys:
                 self._free.popitem(last=False)
+
+
+@contextmanager
+def recorded_accesses(state: Any) -> Iterator[dict[bytes, set[int]]]:
+    """Record, on a py-evm ``state``, every account and storage slot the code it runs warms
+    (EIP-2929), for eth_createAccessList: address -> slots. Setting up the transaction
+    marks its sender, target, coinbase and the precompiles: callers leave those out."""
+    touched: dict[bytes, set[int]] = {}
+    mark_address, mark_storage = state.mark_address_warm, state.mark_storage_warm
+
+    def address(account: bytes) -> None:
+        touched.setdefault(bytes(account), set())
+        mark_address(account)
+
+    def storage(account: bytes, slot: int) -> None:
+        touched.setdefault(bytes(account), set()).add(int(slot))
+        mark_storage(account, slot)
+
+    state.mark_address_warm, state.mark_storage_warm = address, storage
+    try:
+        yield touched
+    finally:
+        del state.mark_address_warm, state.mark_storage_warm  # the class's methods again
+
+
+def access_list_of(
+    touched: dict[bytes, set[int]], excluded: set[bytes]
+) -> tuple[tuple[bytes, tuple[int, ...]], ...]:
+    """``touched`` as an access list, sorted, without the ``excluded`` accounts (as geth
+    leaves out the sender, the target and the precompiles)."""
+    return tuple(
+        (address, tuple(sorted(slots)))
+        for address, slots in sorted(touched.items())
+        if address not in excluded
+    )

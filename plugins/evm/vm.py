@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,6 +34,7 @@ from rollupkit.ethstate import HexaryNodeStore
 from rollupkit.ethtx import decode_signed_transaction
 from rollupkit.interfaces import (
     VM,
+    AccessListResult,
     AccountState,
     AncestorHashes,
     BlockExecution,
@@ -44,7 +45,12 @@ from rollupkit.interfaces import (
 )
 from rollupkit.metering import DeadlineMeter, ExecutionMeter
 from rollupkit.ordered_trie import ordered_trie_root
-from rollupkit.pyevm_engine import CallStates, CallTransaction
+from rollupkit.pyevm_engine import (
+    CallStates,
+    CallTransaction,
+    access_list_of,
+    recorded_accesses,
+)
 from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import BlockInput, BlockResult, GenesisAccount, HeaderInfo, L1Message
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS, withdrawals_from_logs
@@ -193,6 +199,42 @@ class EvmVM(VM):
             finally:
                 evm_state.execution_meter = None
 
+    def access_list(
+        self,
+        state: StateView,
+        *,
+        chain_id: int,
+        parent_header: bytes,
+        sender: bytes,
+        to: bytes | None,
+        value: int,
+        data: bytes,
+        gas: int,
+        timeout: float | None = None,
+    ) -> AccessListResult:
+        store = _node_store(state)
+        key = (id(store.node_store), id(store.code_store), chain_id, parent_header)
+        build = functools.partial(self._call_state, store, chain_id, parent_header)
+        with self._call_states.state(key, build) as evm_state:
+            evm_state.execution_meter = DeadlineMeter(timeout) if timeout is not None else None
+            try:
+                with recorded_accesses(evm_state) as touched:
+                    self._run_call(evm_state, sender, to, value, data, gas)
+                # Warm from the start (EIP-2929, EIP-3651), as geth leaves them out too.
+                precompiles = {*evm_state.computation_class._precompiles, evm_state.coinbase}
+            finally:
+                evm_state.execution_meter = None
+        found = access_list_of(touched, {bytes(sender), bytes(to or b""), *precompiles})
+        # The gas with the list: an EIP-2930 transaction pays for the list up front and then
+        # finds those accounts and slots warm.
+        with self._call_states.state(key, build) as evm_state:
+            evm_state.execution_meter = DeadlineMeter(timeout) if timeout is not None else None
+            try:
+                result = self._run_call(evm_state, sender, to, value, data, gas, found, chain_id)
+            finally:
+                evm_state.execution_meter = None
+        return AccessListResult(found, result.gas_used, "" if result.success else result.error)
+
     @staticmethod
     def _call_state(store: HexaryNodeStore, chain_id: int, parent_header: bytes) -> StateAPI:
         parent = _decode_header(bytes(parent_header))
@@ -210,12 +252,26 @@ class EvmVM(VM):
 
     @staticmethod
     def _run_call(
-        evm_state: StateAPI, sender: bytes, to: bytes | None, value: int, data: bytes, gas: int
+        evm_state: StateAPI,
+        sender: bytes,
+        to: bytes | None,
+        value: int,
+        data: bytes,
+        gas: int,
+        access_list: Sequence[tuple[bytes, Sequence[int]]] = (),
+        chain_id: int = 0,
     ) -> CallResult:
-        unsigned = RollupEVM.create_unsigned_transaction(
-            nonce=evm_state.get_nonce(sender), gas_price=0, gas=gas, to=to or b"", value=value,
-            data=data,
-        )  # fmt: skip
+        unsigned: Any
+        if access_list:  # an EIP-2930 transaction
+            unsigned = RollupEVM.get_transaction_builder().new_unsigned_access_list_transaction(
+                chain_id, evm_state.get_nonce(sender), 0, gas, to or b"", value, data,
+                access_list,
+            )  # fmt: skip
+        else:
+            unsigned = RollupEVM.create_unsigned_transaction(
+                nonce=evm_state.get_nonce(sender), gas_price=0, gas=gas, to=to or b"",
+                value=value, data=data,
+            )  # fmt: skip
         try:
             computation = evm_state.apply_transaction(CallTransaction(unsigned, from_=sender))
         except ValidationError as exc:

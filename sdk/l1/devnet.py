@@ -8,6 +8,7 @@ use, so the usual default keys work against it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import itertools
@@ -33,11 +34,18 @@ from eth_utils import ValidationError
 
 from rollupkit.errors import BlockNotFound, CallReverted, CallTimeout, TransactionRejected
 from rollupkit.gas_market import ExecuteGasConfig, ExecuteGasMarket
+from rollupkit.interfaces import AccessListResult
 from rollupkit.kvstore import PyEvmKV, SqliteKV
 from rollupkit.l1 import DEFAULT_L1_CHAIN_ID
 from rollupkit.l1.precompile import EXECUTE_ADDRESS, execute_precompile, market_in_effect
 from rollupkit.metering import CallLimits, DeadlineMeter, ExecutionMeter
-from rollupkit.pyevm_engine import CallStates, CallTransaction, MeteredComputation
+from rollupkit.pyevm_engine import (
+    CallStates,
+    CallTransaction,
+    MeteredComputation,
+    access_list_of,
+    recorded_accesses,
+)
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 _META_PREFIX = b"rollupkit:devnet:"
@@ -429,7 +437,13 @@ class Devnet:
         )
 
     def _costless(
-        self, params: dict[str, Any], block: int | str | bytes, deadline: float | None = None
+        self,
+        params: dict[str, Any],
+        block: int | str | bytes,
+        deadline: float | None = None,
+        *,
+        access_list: Sequence[tuple[bytes, Sequence[int]]] = (),
+        touched: dict[bytes, set[int]] | None = None,
     ) -> tuple[int, ComputationAPI]:
         """Run ``params`` as a gas-price-free transaction on top of ``block``, keeping nothing;
         raise :class:`CallReverted` if it fails, :class:`CallTimeout` past ``deadline``
@@ -450,23 +464,39 @@ class Devnet:
         # Not under the devnet's lock: a slow call must not stall the chain or other requests
         # (the state it reads is a past root's, which nothing changes).
         with self._call_states.state((header.hash, timestamp), build) as state:
-            unsigned = L1VM.create_unsigned_transaction(
-                nonce=int(state.get_nonce(sender)),
-                gas_price=int(params.get("gasPrice") or 0),
-                gas=gas,
-                to=to,
-                value=int(params.get("value") or 0),
-                data=params.get("data") or b"",
-            )
+            nonce, price = int(state.get_nonce(sender)), int(params.get("gasPrice") or 0)
+            value, data = int(params.get("value") or 0), params.get("data") or b""
+            unsigned: Any
+            if access_list:  # an EIP-2930 transaction
+                builder: Any = L1VM.get_transaction_builder()
+                unsigned = builder.new_unsigned_access_list_transaction(
+                    self.config.chain_id, nonce, price, gas, to, value, data, access_list
+                )
+            else:
+                unsigned = L1VM.create_unsigned_transaction(
+                    nonce=nonce, gas_price=price, gas=gas, to=to, value=value, data=data
+                )
             tx = CallTransaction(unsigned, from_=sender)
             state.execution_meter = meter
+            recording = (
+                recorded_accesses(state) if touched is not None else contextlib.nullcontext({})
+            )
             try:
                 # A gas price is charged for unless the costless path hides it (GASPRICE
                 # still reports it); with none, the plain path is the same and quicker.
-                if unsigned.gas_price:
-                    computation = state.costless_execute_transaction(tx)
-                else:
-                    computation = state.apply_transaction(tx)
+                with recording as seen:
+                    if unsigned.gas_price:
+                        computation = state.costless_execute_transaction(tx)
+                    else:
+                        computation = state.apply_transaction(tx)
+                if touched is not None:
+                    touched.update(seen)
+                    excluded = {
+                        bytes(sender), bytes(to), bytes(state.coinbase),  # warm from the start
+                        *state.computation_class._precompiles,
+                    }  # fmt: skip
+                    for address in excluded:
+                        touched.pop(bytes(address), None)
             finally:
                 state.execution_meter = None
         if computation.is_error:
@@ -484,6 +514,25 @@ class Devnet:
         with market_in_effect(market):
             _, computation = self._costless(params, block)
         return bytes(computation.output)
+
+    def access_list(
+        self, params: dict[str, Any], block: int | str | bytes = "latest"
+    ) -> AccessListResult:
+        """eth_createAccessList: what a call touches, and its gas with that list."""
+        deadline = time.monotonic() + self.config.calls.timeout
+        with self._lock:
+            market = copy.copy(self.market)  # its config is frozen
+        touched: dict[bytes, set[int]] = {}
+        with market_in_effect(market):
+            # A failing call's list is what it touched before failing; the gas run says why.
+            with contextlib.suppress(CallReverted):
+                self._costless(params, block, deadline, touched=touched)
+            found = access_list_of(touched, set())
+            try:
+                gas_limit, computation = self._costless(params, block, deadline, access_list=found)
+            except CallReverted as exc:
+                return AccessListResult(found, 0, str(exc))
+        return AccessListResult(found, gas_limit - computation.get_gas_remaining())
 
     def estimate_gas(self, params: dict[str, Any], block: int | str | bytes = "latest") -> int:
         """The gas a transaction needs; a transaction that fails with all the gas there is

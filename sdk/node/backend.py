@@ -20,6 +20,7 @@ from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.header import HeaderSedes
 
 from rollupkit.errors import BlockNotFound, CallReverted, CallTimeout
+from rollupkit.interfaces import AccessListResult
 from rollupkit.metering import CallLimits
 from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.mempool import Mempool
@@ -225,6 +226,23 @@ class L2Backend:
             data=params.get("data") or b"",
             gas=gas,
             timeout=timeout,
+        )
+
+    def access_list(
+        self, params: dict[str, Any], block: int | str | bytes = "latest"
+    ) -> AccessListResult:
+        """eth_createAccessList (raises NotImplementedError for a VM without access lists)."""
+        number = self._number(block)
+        return self.chain.vm.access_list(
+            self.chain.call_view(number),
+            chain_id=self.chain_id,
+            parent_header=self.store.header(number),
+            sender=params.get("from") or b"\x00" * 20,
+            to=params.get("to"),
+            value=int(params.get("value") or 0),
+            data=params.get("data") or b"",
+            gas=self.limits.gas(params.get("gas"), self.chain.config.gas_limit),
+            timeout=self.limits.timeout,
         )
 
     def call(self, params: dict[str, Any], block: int | str | bytes = "latest") -> bytes:

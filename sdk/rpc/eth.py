@@ -20,6 +20,7 @@ from rollupkit.rpc.filters import Filters, LogQuery
 from rollupkit.rpc.server import (
     EXECUTION_REVERTED,
     INVALID_PARAMS,
+    METHOD_NOT_FOUND,
     SERVER_ERROR,
     RpcError,
 )
@@ -527,6 +528,24 @@ class EthMethods:
             raise _reverted(exc) from exc
         except CallTimeout as exc:
             raise RpcError(SERVER_ERROR, str(exc)) from exc
+
+    def eth__createAccessList(self, params: Any, block: Any = "latest") -> dict[str, Any]:
+        try:
+            found = self.devnet.access_list(_call_params(params), self._tag(block))
+        except NotImplementedError as exc:
+            raise RpcError(METHOD_NOT_FOUND, str(exc)) from exc
+        except CallTimeout as exc:
+            raise RpcError(SERVER_ERROR, str(exc)) from exc
+        answer: dict[str, Any] = {
+            "accessList": [
+                {"address": a(address), "storageKeys": [d(s.to_bytes(32, "big")) for s in slots]}
+                for address, slots in found.access_list
+            ],
+            "gasUsed": q(found.gas_used),
+        }
+        if found.error:
+            answer["error"] = found.error
+        return answer
 
     def eth__estimateGas(self, params: Any, block: Any = "latest") -> str:
         try:
