@@ -189,6 +189,9 @@ class BlockResult:
     transactions: tuple[bytes, ...]  # as included (valid forced transactions first)
     receipts: tuple[bytes, ...]  # encoded receipts, one per included transaction
     withdrawals: tuple[Withdrawal, ...] = ()
+    # Preimages of the state keys the block read or wrote (account addresses, storage slots
+    # as 32 bytes), for debug_executionWitness's ``keys``; empty if the VM does not say.
+    keys: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ def test_a_blocks_witness_from_the_rpc_verifies_with_execute(tmp_path: Path) -> 
         for number in (1, 2):
             answer = call(node.url, "debug_executionWitness", hex(number))["result"]
             assert set(answer) == {"state", "codes", "keys", "headers"}
+            keys = {bytes.fromhex(k[2:]) for k in answer["keys"]}
+            assert {alice.address, bob.address} <= keys  # the accounts the transfer touched
             witness = Witness(
                 tuple(bytes.fromhex(x[2:]) for x in answer["state"]),
                 tuple(bytes.fromhex(x[2:]) for x in answer["codes"]),

@@ -78,6 +78,23 @@ class SplitCodeAccountDB(AccountDB):
     def __init__(self, db: ViewDB, state_root: Hash32 = BLANK_ROOT_HASH) -> None:
         super().__init__(db, state_root)
         self._codes: MutableMapping[bytes, bytes] = db.code_store
+        #: When a set: the preimages of every account and storage key read or written.
+        self.keys: set[bytes] | None = None
+
+    def _get_encoded_account(self, address: Address, from_journal: bool = True) -> bytes:
+        if self.keys is not None:
+            self.keys.add(bytes(address))
+        return super()._get_encoded_account(address, from_journal)
+
+    def get_storage(self, address: Address, slot: int, from_journal: bool = True) -> int:
+        if self.keys is not None:
+            self.keys.update((bytes(address), slot.to_bytes(32, "big")))
+        return super().get_storage(address, slot, from_journal)
+
+    def set_storage(self, address: Address, slot: int, value: int) -> None:
+        if self.keys is not None:
+            self.keys.update((bytes(address), slot.to_bytes(32, "big")))
+        super().set_storage(address, slot, value)
 
     def get_code(self, address: Address) -> bytes:
         validate_canonical_address(address, title="Storage Address")
@@ -118,6 +135,12 @@ class RollupState(PragueState):
     computation_class = RollupComputation
     #: Set by the block execution: every computation on this state reports its gas here.
     execution_meter: ExecutionMeter | None = None
+
+    def record_keys(self) -> set[bytes]:
+        """From now on, collect the preimages of the state keys read or written."""
+        account_db: SplitCodeAccountDB = self._account_db  # type: ignore[assignment]
+        account_db.keys = set()
+        return account_db.keys
 
     def has_code_or_nonce(self, address: Address) -> bool:
         # EIP-7610: an address that has storage is taken as well, so a creation there fails

@@ -331,6 +331,7 @@ class EvmBlockExecution(BlockExecution):
         with _engine_errors(self.number):
             self.state = vm.state
             self.state.execution_meter = meter
+            self.keys = self.state.record_keys()  # for debug_executionWitness
             # EIP-4788 / EIP-2935 system contracts, if the genesis deployed them (the L1
             # anchor lands in the beacon-roots contract, as in the native-rollup specs).
             vm.block_preprocessing(vm.get_block())
@@ -425,6 +426,7 @@ class EvmBlockExecution(BlockExecution):
             transactions=tuple(encode_transaction(tx) for tx in self.included),
             receipts=tuple(encode_receipt(r) for r in self.receipts),
             withdrawals=withdrawals_from_logs(self.logs),
+            keys=tuple(sorted(self.keys)),
         )
 
 

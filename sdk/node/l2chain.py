@@ -254,7 +254,13 @@ class NodeChain:
             header=result.header,
             input=encode_block(block),
             witness=rlp.encode(
-                [list(witness.state_nodes), list(witness.codes), list(built.created), oldest]
+                [
+                    list(witness.state_nodes),
+                    list(witness.codes),
+                    list(built.created),
+                    oldest,
+                    list(result.keys),
+                ]
             ),
             gas_used=built.block_gas[0],  # EXECUTE gas: what a batch of it must claim
             withdrawals=rlp.encode(
@@ -305,7 +311,7 @@ class NodeChain:
         for number in range(first, last + 1):
             stored = self.store.block(number)
             assert stored is not None
-            state_nodes, code_list, created_here, oldest_read = rlp.decode(stored.witness)
+            state_nodes, code_list, created_here, oldest_read = rlp.decode(stored.witness)[:4]
             # A node is needed from the pre-state only if no earlier block of the batch made
             # it: EXECUTE recreates those itself.
             for node in state_nodes:

@@ -66,20 +66,22 @@ class L2Methods(EthMethods):
         pre-state trie nodes it reads (``state``), the contract codes (``codes``) and the RLP
         headers from the oldest one BLOCKHASH reads up to the parent (``headers``). With the
         block itself (its transactions and L1 messages), EXECUTE verifies it from these
-        alone. ``keys`` (the preimages of the trie keys read) are not recorded: empty."""
+        alone; and the preimages of the state keys it read or wrote (``keys``: account
+        addresses, storage slots as 32 bytes)."""
         import rlp
 
         number = self.backend._number(parse_block(block))
         stored = self.backend.store.block(number)
         if stored is None or number == 0:
             raise RpcError(INVALID_PARAMS, f"no witness for block {number}: genesis has none")
-        state_nodes, codes, _, oldest = rlp.decode(stored.witness)
+        state_nodes, codes, _, oldest, *rest = rlp.decode(stored.witness)
+        keys = rest[0] if rest else []  # not kept by nodes before they were recorded
         first = int.from_bytes(oldest, "big")
         headers = [self.backend.store.header(n) for n in range(first, number)]
         return {
             "state": [d(node) for node in state_nodes],
             "codes": [d(code) for code in codes],
-            "keys": [],
+            "keys": [d(key) for key in keys],
             "headers": [d(header) for header in headers],
         }
 
