@@ -1,0 +1,275 @@
+"""A contract running under Unicorn: its memory, the instruction meter and its host calls.
+
+**Gas.** Every executed instruction costs :data:`INSTRUCTION_GAS`. Instructions are counted
+per translated block, by a block hook written in C (``_meter.c``): it adds the block's
+instructions to a counter and stops Unicorn once the counter passes a limit. The limit is the
+instructions the frame can still pay for (and, under EXECUTE, that the trace's claim can still
+pay for), recomputed at every host call, where the counted instructions are charged to the
+frame. So a guest loop stops within one block of running out of gas, and the count is exact:
+RV32IM instructions are 4 bytes, so a block of ``n`` bytes is ``n / 4`` instructions, and a
+block always runs to its end unless the call fails. Without the compiled hook (no C compiler
+at install) a Python hook does the same arithmetic: the same gas, about 20 times slower.
+
+**Isolation.** Each :class:`Machine` maps one program's segments (code read-only) and a stack,
+nothing else; host calls check every pointer. Machines are reused for later calls of the same
+program, reset first to the program's initial memory and registers; a machine whose guest
+failed is thrown away rather than reused.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from unicorn import (
+    UC_ARCH_RISCV,
+    UC_HOOK_BLOCK,
+    UC_HOOK_INTR,
+    UC_MODE_RISCV32,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    UC_PROT_WRITE,
+    Uc,
+    UcError,
+)
+from unicorn import riscv_const as rv
+
+from rollupkit.accountvm import Frame, Outcome
+from rollupkit.hostabi import GuestExit, GuestFault, Host
+from rollupkit_riscv.elf import PF_W, PF_X, STACK_SIZE, STACK_TOP, Program
+
+try:  # the compiled meter; see the module docstring
+    from rollupkit_riscv._meter import BLOCK_HOOK as _NATIVE_BLOCK_HOOK
+except ImportError:  # pragma: no cover - installed without a C compiler
+    _NATIVE_BLOCK_HOOK = None
+
+INSTRUCTION_GAS = 1
+ECALL = 8  # the interrupt number Unicorn reports for ``ecall``
+TCG_BUFFER = 1 << 20  # translated code per machine: contracts are at most 24 KiB
+MAX_HOST_COPY = 1 << 20  # no host call moves more guest memory than this
+POOLED_PROGRAMS = 64
+
+_ARGS = (rv.UC_RISCV_REG_A0, rv.UC_RISCV_REG_A1, rv.UC_RISCV_REG_A2, rv.UC_RISCV_REG_A3,
+         rv.UC_RISCV_REG_A4)  # fmt: skip
+
+
+class MeterState(ctypes.Structure):
+    """The meter shared with the C hook (``meter_t`` in ``_meter.c``)."""
+
+    _fields_ = [
+        ("executed", ctypes.c_uint64),
+        ("limit", ctypes.c_uint64),
+        ("stop", ctypes.c_void_p),
+        ("misaligned", ctypes.c_uint32),
+        ("stopped", ctypes.c_uint32),
+    ]
+
+
+def native_meter() -> bool:
+    """Whether instructions are metered by the compiled hook (else by a Python one)."""
+    return _NATIVE_BLOCK_HOOK is not None and _unicorn_c_api() is not None
+
+
+def _unicorn_c_api() -> Any:
+    """Unicorn's C library and hook-handle type, as its Python binding (2.1) loads them."""
+    try:
+        from unicorn.unicorn_py3 import unicorn as binding
+
+        return binding.uclib, binding.uc_hook_h
+    except (ImportError, AttributeError):  # pragma: no cover - another binding layout
+        return None
+
+
+class GuestFailed(Exception):
+    """The guest did something that ends its call as failed (the message says what)."""
+
+
+class Machine:
+    """A Unicorn RV32 CPU with one program's memory mapped, for one call at a time."""
+
+    def __init__(self, program: Program, native: bool) -> None:
+        self.program = program
+        uc = self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+        uc.ctl_set_tcg_buffer_size(TCG_BUFFER)
+        self.resets: list[tuple[int, bytes]] = []  # (address, bytes) restored before each call
+        for segment in program.segments:
+            start, end = segment.pages
+            perms = UC_PROT_READ
+            perms |= UC_PROT_WRITE if segment.flags & PF_W else 0
+            perms |= UC_PROT_EXEC if segment.flags & PF_X else 0
+            uc.mem_map(start, end - start, perms)
+            image = bytearray(end - start)
+            offset = segment.address - start
+            image[offset : offset + len(segment.data)] = segment.data
+            uc.mem_write(start, bytes(image))
+            if segment.writable:
+                self.resets.append((start, bytes(image)))
+        uc.mem_map(STACK_TOP - STACK_SIZE, STACK_SIZE, UC_PROT_READ | UC_PROT_WRITE)
+        self.resets.append((STACK_TOP - STACK_SIZE, bytes(STACK_SIZE)))
+        uc.reg_write(rv.UC_RISCV_REG_SP, STACK_TOP)
+        uc.reg_write(rv.UC_RISCV_REG_PC, program.entry)
+        self.initial = uc.context_save()
+        self.meter = MeterState()
+        self._hooks = [uc.hook_add(UC_HOOK_INTR, self._interrupt)]
+        api = _unicorn_c_api() if native else None
+        if api is not None and _NATIVE_BLOCK_HOOK is not None:
+            uclib, hook_handle = api
+            self.meter.stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
+            handle = hook_handle()
+            meter_address = ctypes.c_void_p(ctypes.addressof(self.meter))
+            status = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK,
+                                       ctypes.c_void_p(_NATIVE_BLOCK_HOOK), meter_address,
+                                       1, 0)  # fmt: skip
+            if status != 0:
+                raise UcError(status)
+        else:
+            self._hooks.append(uc.hook_add(UC_HOOK_BLOCK, self._python_block))
+        self.host: Host | None = None
+        self.charged = 0
+
+    # --- the meter --------------------------------------------------------------------------
+
+    def _python_block(self, uc: Uc, address: int, size: int, _: Any) -> None:
+        meter = self.meter
+        meter.executed += size >> 2
+        if (address | size) & 3:
+            meter.misaligned = 1
+        if meter.misaligned or meter.executed > meter.limit:
+            meter.stopped = 1
+            uc.emu_stop()
+
+    def _sync(self) -> None:
+        """Charge the instructions run since the last charge, then set how many more the
+        frame (and the trace's claim) can pay for."""
+        frame = self.host.frame  # type: ignore[union-attr]
+        meter = self.meter
+        if meter.misaligned:
+            raise GuestFailed("jump to an address that is not 4-byte aligned")
+        executed = meter.executed
+        if executed > self.charged:
+            frame.use_gas((executed - self.charged) * INSTRUCTION_GAS)
+            self.charged = executed
+        allowance = frame.gas_left
+        if frame.meter is not None:
+            allowance = min(allowance, frame.meter.running_limit - frame.meter.running)
+        meter.limit = executed + max(allowance, 0) // INSTRUCTION_GAS
+
+    # --- host calls -----------------------------------------------------------------------
+
+    def _interrupt(self, uc: Uc, number: int, _: Any) -> None:
+        if number != ECALL:
+            raise GuestFailed(_TRAPS.get(number, f"trap {number}"))
+        host = self.host
+        assert host is not None
+        function = uc.reg_read(rv.UC_RISCV_REG_A7)
+        answer = host.dispatch(function, [uc.reg_read(r) for r in _ARGS])
+        uc.reg_write(rv.UC_RISCV_REG_A0, answer & 0xFFFF_FFFF)
+        uc.reg_write(rv.UC_RISCV_REG_A1, answer >> 32)
+        self._sync()  # the host call spent gas: fewer instructions are left
+
+    def read(self, pointer: int, length: int) -> bytes:
+        if length > MAX_HOST_COPY:
+            raise GuestFault(f"a host call cannot read {length} bytes (at most {MAX_HOST_COPY})")
+        try:
+            return bytes(self.uc.mem_read(pointer, length))
+        except UcError as exc:
+            raise GuestFault(f"host call reads outside memory at 0x{pointer:x}") from exc
+
+    def write(self, pointer: int, data: bytes) -> None:
+        if len(data) > MAX_HOST_COPY:
+            raise GuestFault(f"a host call cannot write {len(data)} bytes")
+        if not _writable(self.uc, pointer, len(data)):
+            raise GuestFault(f"host call writes outside writable memory at 0x{pointer:x}")
+        self.uc.mem_write(pointer, data)
+
+    # --- a call ---------------------------------------------------------------------------
+
+    def run(self, frame: Frame) -> Outcome:
+        """Run the program for ``frame``; raise :class:`GuestFailed` (or OutOfGas) if it fails,
+        and let trace-level errors through."""
+        uc, meter = self.uc, self.meter
+        for address, image in self.resets:
+            uc.mem_write(address, image)
+        uc.context_restore(self.initial)
+        meter.executed = meter.misaligned = meter.stopped = 0
+        self.charged = 0
+        self.host = Host(frame, self, self._sync)
+        try:
+            self._sync()
+            try:
+                uc.emu_start(self.program.entry, 0)
+            except GuestExit as exit:
+                self._sync()
+                return Outcome(not exit.reverted, frame.gas_used, exit.output,
+                               () if exit.reverted else tuple(frame.logs),
+                               reverted=exit.reverted)  # fmt: skip
+            except UcError as exc:
+                self._sync()  # out of gas, if that is what stopped it
+                raise GuestFailed(_fault(exc, uc)) from exc
+            self._sync()  # raises if the meter stopped it for gas or a misaligned jump
+            raise GuestFailed("the program stopped without RETURN or REVERT")
+        finally:
+            self.host = None
+
+
+def _writable(uc: Uc, pointer: int, length: int) -> bool:
+    end = pointer + length
+    for start, last, perms in uc.mem_regions():
+        if start <= pointer and end <= last + 1:
+            return bool(perms & UC_PROT_WRITE)
+    return length == 0
+
+
+_TRAPS = {
+    0: "jump to a misaligned instruction",
+    1: "instruction fetch outside executable memory",
+    2: "illegal instruction",
+    3: "ebreak",
+    4: "misaligned load",
+    5: "load outside memory",
+    6: "misaligned store",
+    7: "store outside memory",
+}
+
+
+def _fault(exc: UcError, uc: Uc) -> str:
+    pc = uc.reg_read(rv.UC_RISCV_REG_PC)
+    return f"{exc} (pc 0x{pc:x})"
+
+
+class MachinePool:
+    """Idle machines by program, so a contract's translated code is reused across calls.
+
+    Thread-safe; a machine is used by one caller at a time (a nested call of the same
+    contract gets another machine).
+    """
+
+    def __init__(self, native: bool | None = None) -> None:
+        self.native = native_meter() if native is None else native
+        self._idle: OrderedDict[Program, list[Machine]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def run(self, program: Program, frame: Frame) -> Outcome:
+        machine = self._take(program)
+        # Only a machine whose guest ended cleanly goes back: after a fault, an exception
+        # from a host call or a stop mid-block, its CPU state is not worth trusting.
+        outcome = machine.run(frame)
+        self._give_back(machine)
+        return outcome
+
+    def _take(self, program: Program) -> Machine:
+        with self._lock:
+            idle = self._idle.get(program)
+            if idle:
+                self._idle.move_to_end(program)
+                return idle.pop()
+        return Machine(program, self.native)
+
+    def _give_back(self, machine: Machine) -> None:
+        with self._lock:
+            self._idle.setdefault(machine.program, []).append(machine)
+            self._idle.move_to_end(machine.program)
+            while len(self._idle) > POOLED_PROGRAMS:
+                self._idle.popitem(last=False)

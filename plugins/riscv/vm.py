@@ -1,0 +1,43 @@
+"""The ``riscv`` VM: contracts are RV32IM ELF executables, run under Unicorn.
+
+Everything but running code is :class:`~rollupkit.accountvm.AccountVM`'s: Ethereum's
+accounts, signed transactions, fees, receipts and headers. A create transaction's data is the
+contract's ELF (checked by :func:`rollupkit_riscv.elf.load` when deployed and when run); a
+call runs the callee's ELF from its entry point with the call data available through the host
+ABI (:mod:`rollupkit.hostabi`, as ``ecall``: function number in ``a7``, arguments in
+``a0..a4``, answer in ``a0``/``a1``). Gas is :data:`~rollupkit_riscv.machine.INSTRUCTION_GAS`
+per instruction plus the host ABI's prices.
+"""
+
+from __future__ import annotations
+
+from rollupkit.accountvm import AccountVM, Frame, Outcome
+from rollupkit.errors import OutOfGas
+from rollupkit.hostabi import GuestFault
+from rollupkit_riscv.elf import ElfError, load
+from rollupkit_riscv.machine import GuestFailed, MachinePool
+
+
+class RiscvVM(AccountVM):
+    """RV32IM contracts under Unicorn, on Ethereum's account model."""
+
+    def __init__(self) -> None:
+        self.pool = MachinePool()
+
+    def check_code(self, code: bytes) -> str | None:
+        try:
+            load(code)
+        except ElfError as exc:
+            return str(exc)
+        return None
+
+    def run_code(self, frame: Frame) -> Outcome:
+        try:
+            program = load(frame.code)
+        except ElfError as exc:  # code placed at genesis is not checked at deployment
+            return Outcome(False, frame.gas, error=str(exc))
+        try:
+            return self.pool.run(program, frame)
+        except (GuestFailed, GuestFault, OutOfGas) as exc:
+            # An exceptional halt, as on the EVM: the call fails and all its gas is gone.
+            return Outcome(False, frame.gas, error=str(exc))
