@@ -249,6 +249,13 @@ class Frame:
             if meter.running > meter.running_limit:
                 meter.over()
 
+    def use_callee_gas(self, amount: int) -> None:
+        """Deduct what a call this frame made used: the callee's own frame reported that gas
+        to the meter as it burnt it, so it is not counted again."""
+        if amount > self.gas_left:
+            raise OutOfGas(f"out of gas: the callee used {amount}, {self.gas_left} left")
+        self.gas_left -= amount
+
 
 class AccountVM(VM):
     """Ethereum's accounts, transactions, headers and receipts around an interpreter.

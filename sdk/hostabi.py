@@ -284,7 +284,7 @@ class Host:
                                         value, data, forwarded, 0, frame.meter)  # fmt: skip
         finally:
             _depth.value -= 1
-        frame.use_gas(min(outcome.gas_used, forwarded))
+        frame.use_callee_gas(min(outcome.gas_used, forwarded))
         self.return_data = outcome.output
         if not outcome.success:
             return 1

@@ -70,3 +70,49 @@ class TestReexecConformance(ProofBackendConformanceTests):
 
 class TestMulticlientConformance(ProofBackendConformanceTests):
     proof_name = "multiclient"
+
+
+def riscv_conformance_traces() -> list[BuiltTrace]:
+    """The riscv VM's traces: ELF deployments, storage writes and deletes, a cross-contract
+    call, a revert, an out-of-gas loop, deposits (plain and calling a contract), a forced
+    transaction and a withdrawal."""
+    from rollupkit.chain import DevChain
+    from rollupkit.types import GenesisAccount
+    from rollupkit.wallets import dev_wallets
+    from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
+    from rollupkit_riscv.examples import example_elf
+
+    w = dev_wallets(4, 42_424)
+    chain = DevChain({x.address: GenesisAccount(balance=10**24) for x in w}, chain_id=42_424,
+                     vm="riscv")  # fmt: skip
+    created = [w[0].create(example_elf(name)) for name in ("counter", "token", "caller", "spin")]
+    (_, counter), (_, token), (_, caller), (_, spin) = created
+    setup = chain.build(
+        transactions=[tx for tx, _ in created] + [w[1].transfer(w[2].address, 10, tx_type=0)]
+    )
+    chain.deposit(b"\x42" * 20, 10**18)
+    chain.deposit(counter, 0, data=calldata("increment()"), sender=b"\x51" * 20)
+    calls = chain.build(transactions=[
+        w[1].sign(to=token, data=calldata("initialize(uint256)", 100), gas=200_000),
+        w[1].sign(to=token, data=calldata("transfer(address,uint256)", w[2].address, 40),
+                  gas=200_000),
+        w[2].sign(to=caller, data=calldata("callIncrement(address)", counter), gas=300_000),
+        w[3].sign(to=caller, data=calldata("tryFail(address)", counter), gas=300_000),
+        w[3].sign(to=spin, data=calldata("spin(uint256)", 2**256 - 1), gas=100_000),
+        w[3].sign(to=L2_BRIDGE_ADDRESS, value=1000, gas=100_000,
+                  data=calldata("withdraw(address,bytes)", w[3].address, b"")),
+    ])  # fmt: skip
+    chain.force_transaction(w[1].transfer(w[3].address, 1))
+    clear = chain.build(transactions=[  # the whole balance moves: its storage slot is deleted
+        w[2].sign(to=token, data=calldata("transfer(address,uint256)", w[1].address, 40),
+                  gas=200_000, tx_type=1),
+    ])  # fmt: skip
+    return [setup, calls, clear]
+
+
+class TestRiscvConformance(VMConformanceTests):
+    vm_name = "riscv"
+    state_name = "mpt"
+
+    def build_conformance_traces(self) -> list[BuiltTrace]:
+        return riscv_conformance_traces()

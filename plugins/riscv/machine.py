@@ -25,6 +25,16 @@ from typing import Any
 
 from unicorn import (
     UC_ARCH_RISCV,
+    UC_ERR_FETCH_PROT,
+    UC_ERR_FETCH_UNALIGNED,
+    UC_ERR_FETCH_UNMAPPED,
+    UC_ERR_INSN_INVALID,
+    UC_ERR_READ_PROT,
+    UC_ERR_READ_UNALIGNED,
+    UC_ERR_READ_UNMAPPED,
+    UC_ERR_WRITE_PROT,
+    UC_ERR_WRITE_UNALIGNED,
+    UC_ERR_WRITE_UNMAPPED,
     UC_HOOK_BLOCK,
     UC_HOOK_INTR,
     UC_MODE_RISCV32,
@@ -234,9 +244,23 @@ _TRAPS = {
 }
 
 
+_FAULTS = {
+    UC_ERR_READ_UNMAPPED: "load outside memory",
+    UC_ERR_WRITE_UNMAPPED: "store outside memory",
+    UC_ERR_FETCH_UNMAPPED: "jump outside memory",
+    UC_ERR_WRITE_PROT: "store to read-only memory",
+    UC_ERR_READ_PROT: "load from unreadable memory",
+    UC_ERR_FETCH_PROT: "jump to memory that is not code",
+    UC_ERR_INSN_INVALID: "illegal instruction (ebreak, unimp or an undefined encoding)",
+    UC_ERR_READ_UNALIGNED: "misaligned load",
+    UC_ERR_WRITE_UNALIGNED: "misaligned store",
+    UC_ERR_FETCH_UNALIGNED: "jump to a misaligned address",
+}
+
+
 def _fault(exc: UcError, uc: Uc) -> str:
-    pc = uc.reg_read(rv.UC_RISCV_REG_PC)
-    return f"{exc} (pc 0x{pc:x})"
+    what = _FAULTS.get(exc.errno, str(exc))
+    return f"{what} (pc 0x{uc.reg_read(rv.UC_RISCV_REG_PC):x})"
 
 
 class MachinePool:

@@ -1,0 +1,358 @@
+"""The ``riscv`` VM: RV32IM ELF contracts under Unicorn, on rollupkit's account model.
+
+The example contracts are the committed ELFs of ``plugins/riscv/guest`` (the toolchain is not
+needed to run these tests); hostile programs are assembled here (``riscv_programs``).
+"""
+
+from __future__ import annotations
+
+import pytest
+import rlp
+from eth_hash.auto import keccak
+from riscv_programs import (
+    A0,
+    EBREAK,
+    RA,
+    T0,
+    addi,
+    code,
+    host,
+    jal,
+    jalr,
+    li,
+    lui,
+    lw,
+    make_elf,
+    sw,
+)
+
+from rollupkit.chain import DevChain
+from rollupkit.execution import execute_detailed
+from rollupkit.hostabi import MAX_CALL_DEPTH, HostFunction
+from rollupkit.types import GenesisAccount
+from rollupkit.wallets import Wallet, calldata, dev_wallets
+from rollupkit_riscv.elf import LOAD_END, ElfError, load
+from rollupkit_riscv.examples import example_elf
+from rollupkit_riscv.machine import INSTRUCTION_GAS, MachinePool, native_meter
+from rollupkit_riscv.vm import RiscvVM
+
+CHAIN_ID = 42_424
+TRANSFER_TOPIC = keccak(b"Transfer(address,address,uint256)")
+
+
+def new_chain() -> tuple[DevChain, list[Wallet]]:
+    wallets = dev_wallets(4, CHAIN_ID)
+    alloc = {w.address: GenesisAccount(balance=10**24) for w in wallets}
+    return DevChain(alloc, chain_id=CHAIN_ID, vm="riscv"), wallets
+
+
+def deploy(chain: DevChain, wallet: Wallet, *names: str) -> list[bytes]:
+    created = [wallet.create(example_elf(name), gas=3_000_000) for name in names]
+    built = chain.build(transactions=[tx for tx, _ in created])
+    assert all(status(r) for r in built.results[0].receipts)
+    return [address for _, address in created]
+
+
+def receipt_fields(raw: bytes) -> list:  # type: ignore[type-arg]
+    return rlp.decode(raw[1:] if raw[0] < 0x7F else raw)
+
+
+def status(raw: bytes) -> bool:
+    return receipt_fields(raw)[0] == b"\x01"
+
+
+def receipt_gas(receipts: tuple[bytes, ...], index: int) -> int:
+    cumulative = [int.from_bytes(receipt_fields(r)[1], "big") for r in receipts]
+    return cumulative[index] - (cumulative[index - 1] if index else 0)
+
+
+def call(chain: DevChain, to: bytes, data: bytes, gas: int = 1_000_000, vm: RiscvVM | None = None):  # type: ignore[no-untyped-def]
+    return (vm or chain.vm).call(
+        chain.view(), chain_id=CHAIN_ID, parent_header=chain.headers[-1], sender=b"\x07" * 20,
+        to=to, value=0, data=data, gas=gas,
+    )  # fmt: skip
+
+
+def word(data: bytes) -> int:
+    return int.from_bytes(data, "big")
+
+
+def balance_slot(owner: bytes) -> int:
+    return word(keccak(owner.rjust(32, b"\0") + (1).to_bytes(32, "big")))
+
+
+# --- contracts --------------------------------------------------------------------------------
+
+
+def test_token_deploy_transfer_balances_and_events() -> None:
+    chain, w = new_chain()
+    (token,) = deploy(chain, w[0], "token")
+    assert chain.code(token) == example_elf("token")
+    built = chain.build(transactions=[
+        w[0].sign(to=token, data=calldata("initialize(uint256)", 1000), gas=200_000),
+        w[0].sign(to=token, data=calldata("transfer(address,uint256)", w[1].address, 250),
+                  gas=200_000),
+        w[1].sign(to=token, data=calldata("transfer(address,uint256)", w[2].address, 251),
+                  gas=200_000),  # more than it has: reverts
+    ])  # fmt: skip
+    receipts = built.results[0].receipts
+    assert [status(r) for r in receipts] == [True, True, False]
+    balance_of = calldata("balanceOf(address)", w[1].address)
+    assert word(call(chain, token, balance_of).output) == 250
+    assert word(call(chain, token, calldata("balanceOf(address)", w[0].address)).output) == 750
+    assert word(call(chain, token, calldata("totalSupply()")).output) == 1000
+    # Solidity's layout: eth_getStorageAt reads the balances where a Solidity token has them.
+    assert chain.storage(token, balance_slot(w[1].address)) == 250
+    (log,) = receipt_fields(receipts[1])[3]
+    address, topics, data = log
+    assert address == token
+    assert topics == [TRANSFER_TOPIC, w[0].address.rjust(32, b"\0"), w[1].address.rjust(32, b"\0")]
+    assert word(data) == 250
+    assert receipt_fields(receipts[2])[3] == []  # a reverted call's logs are dropped
+    # Comparable to an EVM token transfer (~35-52k gas): no cheaper, not wildly dearer.
+    assert 35_000 < receipt_gas(receipts, 1) < 80_000
+
+
+def test_counter_persists_across_blocks() -> None:
+    chain, w = new_chain()
+    (counter,) = deploy(chain, w[0], "counter")
+    for expected in (1, 2, 3):
+        built = chain.build(transactions=[
+            w[1].sign(to=counter, data=calldata("increment()"), gas=100_000)
+        ])  # fmt: skip
+        assert status(built.results[0].receipts[0])
+        assert chain.storage(counter, 0) == expected
+        assert word(call(chain, counter, calldata("count()")).output) == expected
+
+
+def test_cross_contract_call_and_callee_revert() -> None:
+    chain, w = new_chain()
+    counter, caller = deploy(chain, w[0], "counter", "caller")
+    assert word(call(chain, caller, calldata("callIncrement(address)", counter)).output) == 1
+    built = chain.build(transactions=[
+        w[1].sign(to=caller, data=calldata("callIncrement(address)", counter), gas=300_000),
+        w[1].sign(to=caller, data=calldata("tryFail(address)", counter), gas=300_000),
+    ])  # fmt: skip
+    receipts = built.results[0].receipts
+    assert [status(r) for r in receipts] == [True, True]
+    assert chain.storage(counter, 0) == 1  # the counter's write happened through the caller
+    (log,) = receipt_fields(receipts[0])[3]
+    assert log[0] == counter  # the callee's event, in the caller's transaction
+    # The callee reverted with "nope": the caller saw the failure and its 4 bytes, and went on.
+    assert chain.storage(caller, 0) == 1
+    assert word(call(chain, caller, calldata("tryFail(address)", counter)).output) == 4
+
+
+def test_call_depth_is_bounded() -> None:
+    chain, w = new_chain()
+    (caller,) = deploy(chain, w[0], "caller")
+    result = call(chain, caller, calldata("depth()"), gas=30_000_000)
+    assert result.success
+    assert word(result.output) == MAX_CALL_DEPTH + 1  # the transaction's frame, then 64 calls
+
+
+def test_no_memory_survives_a_call() -> None:
+    chain, w = new_chain()
+    (caller,) = deploy(chain, w[0], "caller")
+    for _ in range(3):
+        assert word(call(chain, caller, calldata("fresh()")).output) == 1
+
+
+def test_infinite_loop_runs_out_of_gas_and_is_charged() -> None:
+    chain, w = new_chain()
+    (spin,) = deploy(chain, w[0], "spin")
+    forever = calldata("spin(uint256)", 2**256 - 1)
+    built = chain.build(transactions=[w[1].sign(to=spin, data=forever, gas=500_000)])
+    receipts = built.results[0].receipts
+    assert not status(receipts[0])
+    assert receipt_gas(receipts, 0) == 500_000  # all of it: an exceptional halt
+    result = call(chain, spin, forever, gas=2_000_000)
+    assert not result.success and result.gas_used == 2_000_000
+    assert "out of gas" in result.error
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["C meter", "Python meter"])
+def test_gas_is_exact_per_instruction(native: bool) -> None:
+    """A call that needs G gas succeeds with G and fails with G - 1, for both meters, and
+    both meters count the same G (the Python one is the reference for the C one)."""
+    if native and not native_meter():
+        pytest.skip("the C meter is not built")
+    chain, w = new_chain()
+    (spin,) = deploy(chain, w[0], "spin")
+    vm = RiscvVM()
+    vm.pool = MachinePool(native=native)
+    data = calldata("spin(uint256)", 10_000)
+    free = call(chain, spin, data, gas=10_000_000, vm=vm)
+    assert free.success
+    needed = free.gas_used
+    # 10,000 rounds of a xorshift are at least 60,000 instructions, and host calls are few.
+    assert needed > 60_000 * INSTRUCTION_GAS
+    assert call(chain, spin, data, gas=needed, vm=vm).output == free.output
+    short = call(chain, spin, data, gas=needed - 1, vm=vm)
+    assert not short.success and short.gas_used == needed - 1
+    reference = RiscvVM()
+    reference.pool = MachinePool(native=False)
+    assert call(chain, spin, data, gas=10_000_000, vm=reference).gas_used == needed
+
+
+def test_deterministic_gas_across_fresh_and_reused_machines() -> None:
+    chain, w = new_chain()
+    (token,) = deploy(chain, w[0], "token")
+    data = calldata("balanceOf(address)", w[0].address)
+    first = call(chain, token, data)  # a new machine
+    again = call(chain, token, data)  # the same machine, reused
+    assert first.gas_used == again.gas_used and first.output == again.output
+
+
+# --- EXECUTE ----------------------------------------------------------------------------------
+
+
+def test_execute_verifies_riscv_traces_and_refuses_tampered_gas() -> None:
+    chain, w = new_chain()
+    counter, caller, token = deploy(chain, w[0], "counter", "caller", "token")
+    built = chain.build(transactions=[
+        w[0].sign(to=token, data=calldata("initialize(uint256)", 10), gas=200_000),
+        w[1].sign(to=caller, data=calldata("callIncrement(address)", counter), gas=300_000),
+    ])  # fmt: skip
+    pre, post, trace, gas = built.execute_args()
+    assert execute_detailed(pre, post, trace, gas, vm="riscv")
+    assert not execute_detailed(pre, post, trace, gas - 1, vm="riscv")
+    assert not execute_detailed(pre, post, trace, gas, vm="evm")  # another VM's rules
+
+
+# --- hostile programs -------------------------------------------------------------------------
+
+RETURN_NOTHING = host(HostFunction.RETURN, 0, 0)
+
+
+def run_program(words: list[int], gas: int = 100_000, **elf: object):  # type: ignore[no-untyped-def]
+    """Deploy a hand-made program at genesis (no deployment check) and call it."""
+    program = make_elf(code(words), **elf)  # type: ignore[arg-type]
+    address = b"\x99" * 20
+    wallets = dev_wallets(1, CHAIN_ID)
+    chain = DevChain(
+        {address: GenesisAccount(code=program), wallets[0].address: GenesisAccount(balance=1)},
+        chain_id=CHAIN_ID, vm="riscv",
+    )  # fmt: skip
+    return call(chain, address, b"", gas=gas)
+
+
+def test_a_hand_made_program_runs() -> None:
+    result = run_program([*host(HostFunction.STORAGE_STORE, 0x11000, 0x11000), *RETURN_NOTHING],
+                         data=bytes(32))  # fmt: skip
+    assert result.success, result.error
+
+
+@pytest.mark.parametrize(
+    ("words", "reason"),
+    [
+        ([*li(T0, 0x200000), sw(0, T0, 0), *RETURN_NOTHING], "store outside memory"),
+        ([*li(T0, 0x200000), lw(A0, T0, 0), *RETURN_NOTHING], "load outside memory"),
+        ([lui(T0, 0x10), sw(0, T0, 0), *RETURN_NOTHING], "store to read-only memory"),
+        ([*li(T0, 0x10006), jalr(0, T0, 0), *RETURN_NOTHING], "not 4-byte aligned"),
+        ([*li(T0, 0x11000), jalr(0, T0, 0), *RETURN_NOTHING], "jump to memory that is not code"),
+        ([*host(HostFunction.STORAGE_LOAD, 0x200000, 0x11000)], "reads outside memory"),
+        ([*host(HostFunction.STORAGE_LOAD, 0x11000, 0x10000)], "outside writable memory"),
+        ([*host(HostFunction.CALLDATA_COPY, 0x11000, 0, 0x7FFF_FFFF)], "out of gas"),
+        ([*host(999)], "unknown host function 999"),
+        ([*host(HostFunction.LOG, 0x11000, 5, 0x11000, 0)], "at most 4 topics"),
+        ([*host(HostFunction.RETURNDATA_COPY, 0x11000, 0, 1)], "past the end"),
+        ([EBREAK], "illegal instruction"),
+        ([jalr(0, 0, 0)], "jump outside memory"),
+        ([jal(RA, 0)], "out of gas"),  # a one-instruction infinite loop
+    ],
+    ids=[
+        "store unmapped",
+        "load unmapped",
+        "store to code",
+        "misaligned jump",
+        "jump to data",
+        "host read outside",
+        "host write to code",
+        "huge copy",
+        "unknown host function",
+        "five topics",
+        "return data overrun",
+        "ebreak",
+        "jump to 0",
+        "tight loop",
+    ],
+)
+def test_hostile_programs_fail_cleanly(words: list[int], reason: str) -> None:
+    result = run_program(words, data=bytes(64))
+    assert not result.success
+    assert result.gas_used == 100_000  # an exceptional halt uses all the gas
+    assert reason in result.error
+    # ...and nothing leaks into the next call: a good program still runs.
+    assert run_program(RETURN_NOTHING).success
+
+
+def test_genesis_code_that_is_not_an_elf_fails_calls() -> None:
+    address = b"\x99" * 20
+    chain = DevChain({address: GenesisAccount(code=b"\x00" * 64)}, chain_id=CHAIN_ID, vm="riscv")
+    result = call(chain, address, b"")
+    assert not result.success and "bad magic" in result.error
+
+
+# --- malformed ELFs ---------------------------------------------------------------------------
+
+GOOD = make_elf(code(RETURN_NOTHING), data=bytes(8))
+
+
+@pytest.mark.parametrize(
+    ("elf", "reason"),
+    [
+        (b"\x7fEL", "truncated ELF"),
+        (make_elf(code(RETURN_NOTHING), magic=b"\x7fELG"), "bad magic"),
+        (make_elf(code(RETURN_NOTHING), ident_class=2), "not a 32-bit ELF"),
+        (make_elf(code(RETURN_NOTHING), machine=62), "not a RISC-V ELF"),
+        (make_elf(code(RETURN_NOTHING), e_type=3), "not a static executable"),
+        (make_elf(code(RETURN_NOTHING), data=bytes(8), data_address=0x10010), "overlap"),
+        (make_elf(code(RETURN_NOTHING), data_memsz=LOAD_END), "outside the load window"),
+        (make_elf(code(RETURN_NOTHING), text_address=0x1000), "outside the load window"),
+        (make_elf(code(RETURN_NOTHING), entry=0x11000, data=bytes(8)), "outside every executable"),
+        (make_elf(code(RETURN_NOTHING), entry=0x10002), "not 4-byte aligned"),
+        (GOOD[: len(GOOD) - 20], "past the end of the file"),
+        (GOOD[:60], "program headers past the end"),
+        (make_elf(code(RETURN_NOTHING), text_flags=7), "writable and executable"),
+        (make_elf(code([*RETURN_NOTHING, 0x0505])), "compressed"),  # c.addi a0,1 + c.nop
+        (make_elf(code([*RETURN_NOTHING, 0xC0002573])), "CSR"),  # rdcycle a0
+        (make_elf(code([*RETURN_NOTHING, 0x00A57553])), "floating point"),  # fadd.s
+        (make_elf(code([*RETURN_NOTHING, 0x0805252F])), "floating point, atomics"),  # amoswap
+        (make_elf(code(RETURN_NOTHING) + b"\x13\x00"), "whole number of words"),
+    ],
+    ids=[
+        "truncated header",
+        "bad magic",
+        "64-bit",
+        "x86-64",
+        "shared object",
+        "overlapping segments",
+        "huge segment",
+        "below the window",
+        "entry in data",
+        "misaligned entry",
+        "truncated segment",
+        "truncated headers",
+        "W+X",
+        "compressed",
+        "rdcycle",
+        "float",
+        "atomic",
+        "ragged text",
+    ],
+)
+def test_malformed_elves_are_refused_with_their_reason(elf: bytes, reason: str) -> None:
+    with pytest.raises(ElfError, match=reason):
+        load(elf)
+    assert reason in (RiscvVM().check_code(elf) or "")
+
+
+def test_a_malformed_elf_cannot_be_deployed() -> None:
+    chain, w = new_chain()
+    tx, address = w[0].create(make_elf(code(RETURN_NOTHING), machine=62), gas=3_000_000)
+    built = chain.build(transactions=[tx])
+    assert not status(built.results[0].receipts[0])
+    assert chain.code(address) == b""
+    assert RiscvVM().check_code(GOOD) is None
+    assert addi(A0, A0, 1) == 0x00150513  # the test assembler encodes as the spec does
