@@ -347,9 +347,20 @@ class AccountVM(VM):
         overlay = StateOverlay(state)
         if overlay.balance(sender) < value:
             return CallResult(False, b"", 0, error="insufficient funds for value")
+        # ``gas`` is a transaction's gas limit, as for the EVM: the call pays what a
+        # transaction with its data would before its code runs (so eth_estimateGas answers a
+        # limit a transaction can use).
+        intrinsic = call_intrinsic_gas(data, create=to is None)
+        if gas < intrinsic:
+            return CallResult(False, b"", gas,
+                              error=f"intrinsic gas too low: have {gas}, want {intrinsic}")  # fmt: skip
         meter = DeadlineMeter(timeout) if timeout is not None else None
-        outcome = self._message(overlay, context, sender, sender, to, value, data, gas, 0, meter)
-        return CallResult(outcome.success, outcome.output, outcome.gas_used, outcome.reverted,
+        outcome = self._message(overlay, context, sender, sender, to, value, data,
+                                gas - intrinsic, 0, meter)  # fmt: skip
+        used = max(intrinsic + outcome.gas_used, calldata_floor(_Data(data)))
+        if used > gas:
+            return CallResult(False, b"", gas, error="gas below the EIP-7623 calldata floor")
+        return CallResult(outcome.success, outcome.output, used, outcome.reverted,
                           outcome.error)  # fmt: skip
 
     # --- frames ---------------------------------------------------------------------------
@@ -576,6 +587,21 @@ class AccountBlockExecution(BlockExecution):
             withdrawals=withdrawals_from_logs((log.address, log.topics, log.data)
                                               for log in self.logs),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Data:
+    data: bytes
+
+
+def call_intrinsic_gas(data: bytes, *, create: bool) -> int:
+    """The intrinsic gas of a transaction carrying ``data``, as py-evm's Prague rules give
+    the core's transactions: 21,000, calldata at 4 gas a zero byte and 16 any other, and
+    32,000 more for a creation (EIP-3860's init code words are charged by the EVM's own
+    creation, which an AccountVM has not)."""
+    zeros = data.count(0)
+    gas = 21_000 + 4 * zeros + 16 * (len(data) - zeros)
+    return gas + 32_000 if create else gas
 
 
 def _receipt(tx: Any, outcome: Outcome, cumulative: int) -> Any:

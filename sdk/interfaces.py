@@ -274,6 +274,12 @@ class VM(ABC):
         """Whether this VM can execute over ``model``'s state views (default: yes)."""
         return True
 
+    @classmethod
+    def scaffold_files(cls) -> Mapping[str, bytes]:
+        """Files ``rollupkit scaffold new`` adds to a project on this VM, by path in the
+        project (e.g. a guest SDK and example contracts); the template's own files win."""
+        return {}
+
     def predeploys(self, chain_id: int) -> Mapping[bytes, GenesisAccount]:
         """Accounts every chain on this VM holds at genesis (e.g. the L2 bridge contract of an
         EVM chain). A project's own genesis allocation may not use these addresses."""

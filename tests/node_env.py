@@ -27,10 +27,11 @@ CHAIN_ID = 42_424
 ATTESTER_KEYS = [w.private_key for w in dev_wallets(3, 1, offset=9000)]
 
 
-def chain_config() -> ChainConfig:
+def chain_config(vm: str = "evm") -> ChainConfig:
     alloc = {w.address: GenesisAccount(balance=10**24) for w in dev_wallets(6, CHAIN_ID)}
-    alloc.update(l2_bridge_alloc())
-    return ChainConfig(chain_id=CHAIN_ID, alloc=alloc)
+    if vm == "evm":  # other VMs run the L2 bridge natively (rollupkit.accountvm)
+        alloc.update(l2_bridge_alloc())
+    return ChainConfig(chain_id=CHAIN_ID, vm=vm, alloc=alloc)
 
 
 @dataclass
@@ -77,8 +78,9 @@ def running_rollup(
     follower: bool = True,
     background: bool = True,
     block_time: float = 0.2,
+    vm: str = "evm",
 ) -> Iterator[Rollup]:
-    chain = chain_config()
+    chain = chain_config(vm)
     with _l1(l1) as (url, devnet):
         accounts = dev_accounts(4)
         attestation = l1 != "embedded"

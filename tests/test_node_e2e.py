@@ -4,6 +4,7 @@ L1, settlement, a follower that reaches the same roots from L1 alone, a withdraw
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_abi import encode
@@ -15,6 +16,7 @@ from rollupkit.testing.contracts import artifact
 from rollupkit.testing.evm import calldata
 from rollupkit.types import Withdrawal
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
+from rollupkit_riscv.examples import example_elf
 
 
 def _anvil() -> bool:
@@ -27,6 +29,11 @@ def _anvil() -> bool:
 
 SETUPS = [
     pytest.param(("embedded", "calldata", "zlib"), id="embedded-execute-calldata-zlib"),
+    pytest.param(
+        ("embedded", "calldata", "zstd", "riscv"),
+        id="riscv-embedded-execute-calldata-zstd",
+        marks=[pytest.mark.slow],
+    ),
     pytest.param(
         ("anvil", "blobs", "zstd"),
         id="anvil-attestations-blobs-zstd",
@@ -49,13 +56,59 @@ def withdrawal_from_rpc(item: dict) -> Withdrawal:  # type: ignore[type-arg]
 
 
 @pytest.mark.parametrize("setup", SETUPS)
-def test_rollup_end_to_end(tmp_path: Path, setup: tuple[str, str, str]) -> None:
-    l1_kind, derivation, compression = setup
-    with running_rollup(tmp_path, l1=l1_kind, derivation=derivation, compression=compression) as r:
-        _journey(r)
+def test_rollup_end_to_end(tmp_path: Path, setup: tuple[str, ...]) -> None:
+    l1_kind, derivation, compression, *vm = setup
+    with running_rollup(
+        tmp_path,
+        l1=l1_kind,
+        derivation=derivation,
+        compression=compression,
+        vm=vm[0] if vm else "evm",
+    ) as r:
+        _journey(r, riscv=vm == ["riscv"])
 
 
-def _journey(r: Rollup) -> None:
+#: What the riscv journey's token answers to (the example token speaks the Solidity ABI).
+RISCV_TOKEN_ABI = [
+    {"type": "function", "name": "balanceOf", "stateMutability": "view",
+     "inputs": [{"name": "owner", "type": "address"}],
+     "outputs": [{"name": "", "type": "uint256"}]},
+]  # fmt: skip
+
+
+def _deploy_token(r: Rollup, newcomer: Any, riscv: bool) -> tuple[Any, list[Any], int]:
+    """Deploy a token from ``newcomer`` over eth_sendRawTransaction: the Solidity token on the
+    EVM, the example token's ELF (then ``initialize``) on RISC-V. Returns the token contract,
+    its ABI and the newcomer's next nonce."""
+    l2 = r.l2
+    fee = {"chainId": 42_424, "maxFeePerGas": 5 * 10**9, "maxPriorityFeePerGas": 10**9}
+    if riscv:
+        deploy = {"nonce": 0, "gas": 2_000_000, "data": example_elf("token")}
+        abi: list[Any] = RISCV_TOKEN_ABI
+    else:
+        token_artifact = artifact("Token")
+        deploy = {"nonce": 0, "gas": 1_500_000,
+                  "data": token_artifact.bytecode + encode(["uint256"], [10**24])}  # fmt: skip
+        abi = token_artifact.abi
+    receipt = l2.eth.wait_for_transaction_receipt(
+        l2.eth.send_raw_transaction(newcomer.sign_transaction({**fee, **deploy}).raw_transaction),
+        poll_latency=0.1,
+    )
+    assert receipt["status"] == 1
+    token = l2.eth.contract(address=receipt["contractAddress"], abi=abi)
+    if not riscv:
+        return token, abi, 1
+    init = {**fee, "nonce": 1, "gas": 200_000, "to": token.address,
+            "data": calldata("initialize(uint256)", 10**24)}  # fmt: skip
+    receipt = l2.eth.wait_for_transaction_receipt(
+        l2.eth.send_raw_transaction(newcomer.sign_transaction(init).raw_transaction),
+        poll_latency=0.1,
+    )
+    assert receipt["status"] == 1
+    return token, abi, 2
+
+
+def _journey(r: Rollup, riscv: bool = False) -> None:
     l2 = r.l2
     w = r.wallets
     newcomer = Web3().eth.account.create()
@@ -66,28 +119,13 @@ def _journey(r: Rollup) -> None:
     r.wait(lambda: l2.eth.get_balance(newcomer.address) == 3 * 10**18, message="the deposit")
 
     # 2. Deploy a token and transfer it, all over eth_sendRawTransaction (eth-account).
-    token_artifact = artifact("Token")
-    deploy = newcomer.sign_transaction(
-        {
-            "chainId": 42_424,
-            "nonce": 0,
-            "gas": 1_500_000,
-            "maxFeePerGas": 5 * 10**9,
-            "maxPriorityFeePerGas": 10**9,
-            "data": token_artifact.bytecode + encode(["uint256"], [10**24]),
-        }
-    )
-    receipt = l2.eth.wait_for_transaction_receipt(
-        l2.eth.send_raw_transaction(deploy.raw_transaction), poll_latency=0.1
-    )
-    assert receipt["status"] == 1
-    token = l2.eth.contract(address=receipt["contractAddress"], abi=token_artifact.abi)
+    token, abi, nonce = _deploy_token(r, newcomer, riscv)
     hashes = []
     for i in range(5):
         tx = newcomer.sign_transaction(
             {
                 "chainId": 42_424,
-                "nonce": 1 + i,
+                "nonce": nonce + i,
                 "to": token.address,
                 "gas": 80_000,
                 "maxFeePerGas": 5 * 10**9,
@@ -134,7 +172,7 @@ def _journey(r: Rollup) -> None:
     follower_l2 = Web3(Web3.HTTPProvider(r.follower.url))
     assert (
         token.functions.balanceOf(w[1].checksum_address).call()
-        == follower_l2.eth.contract(address=token.address, abi=token_artifact.abi)
+        == follower_l2.eth.contract(address=token.address, abi=abi)
         .functions.balanceOf(w[1].checksum_address)
         .call()
     )

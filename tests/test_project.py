@@ -260,3 +260,25 @@ def test_generated_tests_pass_in_process(project: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert re.search(r"\b5 passed\b", done.stdout), done.stdout[-500:]
+
+
+@pytest.mark.slow
+def test_a_riscv_project_passes_its_own_tests(tmp_path: Path) -> None:
+    """`scaffold new --vm riscv`: the project gets the guest SDK and the example contracts, and
+    its tests (end to end, and the token ELF used from web3.py) pass."""
+    import subprocess
+    import sys
+
+    from rollupkit_riscv.examples import example_elf
+
+    dest = tmp_path / "rv-rollup"
+    new_rollup(dest, RollupOptions(name="rv-rollup", vm="riscv"))
+    assert (dest / "guest" / "token.elf").read_bytes() == example_elf("token")
+    assert (dest / "guest" / "rollupkit.h").is_file() and (dest / "guest" / "Makefile").is_file()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=dest, capture_output=True, text=True, check=False, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(dest)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert re.search(r"\b5 passed\b", done.stdout), done.stdout[-500:]

@@ -11,6 +11,9 @@ per instruction plus the host ABI's prices.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from importlib.resources import files
+
 from rollupkit.accountvm import AccountVM, Frame, Outcome
 from rollupkit.errors import OutOfGas
 from rollupkit.hostabi import GuestFault
@@ -23,6 +26,16 @@ class RiscvVM(AccountVM):
 
     def __init__(self) -> None:
         self.pool = MachinePool()
+
+    @classmethod
+    def scaffold_files(cls) -> Mapping[str, bytes]:
+        """A project gets the guest SDK and the example contracts (sources and ELFs)."""
+        guest = files("rollupkit_riscv") / "guest"
+        return {
+            f"guest/{item.name}": item.read_bytes()
+            for item in guest.iterdir()
+            if item.name.endswith((".h", ".ld", ".c", ".elf", ".md")) or item.name == "Makefile"
+        }
 
     def check_code(self, code: bytes) -> str | None:
         try:

@@ -182,6 +182,8 @@ def render_rollup(
     context = rollup_context(options, template, registry)
     files = template.render(context)
     _add_prebuilt(template, context, files)
+    vm_files = (registry or get_registry()).get("vm", options.vm).scaffold_files()
+    files.update({path: data for path, data in vm_files.items() if path not in files})
     return template, files
 
 
