@@ -33,6 +33,11 @@ from rollupkit.testing.wallets import dev_wallets
 sys.path.insert(0, str(Path(__file__).parent))
 from execute_evm import WALLETS, block_transactions
 
+import rollupkit_riscv.testing as rv
+from rollupkit.hostabi import HostFunction
+from rollupkit.wallets import calldata
+from rollupkit_riscv.examples import example_elf
+
 TARGET = b"\x20" * 20
 OPS = {
     "STOP": 0x00, "SUB": 0x03, "ISZERO": 0x15, "KECCAK256": 0x20, "CALLDATASIZE": 0x36,
@@ -85,6 +90,7 @@ class Workload:
     name: str
     build: Callable[[int], tuple[BuiltTrace, bool]]  # gas -> (trace, EXECUTE should say True)
     scale: float = 1.0  # fraction of --mgas (slow precompiles get less)
+    vm: str = "evm"
 
 
 def chain_with(code: bytes, storage: dict[int, int] | None = None) -> tuple[DevChain, object]:
@@ -101,6 +107,79 @@ def call_workload(code: bytes, data: bytes = b"", storage: dict[int, int] | None
         chain, user = chain_with(code, storage)
         tx = user.sign(to=TARGET, data=data, gas=gas)  # type: ignore[attr-defined]
         return chain.build(transactions=[tx], commit=False), True
+
+    return build
+
+
+# --- riscv: hand-made RV32 loops (rollupkit_riscv.testing) and the example contracts ---------
+
+RISCV_DATA = 0x11000  # the programs' data segment
+RISCV_CALLEE = b"\x21" * 20
+
+
+def riscv_loop(*body: int) -> list[int]:
+    """``body`` (instruction words) forever: a jump back closes the loop."""
+    return [*body, rv.jal(0, -4 * len(body))]
+
+
+def riscv_workload(words: list[int], data: bytes = b"", data_size: int = 0x1000):  # type: ignore[no-untyped-def]
+    """A call to a hand-made RV32 program (its data segment: ``data``, zero-filled to
+    ``data_size``) with the example counter deployed at RISCV_CALLEE."""
+    elf = rv.make_elf(rv.code(words), data=data, data_memsz=max(data_size, len(data)))
+
+    def build(gas: int) -> tuple[BuiltTrace, bool]:
+        (user,) = dev_wallets(1, 42_424)
+        alloc = {
+            user.address: GenesisAccount(balance=10**30),
+            TARGET: GenesisAccount(code=elf, nonce=1),
+            RISCV_CALLEE: GenesisAccount(code=example_elf("counter"), nonce=1),
+        }
+        chain = DevChain(alloc, gas_limit=60_000_000, vm="riscv")
+        tx = user.sign(to=TARGET, gas=gas)
+        return chain.build(transactions=[tx], commit=False), True
+
+    return build
+
+
+def riscv_workloads() -> list[Workload]:
+    d = RISCV_DATA
+    host = rv.host
+    bump_key = [*rv.li(rv.T1, d), rv.lw(rv.T0, rv.T1, 28), rv.addi(rv.T0, rv.T0, 1),
+                rv.sw(rv.T0, rv.T1, 28)]  # fmt: skip
+    callee = RISCV_CALLEE + bytes(32) + bytes.fromhex("06661abd")  # address, value, selector
+    spin_forever = calldata("spin(uint256)", 2**256 - 1)
+    items = [
+        ("tight loop (1-instruction blocks)", [rv.jal(0, 0)], b"", 0x1000),
+        ("spin.c loop, out of gas", None, spin_forever, 0),
+        ("CALLDATA_SIZE host calls", riscv_loop(*host(HostFunction.CALLDATA_SIZE)), b"", 0x1000),
+        ("STORAGE_LOAD of absent slots",
+         riscv_loop(*bump_key, *host(HostFunction.STORAGE_LOAD, d, d + 32)), b"", 0x1000),
+        ("STORAGE_STORE to new slots",
+         riscv_loop(*bump_key, *host(HostFunction.STORAGE_STORE, d, d)), b"", 0x1000),
+        ("KECCAK256 of 32 KB",
+         riscv_loop(*host(HostFunction.KECCAK256, d, 0x8000, d)), b"", 0x8000),
+        ("CALL to an empty account",
+         riscv_loop(*host(HostFunction.CALL, d + 64, d + 32, 0, 0, 0xFFFF_FFFF)), b"", 0x1000),
+        ("CALL counter.count() (another contract)",
+         riscv_loop(*host(HostFunction.CALL, d, d + 20, d + 52, 4, 0xFFFF_FFFF)), callee, 0x1000),
+    ]  # fmt: skip
+    found = []
+    for name, words, data, size in items:
+        if words is None:  # the example spin contract, called forever
+            found.append(Workload(f"riscv: {name}", riscv_example("spin", data), vm="riscv"))
+        else:
+            found.append(Workload(f"riscv: {name}", riscv_workload(words, data, size), vm="riscv"))
+    return found
+
+
+def riscv_example(name: str, data: bytes):  # type: ignore[no-untyped-def]
+    def build(gas: int) -> tuple[BuiltTrace, bool]:
+        (user,) = dev_wallets(1, 42_424)
+        alloc = {user.address: GenesisAccount(balance=10**30),
+                 TARGET: GenesisAccount(code=example_elf(name), nonce=1)}  # fmt: skip
+        chain = DevChain(alloc, gas_limit=60_000_000, vm="riscv")
+        return chain.build(transactions=[user.sign(to=TARGET, data=data, gas=gas)],
+                           commit=False), True  # fmt: skip
 
     return build
 
@@ -268,13 +347,15 @@ def workloads() -> list[Workload]:
         Workload("2^20 RLP items (decode only)", rlp_items),
         Workload("RLP nested 16 deep, 2^16 times (decode only)", rlp_nesting),
     ]
-    return found
+    return found + riscv_workloads()
 
 
-def timed(built: BuiltTrace, claim: int) -> tuple[float, object]:
+def timed(built: BuiltTrace, claim: int, vm: str = "evm") -> tuple[float, object]:
     clear_decode_cache()  # as a verifier that never saw these transactions
     started = time.perf_counter()
-    result = execute_detailed(built.pre_state_root, built.post_state_root, built.encoded, claim)
+    result = execute_detailed(
+        built.pre_state_root, built.post_state_root, built.encoded, claim, vm=vm
+    )
     return time.perf_counter() - started, result
 
 
@@ -304,9 +385,11 @@ def main() -> None:
         if args.only and args.only not in workload.name:
             continue
         built, should_hold = workload.build(int(args.mgas * workload.scale * 1e6))
-        seconds, result = min((timed(built, built.gas_used) for _ in range(2)), key=lambda r: r[0])
+        seconds, result = min(
+            (timed(built, built.gas_used, workload.vm) for _ in range(2)), key=lambda r: r[0]
+        )
         assert bool(result) == should_hold, (workload.name, result)
-        zero, refused = timed(built, 0)
+        zero, refused = timed(built, 0, workload.vm)
         assert not refused
         per = seconds / (built.gas_used / 1e6)
         worst, zero_worst = max(worst, per / base), max(zero_worst, zero)

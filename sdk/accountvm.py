@@ -352,8 +352,8 @@ class AccountVM(VM):
         # limit a transaction can use).
         intrinsic = call_intrinsic_gas(data, create=to is None)
         if gas < intrinsic:
-            return CallResult(False, b"", gas,
-                              error=f"intrinsic gas too low: have {gas}, want {intrinsic}")  # fmt: skip
+            problem = f"intrinsic gas too low: have {gas}, want {intrinsic}"
+            return CallResult(False, b"", gas, error=problem)
         meter = DeadlineMeter(timeout) if timeout is not None else None
         outcome = self._message(overlay, context, sender, sender, to, value, data,
                                 gas - intrinsic, 0, meter)  # fmt: skip

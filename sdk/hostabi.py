@@ -45,7 +45,9 @@ have up to four 32-byte topics, and calls return data the caller can copy.
                             contract's address
 =====  ===================  ===========================================  =================
 
-Every host call costs :data:`HOST_CALL` on top (crossing into the host costs a Python call).
+Every host call costs :data:`HOST_CALL` (100) on top: crossing into the host is a Python call
+(~5 µs; ``benchmarks/execute_worst.py`` keeps a loop of the cheapest host call within about
+1.5x of EXECUTE's average time per gas).
 A call forwards at most all but 1/64 of the caller's gas left (as the EVM's CALL), and nests
 at most :data:`MAX_CALL_DEPTH` deep. Anything a guest gets wrong (an unknown function, a
 pointer outside its memory, more than four topics, copying past the end of the return data)
@@ -91,7 +93,7 @@ class HostFunction(IntEnum):
     ADDRESS = 20
 
 
-HOST_CALL = 40
+HOST_CALL = 100
 COPY_WORD = 3
 STORAGE_LOAD = 2_100
 STORAGE_SET = 22_100

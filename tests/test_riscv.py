@@ -9,7 +9,16 @@ from __future__ import annotations
 import pytest
 import rlp
 from eth_hash.auto import keccak
-from riscv_programs import (
+
+from rollupkit.chain import DevChain
+from rollupkit.execution import execute_detailed
+from rollupkit.hostabi import MAX_CALL_DEPTH, HostFunction
+from rollupkit.types import GenesisAccount
+from rollupkit.wallets import Wallet, calldata, dev_wallets
+from rollupkit_riscv.elf import LOAD_END, ElfError, load
+from rollupkit_riscv.examples import example_elf
+from rollupkit_riscv.machine import INSTRUCTION_GAS, MachinePool, native_meter
+from rollupkit_riscv.testing import (
     A0,
     EBREAK,
     RA,
@@ -25,15 +34,6 @@ from riscv_programs import (
     make_elf,
     sw,
 )
-
-from rollupkit.chain import DevChain
-from rollupkit.execution import execute_detailed
-from rollupkit.hostabi import MAX_CALL_DEPTH, HostFunction
-from rollupkit.types import GenesisAccount
-from rollupkit.wallets import Wallet, calldata, dev_wallets
-from rollupkit_riscv.elf import LOAD_END, ElfError, load
-from rollupkit_riscv.examples import example_elf
-from rollupkit_riscv.machine import INSTRUCTION_GAS, MachinePool, native_meter
 from rollupkit_riscv.vm import RiscvVM
 
 CHAIN_ID = 42_424

@@ -92,6 +92,38 @@ def _unicorn_c_api() -> Any:
         return None
 
 
+class _Registers:
+    """A host call's registers in one C call each way (six separate reads through the
+    binding cost more than the rest of a cheap host call)."""
+
+    READ = (rv.UC_RISCV_REG_A7, *_ARGS)
+    WRITE = (rv.UC_RISCV_REG_A0, rv.UC_RISCV_REG_A1)
+
+    def __init__(self, uc: Uc, uclib: Any) -> None:
+        self.handle, self.uclib = uc._uch, uclib
+        self.read_ids = (ctypes.c_int * 6)(*self.READ)
+        self.read_values = (ctypes.c_uint64 * 6)()  # RV32 writes the low 4 bytes of each
+        base = ctypes.addressof(self.read_values)
+        self.read_pointers = (ctypes.c_void_p * 6)(*(base + 8 * i for i in range(6)))
+        self.write_ids = (ctypes.c_int * 2)(*self.WRITE)
+        self.write_values = (ctypes.c_uint64 * 2)()
+        base = ctypes.addressof(self.write_values)
+        self.write_pointers = (ctypes.c_void_p * 2)(base, base + 8)
+
+    def read(self) -> list[int]:
+        status = self.uclib.uc_reg_read_batch(self.handle, self.read_ids, self.read_pointers, 6)
+        if status != 0:
+            raise UcError(status)
+        return [value & 0xFFFF_FFFF for value in self.read_values]
+
+    def write(self, answer: int) -> None:
+        self.write_values[0] = answer & 0xFFFF_FFFF
+        self.write_values[1] = answer >> 32
+        status = self.uclib.uc_reg_write_batch(self.handle, self.write_ids, self.write_pointers, 2)
+        if status != 0:
+            raise UcError(status)
+
+
 class GuestFailed(Exception):
     """The guest did something that ends its call as failed (the message says what)."""
 
@@ -122,9 +154,9 @@ class Machine:
         uc.reg_write(rv.UC_RISCV_REG_PC, program.entry)
         self.initial = uc.context_save()
         self.meter = MeterState()
-        self._hooks = [uc.hook_add(UC_HOOK_INTR, self._interrupt)]
-        api = _unicorn_c_api() if native else None
-        if api is not None and _NATIVE_BLOCK_HOOK is not None:
+        uc.hook_add(UC_HOOK_INTR, self._interrupt)
+        api = _unicorn_c_api()
+        if native and api is not None and _NATIVE_BLOCK_HOOK is not None:
             uclib, hook_handle = api
             self.meter.stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
             handle = hook_handle()
@@ -134,10 +166,12 @@ class Machine:
                                        1, 0)  # fmt: skip
             if status != 0:
                 raise UcError(status)
+            self.block_hook = int(handle.value)
         else:
-            self._hooks.append(uc.hook_add(UC_HOOK_BLOCK, self._python_block))
+            self.block_hook = uc.hook_add(UC_HOOK_BLOCK, self._python_block)
         self.host: Host | None = None
         self.charged = 0
+        self.registers = _Registers(uc, api[0]) if api is not None else None
 
     # --- the meter --------------------------------------------------------------------------
 
@@ -173,10 +207,15 @@ class Machine:
             raise GuestFailed(_TRAPS.get(number, f"trap {number}"))
         host = self.host
         assert host is not None
-        function = uc.reg_read(rv.UC_RISCV_REG_A7)
-        answer = host.dispatch(function, [uc.reg_read(r) for r in _ARGS])
-        uc.reg_write(rv.UC_RISCV_REG_A0, answer & 0xFFFF_FFFF)
-        uc.reg_write(rv.UC_RISCV_REG_A1, answer >> 32)
+        registers = self.registers
+        if registers is None:
+            function = uc.reg_read(rv.UC_RISCV_REG_A7)
+            answer = host.dispatch(function, [uc.reg_read(r) for r in _ARGS])
+            uc.reg_write(rv.UC_RISCV_REG_A0, answer & 0xFFFF_FFFF)
+            uc.reg_write(rv.UC_RISCV_REG_A1, answer >> 32)
+        else:
+            function, *args = registers.read()
+            registers.write(host.dispatch(function, args))
         self._sync()  # the host call spent gas: fewer instructions are left
 
     def read(self, pointer: int, length: int) -> bytes:

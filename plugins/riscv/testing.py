@@ -1,5 +1,6 @@
-"""Hand-made RV32 programs and ELF files for the RISC-V VM's tests: a few instruction encoders
-and an ELF writer with a knob for every field the loader checks."""
+"""Hand-made RV32 programs and ELF files, for tests and benchmarks of the riscv VM: a few
+instruction encoders, and an ELF writer with a knob for every field the loader checks (so
+malformed files can be made on purpose)."""
 
 from __future__ import annotations
 
