@@ -413,3 +413,40 @@ def test_committed_elves_match_their_sources() -> None:
                           text=True, check=False)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "the committed ELFs match their sources" in done.stdout
+
+
+def test_execute_stops_a_guest_loop_at_the_claimed_gas() -> None:
+    """A trace whose transaction loops for 5M gas, claimed at 200k: EXECUTE refuses it, and the
+    loop was stopped while running, within a block of the claim (not after 5M gas of work)."""
+    import re
+
+    chain, w = new_chain()
+    (spin,) = deploy(chain, w[0], "spin")
+    forever = calldata("spin(uint256)", 2**256 - 1)
+    built = chain.build(transactions=[w[1].sign(to=spin, data=forever, gas=5_000_000)])
+    pre, post, trace, gas = built.execute_args()
+    assert gas > 5_000_000 and execute_detailed(pre, post, trace, gas, vm="riscv")
+    result = execute_detailed(pre, post, trace, 200_000, vm="riscv")
+    assert not result
+    burning = re.search(r"and (\d+) burning", result.detail)
+    assert burning is not None, result.detail
+    assert int(burning.group(1)) < 200_000
+
+
+def test_read_only_calls_look_at_the_clock_without_changing_gas() -> None:
+    """eth_call's meter stops the guest every 100k gas to look at the clock: a long call still
+    succeeds with the gas it uses without a deadline, and an endless one is cut off."""
+    from rollupkit.errors import CallTimeout
+
+    chain, w = new_chain()
+    (spin,) = deploy(chain, w[0], "spin")
+    data = calldata("spin(uint256)", 200_000)  # ~2M instructions: ~20 looks at the clock
+    kwargs = dict(chain_id=CHAIN_ID, parent_header=chain.headers[-1], sender=b"\x07" * 20,
+                  to=spin, value=0, gas=30_000_000)  # fmt: skip
+    plain = chain.vm.call(chain.view(), data=data, **kwargs)
+    timed = chain.vm.call(chain.view(), data=data, timeout=30.0, **kwargs)
+    assert plain.success and timed.success
+    assert (timed.gas_used, timed.output) == (plain.gas_used, plain.output)
+    forever = calldata("spin(uint256)", 2**256 - 1)
+    with pytest.raises(CallTimeout):
+        chain.vm.call(chain.view(), data=forever, timeout=0.2, **{**kwargs, "gas": 10**15})

@@ -25,8 +25,6 @@ COMMON_FILES = {
     ".github/workflows/ci.yml",
     ".gitignore",
     "README.md",
-    "contracts/ExampleRollupToken.sol",
-    "contracts/build/ExampleRollupToken.json",
     "example_rollup/__init__.py",
     "example_rollup/hooks.py",
     "pyproject.toml",
@@ -36,6 +34,13 @@ COMMON_FILES = {
     "tests/test_hooks.py",
     "tests/test_token.py",
 }
+#: What each VM adds: Solidity contracts and their build, or a guest SDK and example contracts.
+VM_FILES = {
+    "evm": {"contracts/ExampleRollupToken.sol", "contracts/build/ExampleRollupToken.json"},
+    "riscv": {"guest/README.md", "guest/Makefile", "guest/rollupkit.h", "guest/link.ld"}
+    | {f"guest/{name}.{ext}" for name in ("token", "counter", "caller", "spin")
+       for ext in ("c", "elf")},
+}  # fmt: skip
 
 COMBINATIONS = supported_combinations()
 
@@ -59,13 +64,13 @@ def test_the_supported_combinations_are_the_ones_that_can_run() -> None:
 def test_every_combination_renders_its_files(options: RollupOptions, tmp_path: Path) -> None:
     dest = tmp_path / options.name
     files = new_rollup(dest, options)
-    assert set(files) == COMMON_FILES
+    assert set(files) == COMMON_FILES | VM_FILES[options.vm]
     on_disk = {
         p.relative_to(dest).as_posix()
         for p in dest.rglob("*")
         if p.is_file() and RECORD_DIR not in p.parts
     }
-    assert on_disk == COMMON_FILES
+    assert on_disk == COMMON_FILES | VM_FILES[options.vm]
     # The configuration is what was asked, and rollupkit loads it.
     config = load_project(dest)
     assert (config.vm, config.state, config.l1.derivation, config.l1.proof, config.l1.kind) == (

@@ -14,23 +14,29 @@
 typedef int (*stop_fn)(void *uc);
 
 typedef struct {
-    uint64_t executed;   /* instructions started so far */
-    uint64_t limit;      /* stop once executed passes this */
+    uint64_t executed;   /* instructions of the blocks that ran */
+    uint64_t limit;      /* a block that would take executed past this does not run */
     stop_fn stop;        /* uc_emu_stop */
+    uint64_t pending;    /* the instructions of the block that was stopped */
     uint32_t misaligned; /* set when a block starts at an address that is not 4-byte aligned */
-    uint32_t stopped;    /* set when this hook asked Unicorn to stop */
+    uint32_t stopped;    /* set when this hook stopped Unicorn */
 } meter_t;
 
+/* Unicorn calls this before a block runs; a block whose hook stops Unicorn does not run (and
+ * resuming at the same pc runs it, calling this again), so a block is counted only when it
+ * is allowed to run. */
 static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     meter_t *m = (meter_t *)user_data;
-    m->executed += size >> 2;
+    uint64_t n = size >> 2;
     if ((address | size) & 3) {
         m->misaligned = 1;
+    } else if (m->executed + n <= m->limit) {
+        m->executed += n;
+        return;
     }
-    if (m->misaligned || m->executed > m->limit) {
-        m->stopped = 1;
-        m->stop(uc);
-    }
+    m->pending = n;
+    m->stopped = 1;
+    m->stop(uc);
 }
 
 static struct PyModuleDef meter_module = {

@@ -1,14 +1,17 @@
 """A contract running under Unicorn: its memory, the instruction meter and its host calls.
 
 **Gas.** Every executed instruction costs :data:`INSTRUCTION_GAS`. Instructions are counted
-per translated block, by a block hook written in C (``_meter.c``): it adds the block's
-instructions to a counter and stops Unicorn once the counter passes a limit. The limit is the
-instructions the frame can still pay for (and, under EXECUTE, that the trace's claim can still
-pay for), recomputed at every host call, where the counted instructions are charged to the
-frame. So a guest loop stops within one block of running out of gas, and the count is exact:
-RV32IM instructions are 4 bytes, so a block of ``n`` bytes is ``n / 4`` instructions, and a
-block always runs to its end unless the call fails. Without the compiled hook (no C compiler
-at install) a Python hook does the same arithmetic: the same gas, about 20 times slower.
+per translated block, by a block hook written in C (``_meter.c``) that Unicorn calls before
+each block runs: it adds the block's instructions to a counter, or, if that would pass a
+limit, stops Unicorn before the block runs. The limit is the instructions the frame can still
+pay for (and, under EXECUTE, that the trace's claim can still pay for), recomputed at every
+host call, where the counted instructions are charged to the frame. A stopped block is
+charged before it runs: that fails the frame (out of gas) or the trace (over its claim), or
+lets the guest go on (a read-only call's meter only wanted to look at the clock). So no
+instruction runs unpaid, and the count is exact: RV32IM instructions are 4 bytes, a block of
+``n`` bytes is ``n / 4`` instructions, and a block runs to its end unless the call fails.
+Without the compiled hook (no C compiler at install) a Python hook does the same arithmetic:
+the same gas, some 200 times slower (``benchmarks/riscv.py``).
 
 **Isolation.** Each :class:`Machine` maps one program's segments (code read-only) and a stack,
 nothing else; host calls check every pointer. Machines are reused for later calls of the same
@@ -72,6 +75,7 @@ class MeterState(ctypes.Structure):
         ("executed", ctypes.c_uint64),
         ("limit", ctypes.c_uint64),
         ("stop", ctypes.c_void_p),
+        ("pending", ctypes.c_uint64),
         ("misaligned", ctypes.c_uint32),
         ("stopped", ctypes.c_uint32),
     ]
@@ -176,13 +180,17 @@ class Machine:
     # --- the meter --------------------------------------------------------------------------
 
     def _python_block(self, uc: Uc, address: int, size: int, _: Any) -> None:
+        """The fallback meter: ``block_hook`` of ``_meter.c``, in Python."""
         meter = self.meter
-        meter.executed += size >> 2
+        count = size >> 2
         if (address | size) & 3:
             meter.misaligned = 1
-        if meter.misaligned or meter.executed > meter.limit:
-            meter.stopped = 1
-            uc.emu_stop()
+        elif meter.executed + count <= meter.limit:
+            meter.executed += count
+            return
+        meter.pending = count
+        meter.stopped = 1
+        uc.emu_stop()
 
     def _sync(self) -> None:
         """Charge the instructions run since the last charge, then set how many more the
@@ -198,7 +206,19 @@ class Machine:
         allowance = frame.gas_left
         if frame.meter is not None:
             allowance = min(allowance, frame.meter.running_limit - frame.meter.running)
-        meter.limit = executed + max(allowance, 0) // INSTRUCTION_GAS
+        meter.limit = self.charged + max(allowance, 0) // INSTRUCTION_GAS
+
+    def _pay_for_stopped_block(self) -> None:
+        """The meter stopped the guest before a block it had no allowance for: charge the
+        block before it runs. That raises OutOfGas if the frame cannot pay (it would run out
+        within the block), GasCapExceeded past the trace's claim, CallTimeout past a call's
+        deadline; otherwise (a read-only call's meter looked at the clock) the guest goes on."""
+        meter = self.meter
+        self._sync()
+        self.host.frame.use_gas(meter.pending * INSTRUCTION_GAS)  # type: ignore[union-attr]
+        self.charged += meter.pending  # paid ahead: the block counts itself when it runs
+        meter.pending = meter.stopped = 0
+        self._sync()
 
     # --- host calls -----------------------------------------------------------------------
 
@@ -242,23 +262,29 @@ class Machine:
         for address, image in self.resets:
             uc.mem_write(address, image)
         uc.context_restore(self.initial)
-        meter.executed = meter.misaligned = meter.stopped = 0
+        meter.executed = meter.pending = meter.misaligned = meter.stopped = 0
         self.charged = 0
         self.host = Host(frame, self, self._sync)
         try:
             self._sync()
-            try:
-                uc.emu_start(self.program.entry, 0)
-            except GuestExit as exit:
-                self._sync()
-                return Outcome(not exit.reverted, frame.gas_used, exit.output,
-                               () if exit.reverted else tuple(frame.logs),
-                               reverted=exit.reverted)  # fmt: skip
-            except UcError as exc:
-                self._sync()  # out of gas, if that is what stopped it
-                raise GuestFailed(_fault(exc, uc)) from exc
-            self._sync()  # raises if the meter stopped it for gas or a misaligned jump
-            raise GuestFailed("the program stopped without RETURN or REVERT")
+            pc = self.program.entry
+            while True:
+                try:
+                    uc.emu_start(pc, 0)
+                except GuestExit as exit:
+                    self._sync()
+                    return Outcome(not exit.reverted, frame.gas_used, exit.output,
+                                   () if exit.reverted else tuple(frame.logs),
+                                   reverted=exit.reverted)  # fmt: skip
+                except UcError as exc:
+                    self._sync()
+                    raise GuestFailed(_fault(exc, uc)) from exc
+                if not meter.stopped:
+                    raise GuestFailed("the program stopped without RETURN or REVERT")
+                if meter.misaligned:
+                    raise GuestFailed("jump to an address that is not 4-byte aligned")
+                self._pay_for_stopped_block()  # raises unless the guest may go on
+                pc = uc.reg_read(rv.UC_RISCV_REG_PC)
         finally:
             self.host = None
 

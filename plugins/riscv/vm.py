@@ -18,11 +18,17 @@ from rollupkit.accountvm import AccountVM, Frame, Outcome
 from rollupkit.errors import OutOfGas
 from rollupkit.hostabi import GuestFault
 from rollupkit_riscv.elf import ElfError, load
-from rollupkit_riscv.machine import GuestFailed, MachinePool
+from rollupkit_riscv.machine import GuestFailed, MachinePool, native_meter
 
 
 class RiscvVM(AccountVM):
     """RV32IM contracts under Unicorn, on Ethereum's account model."""
+
+    description = "RV32IM ELF contracts under Unicorn, host ABI as ecalls; " + (
+        "instructions metered in C"
+        if native_meter()
+        else "instructions metered in Python, ~200x slower (the C meter was not built)"
+    )
 
     def __init__(self) -> None:
         self.pool = MachinePool()
