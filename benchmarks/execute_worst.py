@@ -115,6 +115,10 @@ def call_workload(code: bytes, data: bytes = b"", storage: dict[int, int] | None
 
 RISCV_DATA = 0x11000  # the programs' data segment
 RISCV_CALLEE = b"\x21" * 20
+RISCV_FAULTY = b"\x22" * 20  # its code stores outside memory at once
+
+
+FAULTY_ELF = rv.make_elf(rv.code([*rv.li(rv.T0, 0x200000), rv.sw(0, rv.T0, 0)]))
 
 
 def riscv_loop(*body: int) -> list[int]:
@@ -133,6 +137,7 @@ def riscv_workload(words: list[int], data: bytes = b"", data_size: int = 0x1000)
             user.address: GenesisAccount(balance=10**30),
             TARGET: GenesisAccount(code=elf, nonce=1),
             RISCV_CALLEE: GenesisAccount(code=example_elf("counter"), nonce=1),
+            RISCV_FAULTY: GenesisAccount(code=FAULTY_ELF, nonce=1),
         }
         chain = DevChain(alloc, gas_limit=60_000_000, vm="riscv")
         tx = user.sign(to=TARGET, gas=gas)
@@ -147,6 +152,8 @@ def riscv_workloads() -> list[Workload]:
     bump_key = [*rv.li(rv.T1, d), rv.lw(rv.T0, rv.T1, 28), rv.addi(rv.T0, rv.T0, 1),
                 rv.sw(rv.T0, rv.T1, 28)]  # fmt: skip
     callee = RISCV_CALLEE + bytes(32) + bytes.fromhex("06661abd")  # address, value, selector
+    failing = callee + bytes.fromhex("a9cc4718")  # fail() at d + 56
+    faulty = RISCV_FAULTY + bytes(32)
     spin_forever = calldata("spin(uint256)", 2**256 - 1)
     items = [
         ("tight loop (1-instruction blocks)", [rv.jal(0, 0)], b"", 0x1000),
@@ -162,6 +169,12 @@ def riscv_workloads() -> list[Workload]:
          riscv_loop(*host(HostFunction.CALL, d + 64, d + 32, 0, 0, 0xFFFF_FFFF)), b"", 0x1000),
         ("CALL counter.count() (another contract)",
          riscv_loop(*host(HostFunction.CALL, d, d + 20, d + 52, 4, 0xFFFF_FFFF)), callee, 0x1000),
+        ("CALL counter.fail() (reverts)",
+         riscv_loop(*host(HostFunction.CALL, d, d + 20, d + 56, 4, 0xFFFF_FFFF)), failing, 0x1000),
+        ("CALL counter with 50 gas (out of gas)",
+         riscv_loop(*host(HostFunction.CALL, d, d + 20, d + 52, 4, 50)), callee, 0x1000),
+        ("CALL a contract that faults at once",
+         riscv_loop(*host(HostFunction.CALL, d, d + 20, d + 52, 0, 1000)), faulty, 0x1000),
     ]  # fmt: skip
     found = []
     for name, words, data, size in items:

@@ -450,3 +450,30 @@ def test_read_only_calls_look_at_the_clock_without_changing_gas() -> None:
     forever = calldata("spin(uint256)", 2**256 - 1)
     with pytest.raises(CallTimeout):
         chain.vm.call(chain.view(), data=forever, timeout=0.2, **{**kwargs, "gas": 10**15})
+
+
+def test_a_machine_reused_after_a_fault_runs_like_a_new_one() -> None:
+    """The pool reuses a machine whose guest faulted: the next calls of the same contract
+    behave (and cost) exactly as on a fresh machine."""
+    from rollupkit_riscv.testing import beq
+
+    faults_with_calldata = [
+        *li(T0, 0x200000),
+        *host(HostFunction.CALLDATA_SIZE),
+        beq(A0, 0, 8),  # no call data: skip the store
+        sw(0, T0, 0),  # a store outside memory
+        *RETURN_NOTHING,
+    ]
+    address = b"\x99" * 20
+    program = make_elf(code(faults_with_calldata))
+    chain = DevChain({address: GenesisAccount(code=program)}, chain_id=CHAIN_ID, vm="riscv")
+    fresh = RiscvVM()
+    clean = call(chain, address, b"", vm=fresh)
+    assert clean.success
+    vm = RiscvVM()
+    for _ in range(3):
+        failed = call(chain, address, b"x", vm=vm)
+        assert not failed.success and "store outside memory" in failed.error
+        again = call(chain, address, b"", vm=vm)
+        assert (again.success, again.gas_used) == (True, clean.gas_used)
+    assert len(vm.pool._idle[load(program)]) == 1  # one machine served every call

@@ -15,8 +15,8 @@ the same gas, some 200 times slower (``benchmarks/riscv.py``).
 
 **Isolation.** Each :class:`Machine` maps one program's segments (code read-only) and a stack,
 nothing else; host calls check every pointer. Machines are reused for later calls of the same
-program, reset first to the program's initial memory and registers; a machine whose guest
-failed is thrown away rather than reused.
+program (so its code is translated once), reset first to the program's initial memory and CPU
+state.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from unicorn import (
 from unicorn import riscv_const as rv
 
 from rollupkit.accountvm import Frame, Outcome
+from rollupkit.errors import OutOfGas
 from rollupkit.hostabi import GuestExit, GuestFault, Host
 from rollupkit_riscv.elf import PF_W, PF_X, STACK_SIZE, STACK_TOP, Program
 
@@ -63,6 +64,7 @@ ECALL = 8  # the interrupt number Unicorn reports for ``ecall``
 TCG_BUFFER = 1 << 20  # translated code per machine: contracts are at most 24 KiB
 MAX_HOST_COPY = 1 << 20  # no host call moves more guest memory than this
 POOLED_PROGRAMS = 64
+IDLE_PER_PROGRAM = 4
 
 _ARGS = (rv.UC_RISCV_REG_A0, rv.UC_RISCV_REG_A1, rv.UC_RISCV_REG_A2, rv.UC_RISCV_REG_A3,
          rv.UC_RISCV_REG_A4)  # fmt: skip
@@ -342,9 +344,15 @@ class MachinePool:
 
     def run(self, program: Program, frame: Frame) -> Outcome:
         machine = self._take(program)
-        # Only a machine whose guest ended cleanly goes back: after a fault, an exception
-        # from a host call or a stop mid-block, its CPU state is not worth trusting.
-        outcome = machine.run(frame)
+        try:
+            outcome = machine.run(frame)
+        except (GuestFailed, GuestFault, OutOfGas):
+            # A failed guest leaves nothing a reset does not undo: a fault stops the CPU
+            # before the faulting instruction takes effect, no block the meter stopped ran, and
+            # no instruction that could change other CPU state passes the ISA check. Reusing
+            # the machine keeps a loop of failing calls from paying for new machines.
+            self._give_back(machine)
+            raise
         self._give_back(machine)
         return outcome
 
@@ -358,7 +366,9 @@ class MachinePool:
 
     def _give_back(self, machine: Machine) -> None:
         with self._lock:
-            self._idle.setdefault(machine.program, []).append(machine)
+            idle = self._idle.setdefault(machine.program, [])
+            if len(idle) < IDLE_PER_PROGRAM:  # deep recursion made more: let those go
+                idle.append(machine)
             self._idle.move_to_end(machine.program)
             while len(self._idle) > POOLED_PROGRAMS:
                 self._idle.popitem(last=False)

@@ -33,6 +33,12 @@ def sw(rs2: int, rs1: int, imm: int) -> int:
     return ((imm >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (2 << 12) | ((imm & 31) << 7) | 0x23
 
 
+def beq(rs1: int, rs2: int, offset: int) -> int:
+    o = offset & 0x1FFF
+    imm = (((o >> 12) & 1) << 31) | (((o >> 5) & 0x3F) << 25) | (((o >> 1) & 0xF) << 8)
+    return imm | (((o >> 11) & 1) << 7) | (rs2 << 20) | (rs1 << 15) | 0x63
+
+
 def lui(rd: int, upper: int) -> int:
     return (upper << 12) | (rd << 7) | 0x37
 
