@@ -477,3 +477,58 @@ def test_a_machine_reused_after_a_fault_runs_like_a_new_one() -> None:
         again = call(chain, address, b"", vm=vm)
         assert (again.success, again.gas_used) == (True, clean.gas_used)
     assert len(vm.pool._idle[load(program)]) == 1  # one machine served every call
+
+
+# --- the ISA check against LLVM's assembler -------------------------------------------------
+
+RV32IM = """
+lui a0, 0x12345; auipc a1, 1; jal ra, 0; jalr zero, 4(ra)
+beq a0, a1, 0; bne a0, a1, 0; blt a0, a1, 0; bge a0, a1, 0; bltu a0, a1, 0; bgeu a0, a1, 0
+lb a0, -1(sp); lh a0, 2(sp); lw a0, 4(sp); lbu a0, 1(sp); lhu a0, 2(sp)
+sb a0, -1(sp); sh a0, 2(sp); sw a0, 2047(sp)
+addi a0, a1, -2048; slti a0, a1, 1; sltiu a0, a1, 1; xori a0, a1, -1; ori a0, a1, 1
+andi a0, a1, 1; slli a0, a1, 31; srli a0, a1, 31; srai a0, a1, 31
+add a0, a1, a2; sub a0, a1, a2; sll a0, a1, a2; slt a0, a1, a2; sltu a0, a1, a2
+xor a0, a1, a2; srl a0, a1, a2; sra a0, a1, a2; or a0, a1, a2; and a0, a1, a2
+fence rw, rw; fence; ecall; ebreak; unimp
+mul a0, a1, a2; mulh a0, a1, a2; mulhsu a0, a1, a2; mulhu a0, a1, a2
+div a0, a1, a2; divu a0, a1, a2; rem a0, a1, a2; remu a0, a1, a2
+"""
+NOT_RV32IM = """
+fence.i; rdcycle a0; rdtime a0; rdinstret a0; csrrw a0, mstatus, a1; csrrsi a0, 0x300, 1
+wfi; mret; sret; sfence.vma
+lr.w a0, (a1); sc.w a0, a2, (a1); amoadd.w a0, a2, (a1); amoswap.w a0, a2, (a1)
+flw fa0, 0(a0); fsw fa0, 0(a0); fadd.s fa0, fa1, fa2; fmv.x.w a0, fa0; fcvt.w.s a0, fa0
+fld fa0, 0(a0); fadd.d fa0, fa1, fa2
+"""
+
+
+def _assemble(source: str, tmp: object) -> list[int]:
+    """Words of ``source`` (``;``-separated, one instruction each) as LLVM encodes them."""
+    import subprocess
+    from pathlib import Path
+
+    folder = Path(str(tmp))
+    lines = [i.strip() for i in source.replace("\n", ";").split(";") if i.strip()]
+    (folder / "a.s").write_text(".option norvc\n" + "\n".join(lines) + "\n")
+    subprocess.run(["clang", "--target=riscv32-unknown-elf", "-march=rv32imafd",
+                    "-c", str(folder / "a.s"), "-o", str(folder / "a.o")], check=True)  # fmt: skip
+    subprocess.run(["llvm-objcopy", "-O", "binary", "--only-section=.text",
+                    str(folder / "a.o"), str(folder / "a.bin")], check=True)  # fmt: skip
+    raw = (folder / "a.bin").read_bytes()
+    assert len(raw) == 4 * len(lines), (len(raw), len(lines))
+    return [int.from_bytes(raw[i : i + 4], "little") for i in range(0, len(raw), 4)]
+
+
+@pytest.mark.skipif(_toolchain() is not None, reason=str(_toolchain()))
+def test_the_isa_check_agrees_with_llvm(tmp_path: object) -> None:
+    """Every RV32IM instruction LLVM encodes passes the deployment check; every instruction of
+    the extensions Unicorn would also run (CSR, privileged, fence.i, A, F, D) is refused."""
+    from rollupkit_riscv.isa import why_invalid
+
+    for word in _assemble(RV32IM, tmp_path):
+        assert why_invalid(word) is None, hex(word)
+    refused = _assemble(NOT_RV32IM, tmp_path)
+    assert all(why_invalid(word) is not None for word in refused), [
+        hex(w) for w in refused if why_invalid(w) is None
+    ]
