@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 import rlp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from eth_hash.auto import keccak
 
 from rollupkit.chain import DevChain
@@ -532,3 +534,33 @@ def test_the_isa_check_agrees_with_llvm(tmp_path: object) -> None:
     assert all(why_invalid(word) is not None for word in refused), [
         hex(w) for w in refused if why_invalid(w) is None
     ]
+
+
+# --- fuzzing the loader -------------------------------------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_loader_refuses_mutated_elves_with_an_elf_error(data: st.DataObject) -> None:
+    """Byte flips, truncations and random headers of a real contract: the loader answers with
+    a Program or an ElfError, never another exception; check_code never raises."""
+    original = example_elf("counter")
+    elf = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 8))):
+        position = data.draw(st.integers(0, 52 + 32 * 4))  # the headers, where meaning is
+        elf[position] = data.draw(st.integers(0, 255))
+    elf = elf[: data.draw(st.integers(0, len(elf)))]
+    try:
+        program = load(bytes(elf))
+    except ElfError as exc:
+        assert str(exc)
+    else:
+        assert program.segments and all(s.size > 0 for s in program.segments)
+    assert RiscvVM().check_code(bytes(elf)) in (None, *[str(e) for e in _refusal(bytes(elf))])
+
+
+def _refusal(elf: bytes) -> list[ElfError]:
+    try:
+        load(elf)
+    except ElfError as exc:
+        return [exc]
+    return []
