@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 import rlp
+from eth_hash.auto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from eth_hash.auto import keccak
 
 from rollupkit.chain import DevChain
 from rollupkit.execution import execute_detailed
@@ -537,6 +537,7 @@ def test_the_isa_check_agrees_with_llvm(tmp_path: object) -> None:
 
 
 # --- fuzzing the loader -------------------------------------------------------------------------
+
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
