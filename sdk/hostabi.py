@@ -5,7 +5,9 @@ a guest names a :class:`HostFunction` and passes up to five integer arguments (p
 own memory, lengths, small numbers); the host answers with one unsigned 64-bit integer. How the
 call is made is the VM's: a RISC-V guest puts the function number in ``a7`` and the arguments
 in ``a0..a4`` and executes ``ecall``; the answer comes back in ``a0`` (low 32 bits) and ``a1``
-(high 32 bits). ``plugins/riscv/guest/rollupkit.h`` wraps every function for C.
+(high 32 bits); a wasm guest imports each function from module ``"rollupkit"`` under its lower-case
+name (``storage_load``, ...), with i32 arguments and an i64 answer. ``rollupkit.h``
+(``sdk/guest/``, :func:`c_header`) wraps every function for C on both.
 
 Values follow the EVM's encodings so that contracts of every VM agree on them: addresses are
 20 bytes, storage keys and values, balances and call values are 32-byte big-endian words, logs
@@ -131,6 +133,13 @@ class GuestExit(Exception):  # not an error: how RETURN and REVERT end a call
         super().__init__("revert" if reverted else "return")
         self.output = output
         self.reverted = reverted
+
+
+def c_header() -> bytes:
+    """``rollupkit.h``: the host ABI for C guests of every non-EVM VM (``sdk/guest/``)."""
+    from importlib.resources import files
+
+    return (files("rollupkit") / "guest" / "rollupkit.h").read_bytes()
 
 
 def words(length: int) -> int:
@@ -310,5 +319,6 @@ __all__ = [
     "Host",
     "HostFunction",
     "OutOfGas",
+    "c_header",
     "call_depth",
 ]

@@ -16,7 +16,7 @@ from importlib.resources import files
 
 from rollupkit.accountvm import AccountVM, Frame, Outcome
 from rollupkit.errors import OutOfGas
-from rollupkit.hostabi import GuestFault
+from rollupkit.hostabi import GuestFault, c_header
 from rollupkit_riscv.elf import ElfError, load
 from rollupkit_riscv.machine import GuestFailed, MachinePool, native_meter
 
@@ -37,11 +37,12 @@ class RiscvVM(AccountVM):
     def scaffold_files(cls) -> Mapping[str, bytes]:
         """A project gets the guest SDK and the example contracts (sources and ELFs)."""
         guest = files("rollupkit_riscv") / "guest"
-        return {
+        found = {
             f"guest/{item.name}": item.read_bytes()
             for item in guest.iterdir()
-            if item.name.endswith((".h", ".ld", ".c", ".elf", ".md")) or item.name == "Makefile"
+            if item.name.endswith((".ld", ".c", ".elf", ".md")) or item.name == "Makefile"
         }
+        return {**found, "guest/rollupkit.h": c_header()}
 
     def check_code(self, code: bytes) -> str | None:
         try:
