@@ -1,13 +1,13 @@
 """The riscv VM's speed: guest instructions per second, metered and not, and token transfers
 per second through EXECUTE.
 
-1. The example ``spin`` contract (a xorshift loop, ``plugins/riscv/guest/spin.c``) runs
+1. The example ``spin`` contract (a xorshift loop, ``sdk/guest/examples/spin.c``) runs
    ``--rounds`` rounds through the VM's call path three ways, interleaved, ``--repeat`` times
    each: with the C instruction meter (how rollupkit runs contracts), with the block hook
    removed (Unicorn unmetered: the ceiling), and with the Python meter (the fallback without a
    C compiler, on fewer rounds). Prints instructions per second (the median) and the ratios.
-2. A block of ``--transfers`` token transfers (``guest/token.c``) is executed by EXECUTE, and
-   a block of as many ERC-20 transfers on the EVM (the Solidity token of
+2. A block of ``--transfers`` token transfers (``sdk/guest/examples/token.c``) is executed by
+   EXECUTE, and a block of as many ERC-20 transfers on the EVM (the Solidity token of
    ``benchmarks/execute_evm.py``) likewise, interleaved: transfers per second and the ratio.
 
 Usage: python benchmarks/riscv.py [--rounds 5000000] [--transfers 300] [--repeat 3]

@@ -142,6 +142,15 @@ def c_header() -> bytes:
     return (files("rollupkit") / "guest" / "rollupkit.h").read_bytes()
 
 
+def c_examples() -> dict[str, bytes]:
+    """The example contracts in C, by file name (``sdk/guest/examples/``): a counter, a token,
+    a contract that calls others, a compute loop. Each VM builds them its own way."""
+    from importlib.resources import files
+
+    folder = files("rollupkit") / "guest" / "examples"
+    return {item.name: item.read_bytes() for item in folder.iterdir() if item.name.endswith(".c")}
+
+
 def words(length: int) -> int:
     return (length + 31) // 32
 
@@ -319,6 +328,7 @@ __all__ = [
     "Host",
     "HostFunction",
     "OutOfGas",
+    "c_examples",
     "c_header",
     "call_depth",
 ]

@@ -16,7 +16,7 @@ from importlib.resources import files
 
 from rollupkit.accountvm import AccountVM, Frame, Outcome
 from rollupkit.errors import OutOfGas
-from rollupkit.hostabi import GuestFault, c_header
+from rollupkit.hostabi import GuestFault, c_examples, c_header
 from rollupkit_riscv.elf import ElfError, load
 from rollupkit_riscv.machine import GuestFailed, MachinePool, native_meter
 
@@ -40,9 +40,10 @@ class RiscvVM(AccountVM):
         found = {
             f"guest/{item.name}": item.read_bytes()
             for item in guest.iterdir()
-            if item.name.endswith((".ld", ".c", ".elf", ".md")) or item.name == "Makefile"
+            if item.name.endswith((".ld", ".elf", ".md")) or item.name == "Makefile"
         }
-        return {**found, "guest/rollupkit.h": c_header()}
+        sources = {f"guest/{name}": text for name, text in c_examples().items()}
+        return {**found, **sources, "guest/rollupkit.h": c_header()}
 
     def check_code(self, code: bytes) -> str | None:
         try:
