@@ -118,6 +118,20 @@ RISCV_CALLEE = b"\x21" * 20
 RISCV_FAULTY = b"\x22" * 20  # its code stores outside memory at once
 
 
+# 256 copies of the counter, each different (a byte of a message in its data changed) so each
+# is new code, loaded and mapped afresh.
+COLD_CALLEES = [b"\x23" * 19 + bytes([i]) for i in range(256)]
+
+
+def cold_counters() -> dict[bytes, GenesisAccount]:
+    counter = example_elf("counter")
+    at = counter.index(b"unknown function")
+    return {
+        address: GenesisAccount(code=counter[:at] + bytes([i]) + counter[at + 1 :], nonce=1)
+        for i, address in enumerate(COLD_CALLEES)
+    }
+
+
 FAULTY_ELF = rv.make_elf(rv.code([*rv.li(rv.T0, 0x200000), rv.sw(0, rv.T0, 0)]))
 
 
@@ -138,6 +152,7 @@ def riscv_workload(words: list[int], data: bytes = b"", data_size: int = 0x1000)
             TARGET: GenesisAccount(code=elf, nonce=1),
             RISCV_CALLEE: GenesisAccount(code=example_elf("counter"), nonce=1),
             RISCV_FAULTY: GenesisAccount(code=FAULTY_ELF, nonce=1),
+            **cold_counters(),
         }
         chain = DevChain(alloc, gas_limit=60_000_000, vm="riscv")
         tx = user.sign(to=TARGET, gas=gas)
@@ -153,6 +168,10 @@ def riscv_workloads() -> list[Workload]:
                 rv.sw(rv.T0, rv.T1, 28)]  # fmt: skip
     callee = RISCV_CALLEE + bytes(32) + bytes.fromhex("06661abd")  # address, value, selector
     failing = callee + bytes.fromhex("a9cc4718")  # fail() at d + 56
+    many = COLD_CALLEES[0] + bytes(32) + bytes.fromhex("06661abd")
+    # the callee's last address byte, plus one (mod 256): the loop walks the 256 contracts
+    bump_callee = [*rv.li(rv.T1, d), rv.lbu(rv.T0, rv.T1, 19), rv.addi(rv.T0, rv.T0, 1),
+                   rv.sb(rv.T0, rv.T1, 19)]  # fmt: skip
     faulty = RISCV_FAULTY + bytes(32)
     spin_forever = calldata("spin(uint256)", 2**256 - 1)
     items = [
@@ -173,6 +192,9 @@ def riscv_workloads() -> list[Workload]:
          riscv_loop(*host(HostFunction.CALL, d, d + 20, d + 56, 4, 0xFFFF_FFFF)), failing, 0x1000),
         ("CALL counter with 50 gas (out of gas)",
          riscv_loop(*host(HostFunction.CALL, d, d + 20, d + 52, 4, 50)), callee, 0x1000),
+        ("CALL 256 different contracts (cold code)",
+         riscv_loop(*bump_callee, *host(HostFunction.CALL, d, d + 20, d + 52, 4, 0xFFFF_FFFF)),
+         many, 0x1000),
         ("CALL a contract that faults at once",
          riscv_loop(*host(HostFunction.CALL, d, d + 20, d + 52, 0, 1000)), faulty, 0x1000),
     ]  # fmt: skip

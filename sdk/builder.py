@@ -17,7 +17,7 @@ from rollupkit.ancestors import RecordingAncestors
 from rollupkit.errors import InvalidTransactionError, TraceError
 from rollupkit.execution import public_outputs, run_blocks
 from rollupkit.interfaces import VM, StateModel, StateStore
-from rollupkit.metering import ExecutionMeter
+from rollupkit.metering import ExecutionMeter, witness_code_gas
 from rollupkit.trace import LIMITS, encode_trace
 from rollupkit.types import (
     BlockInput,
@@ -125,6 +125,7 @@ def build_trace(
         queue_start=queue_start,
         outcome=outcome,
         trace_size=len(encoded),
+        code_gas=witness_code_gas(vm, witness.codes),
     )
     if len(encoded) > LIMITS.max_bytes:
         raise TraceError(

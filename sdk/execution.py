@@ -30,7 +30,7 @@ from rollupkit.errors import (
     UnsupportedTraceVersion,
 )
 from rollupkit.interfaces import VM, StateModel, StateView
-from rollupkit.metering import SCHEDULE, ExecuteGasSchedule, ExecutionMeter
+from rollupkit.metering import SCHEDULE, ExecuteGasSchedule, ExecutionMeter, witness_code_gas
 from rollupkit.plugins import PluginRegistry, get_registry
 from rollupkit.system import (
     CHAIN_ID_SLOT,
@@ -180,17 +180,19 @@ def public_outputs(
     queue_start: QueuePosition,
     outcome: RunOutcome,
     trace_size: int,
+    code_gas: int = 0,
     schedule: ExecuteGasSchedule = SCHEDULE,
 ) -> PublicOutputs:
     """The public outputs of a run (what the settlement contract binds); ``gas_used`` is the
-    run's EXECUTE gas, the trace's ``trace_size`` bytes included."""
+    run's EXECUTE gas, the trace's ``trace_size`` bytes and the ``code_gas`` of its witness's
+    codes (:func:`~rollupkit.metering.witness_code_gas`) included."""
     last = outcome.results[-1]
     withdrawals = [w for r in outcome.results for w in r.withdrawals]
     return PublicOutputs(
         chain_id=chain_id,
         pre_state_root=pre_state_root,
         post_state_root=last.info.state_root,
-        gas_used=schedule.trace_bytes(trace_size) + outcome.execute_gas,
+        gas_used=schedule.trace_bytes(trace_size) + code_gas + outcome.execute_gas,
         l2_gas_used=outcome.gas_used,
         parent_hash=parent_hash,
         block_hash=last.info.hash,
@@ -309,6 +311,12 @@ def _execute(
     except PluginError as exc:
         return _reject(RejectReason.UNKNOWN_PLUGIN, str(exc))
 
+    # A VM that compiles code does so once per code of the witness: paid before it starts.
+    code_gas = witness_code_gas(vm, trace.witness.codes)
+    try:
+        meter.charge(code_gas, f"readying the witness's {len(trace.witness.codes)} codes")
+    except GasCapExceeded as exc:
+        return _reject(RejectReason.GAS_MISMATCH, str(exc))
     try:
         headers = verify_header_chain(vm, trace.witness.headers)
     except TraceError as exc:
@@ -353,6 +361,7 @@ def _execute(
         queue_start=trace.queue_start,
         outcome=outcome,
         trace_size=len(trace_bytes),
+        code_gas=code_gas,
     )
     if outputs.post_state_root != post_state_root:
         return _reject(

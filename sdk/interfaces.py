@@ -274,6 +274,13 @@ class VM(ABC):
         """Whether this VM can execute over ``model``'s state views (default: yes)."""
         return True
 
+    def witness_code_gas(self, code: bytes) -> int:
+        """EXECUTE gas for getting a contract code of a trace's witness ready to run, beyond
+        its bytes (which every trace pays for): a VM that compiles code charges the compile
+        here, once per trace per code, whether the code then runs once or a thousand times.
+        Charged by EXECUTE and counted in the builder's claim (0 by default)."""
+        return 0
+
     @classmethod
     def scaffold_files(cls) -> Mapping[str, bytes]:
         """Files ``rollupkit scaffold new`` adds to a project on this VM, by path in the

@@ -13,6 +13,9 @@ rates of :data:`SCHEDULE`:
                        receipt tries, the state root
 ``l1_message``         per L1 message (deposit or forced transaction): the queue's rolling
                        hash, the credit or the signature recovery, its share of the roots
+(the VM's)             per code in the trace's witness, what the VM says readying it costs
+                       beyond its bytes (``VM.witness_code_gas``: a VM that compiles code,
+                       once per trace per code); charged after decoding, before execution
 ``call_frame``         per call frame a VM starts (a CALL, STATICCALL, DELEGATECALL, CALLCODE,
                        CREATE or CREATE2 that gets past its balance and depth checks, a
                        precompile call included): setting up and tearing down a frame costs
@@ -34,7 +37,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rollupkit.errors import CallTimeout, GasCapExceeded
 
@@ -61,6 +64,11 @@ class ExecuteGasSchedule:
         """EXECUTE gas of a trace of ``size`` bytes whose blocks took ``blocks`` EXECUTE gas
         each (:meth:`block_gas`): what the builder claims, and what EXECUTE must measure."""
         return self.trace_bytes(size) + sum(blocks)
+
+
+def witness_code_gas(vm: Any, codes: Sequence[bytes]) -> int:
+    """The EXECUTE gas of readying a witness's ``codes`` to run (``VM.witness_code_gas``)."""
+    return sum(vm.witness_code_gas(code) for code in codes)
 
 
 #: The schedule EXECUTE and the builder apply.

@@ -24,6 +24,15 @@ def lw(rd: int, rs1: int, imm: int) -> int:
     return i_type(0x03, 2, rd, rs1, imm)
 
 
+def lbu(rd: int, rs1: int, imm: int) -> int:
+    return i_type(0x03, 4, rd, rs1, imm)
+
+
+def sb(rs2: int, rs1: int, imm: int) -> int:
+    imm &= 0xFFF
+    return ((imm >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | ((imm & 31) << 7) | 0x23
+
+
 def jalr(rd: int, rs1: int, imm: int) -> int:
     return i_type(0x67, 0, rd, rs1, imm)
 

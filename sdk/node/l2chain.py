@@ -27,7 +27,7 @@ from rollupkit.chain import (
 from rollupkit.errors import ChainMoved, NodeDatabaseError
 from rollupkit.execution import read_queue_position, resolve_plugins
 from rollupkit.interfaces import StateStore, StateView
-from rollupkit.metering import SCHEDULE
+from rollupkit.metering import SCHEDULE, witness_code_gas
 from rollupkit.node.store import NodeStore, StoredBlock
 from rollupkit.plugins import PluginRegistry
 from rollupkit.trace import decode_block, encode_block, encode_trace
@@ -338,8 +338,10 @@ class NodeChain:
         tip = self.header_info(last)
         end = queue.consume(start, [m for block in inputs for m in block.l1_messages])
         encoded = encode_trace(trace)
-        # EXECUTE gas: each block's (as built) plus the trace's bytes.
-        execute_gas = SCHEDULE.trace_gas(len(encoded), block_gas)
+        # EXECUTE gas: each block's (as built), the trace's bytes and readying its codes.
+        execute_gas = SCHEDULE.trace_gas(len(encoded), block_gas) + witness_code_gas(
+            self.vm, witness.codes
+        )
         outputs = PublicOutputs(
             chain_id=self.config.chain_id,
             pre_state_root=parent.state_root,
