@@ -95,6 +95,17 @@ class HostFunction(IntEnum):
     ADDRESS = 20
 
 
+#: How many arguments each host function takes (a wasm import has exactly these, as i32s).
+ARGUMENTS = {
+    HostFunction.STORAGE_LOAD: 2, HostFunction.STORAGE_STORE: 2, HostFunction.CALLDATA_SIZE: 0,
+    HostFunction.CALLDATA_COPY: 3, HostFunction.CALLER: 1, HostFunction.CALL_VALUE: 1,
+    HostFunction.RETURN: 2, HostFunction.REVERT: 2, HostFunction.LOG: 4,
+    HostFunction.KECCAK256: 3, HostFunction.BALANCE: 2, HostFunction.TRANSFER: 2,
+    HostFunction.BLOCK_NUMBER: 0, HostFunction.TIMESTAMP: 0, HostFunction.CHAIN_ID: 0,
+    HostFunction.CALL: 5, HostFunction.RETURNDATA_SIZE: 0, HostFunction.RETURNDATA_COPY: 3,
+    HostFunction.GAS_LEFT: 0, HostFunction.ADDRESS: 1,
+}  # fmt: skip
+
 HOST_CALL = 100
 COPY_WORD = 3
 STORAGE_LOAD = 2_100
@@ -321,6 +332,7 @@ def _new_account_gas(state: StateOverlay, address: bytes, value: int) -> int:
 
 
 __all__ = [
+    "ARGUMENTS",
     "MAX_CALL_DEPTH",
     "GuestExit",
     "GuestFault",

@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rollupkit.chain import DevChain
-from rollupkit.execution import execute_detailed
-from rollupkit.hostabi import MAX_CALL_DEPTH, HostFunction
+from rollupkit.hostabi import HostFunction
 from rollupkit.types import GenesisAccount
 from rollupkit.wallets import Wallet, calldata, dev_wallets
 from rollupkit_riscv.elf import LOAD_END, ElfError, load
@@ -86,93 +85,6 @@ def balance_slot(owner: bytes) -> int:
 # --- contracts --------------------------------------------------------------------------------
 
 
-def test_token_deploy_transfer_balances_and_events() -> None:
-    chain, w = new_chain()
-    (token,) = deploy(chain, w[0], "token")
-    assert chain.code(token) == example_elf("token")
-    built = chain.build(transactions=[
-        w[0].sign(to=token, data=calldata("initialize(uint256)", 1000), gas=200_000),
-        w[0].sign(to=token, data=calldata("transfer(address,uint256)", w[1].address, 250),
-                  gas=200_000),
-        w[1].sign(to=token, data=calldata("transfer(address,uint256)", w[2].address, 251),
-                  gas=200_000),  # more than it has: reverts
-    ])  # fmt: skip
-    receipts = built.results[0].receipts
-    assert [status(r) for r in receipts] == [True, True, False]
-    balance_of = calldata("balanceOf(address)", w[1].address)
-    assert word(call(chain, token, balance_of).output) == 250
-    assert word(call(chain, token, calldata("balanceOf(address)", w[0].address)).output) == 750
-    assert word(call(chain, token, calldata("totalSupply()")).output) == 1000
-    # Solidity's layout: eth_getStorageAt reads the balances where a Solidity token has them.
-    assert chain.storage(token, balance_slot(w[1].address)) == 250
-    (log,) = receipt_fields(receipts[1])[3]
-    address, topics, data = log
-    assert address == token
-    assert topics == [TRANSFER_TOPIC, w[0].address.rjust(32, b"\0"), w[1].address.rjust(32, b"\0")]
-    assert word(data) == 250
-    assert receipt_fields(receipts[2])[3] == []  # a reverted call's logs are dropped
-    # Comparable to an EVM token transfer (~35-52k gas): no cheaper, not wildly dearer.
-    assert 35_000 < receipt_gas(receipts, 1) < 80_000
-
-
-def test_counter_persists_across_blocks() -> None:
-    chain, w = new_chain()
-    (counter,) = deploy(chain, w[0], "counter")
-    for expected in (1, 2, 3):
-        built = chain.build(transactions=[
-            w[1].sign(to=counter, data=calldata("increment()"), gas=100_000)
-        ])  # fmt: skip
-        assert status(built.results[0].receipts[0])
-        assert chain.storage(counter, 0) == expected
-        assert word(call(chain, counter, calldata("count()")).output) == expected
-
-
-def test_cross_contract_call_and_callee_revert() -> None:
-    chain, w = new_chain()
-    counter, caller = deploy(chain, w[0], "counter", "caller")
-    assert word(call(chain, caller, calldata("callIncrement(address)", counter)).output) == 1
-    built = chain.build(transactions=[
-        w[1].sign(to=caller, data=calldata("callIncrement(address)", counter), gas=300_000),
-        w[1].sign(to=caller, data=calldata("tryFail(address)", counter), gas=300_000),
-    ])  # fmt: skip
-    receipts = built.results[0].receipts
-    assert [status(r) for r in receipts] == [True, True]
-    assert chain.storage(counter, 0) == 1  # the counter's write happened through the caller
-    (log,) = receipt_fields(receipts[0])[3]
-    assert log[0] == counter  # the callee's event, in the caller's transaction
-    # The callee reverted with "nope": the caller saw the failure and its 4 bytes, and went on.
-    assert chain.storage(caller, 0) == 1
-    assert word(call(chain, caller, calldata("tryFail(address)", counter)).output) == 4
-
-
-def test_call_depth_is_bounded() -> None:
-    chain, w = new_chain()
-    (caller,) = deploy(chain, w[0], "caller")
-    result = call(chain, caller, calldata("depth()"), gas=30_000_000)
-    assert result.success
-    assert word(result.output) == MAX_CALL_DEPTH + 1  # the transaction's frame, then 64 calls
-
-
-def test_no_memory_survives_a_call() -> None:
-    chain, w = new_chain()
-    (caller,) = deploy(chain, w[0], "caller")
-    for _ in range(3):
-        assert word(call(chain, caller, calldata("fresh()")).output) == 1
-
-
-def test_infinite_loop_runs_out_of_gas_and_is_charged() -> None:
-    chain, w = new_chain()
-    (spin,) = deploy(chain, w[0], "spin")
-    forever = calldata("spin(uint256)", 2**256 - 1)
-    built = chain.build(transactions=[w[1].sign(to=spin, data=forever, gas=500_000)])
-    receipts = built.results[0].receipts
-    assert not status(receipts[0])
-    assert receipt_gas(receipts, 0) == 500_000  # all of it: an exceptional halt
-    result = call(chain, spin, forever, gas=2_000_000)
-    assert not result.success and result.gas_used == 2_000_000
-    assert "out of gas" in result.error
-
-
 @pytest.mark.parametrize("native", [True, False], ids=["C meter", "Python meter"])
 def test_gas_is_exact_per_instruction(native: bool) -> None:
     """A call that needs G gas succeeds with G and fails with G - 1, for both meters, and
@@ -207,19 +119,6 @@ def test_deterministic_gas_across_fresh_and_reused_machines() -> None:
 
 
 # --- EXECUTE ----------------------------------------------------------------------------------
-
-
-def test_execute_verifies_riscv_traces_and_refuses_tampered_gas() -> None:
-    chain, w = new_chain()
-    counter, caller, token = deploy(chain, w[0], "counter", "caller", "token")
-    built = chain.build(transactions=[
-        w[0].sign(to=token, data=calldata("initialize(uint256)", 10), gas=200_000),
-        w[1].sign(to=caller, data=calldata("callIncrement(address)", counter), gas=300_000),
-    ])  # fmt: skip
-    pre, post, trace, gas = built.execute_args()
-    assert execute_detailed(pre, post, trace, gas, vm="riscv")
-    assert not execute_detailed(pre, post, trace, gas - 1, vm="riscv")
-    assert not execute_detailed(pre, post, trace, gas, vm="evm")  # another VM's rules
 
 
 # --- hostile programs -------------------------------------------------------------------------
@@ -360,35 +259,6 @@ def test_a_malformed_elf_cannot_be_deployed() -> None:
     assert addi(A0, A0, 1) == 0x00150513  # the test assembler encodes as the spec does
 
 
-def test_call_gas_is_a_transaction_gas_limit() -> None:
-    """eth_call and eth_estimateGas count gas as a transaction would: intrinsic gas included,
-    as py-evm computes it for the same data."""
-    from rollupkit.accountvm import call_intrinsic_gas
-    from rollupkit.ethtx import decode_signed_transaction
-
-    chain, w = new_chain()
-    (token,) = deploy(chain, w[0], "token")
-    elf = example_elf("token")
-    raw = w[1].create(elf)[0]
-    assert decode_signed_transaction(raw, CHAIN_ID).intrinsic_gas == call_intrinsic_gas(
-        elf, create=True
-    )
-    data = calldata("balanceOf(address)", w[0].address)
-    raw = w[1].sign(to=token, data=data, gas=100_000)
-    intrinsic = decode_signed_transaction(raw, CHAIN_ID).intrinsic_gas
-    assert intrinsic == call_intrinsic_gas(data, create=False)
-    result = call(chain, token, data)
-    assert result.success and result.gas_used > intrinsic
-    short = call(chain, token, data, gas=intrinsic - 1)
-    assert not short.success and "intrinsic gas too low" in short.error
-    create = chain.vm.call(
-        chain.view(), chain_id=CHAIN_ID, parent_header=chain.headers[-1], sender=w[1].address,
-        to=None, value=0, data=elf, gas=3_000_000,
-    )  # fmt: skip
-    built = chain.build(transactions=[w[1].create(elf, gas=create.gas_used, nonce=0)[0]])
-    assert status(built.results[0].receipts[0])  # the estimate is enough for the transaction
-
-
 # --- the committed example builds -------------------------------------------------------------
 
 
@@ -415,43 +285,6 @@ def test_committed_elves_match_their_sources() -> None:
                           text=True, check=False)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "the committed ELFs match their sources" in done.stdout
-
-
-def test_execute_stops_a_guest_loop_at_the_claimed_gas() -> None:
-    """A trace whose transaction loops for 5M gas, claimed at 200k: EXECUTE refuses it, and the
-    loop was stopped while running, within a block of the claim (not after 5M gas of work)."""
-    import re
-
-    chain, w = new_chain()
-    (spin,) = deploy(chain, w[0], "spin")
-    forever = calldata("spin(uint256)", 2**256 - 1)
-    built = chain.build(transactions=[w[1].sign(to=spin, data=forever, gas=5_000_000)])
-    pre, post, trace, gas = built.execute_args()
-    assert gas > 5_000_000 and execute_detailed(pre, post, trace, gas, vm="riscv")
-    result = execute_detailed(pre, post, trace, 200_000, vm="riscv")
-    assert not result
-    burning = re.search(r"and (\d+) burning", result.detail)
-    assert burning is not None, result.detail
-    assert int(burning.group(1)) < 200_000
-
-
-def test_read_only_calls_look_at_the_clock_without_changing_gas() -> None:
-    """eth_call's meter stops the guest every 100k gas to look at the clock: a long call still
-    succeeds with the gas it uses without a deadline, and an endless one is cut off."""
-    from rollupkit.errors import CallTimeout
-
-    chain, w = new_chain()
-    (spin,) = deploy(chain, w[0], "spin")
-    data = calldata("spin(uint256)", 200_000)  # ~2M instructions: ~20 looks at the clock
-    kwargs = dict(chain_id=CHAIN_ID, parent_header=chain.headers[-1], sender=b"\x07" * 20,
-                  to=spin, value=0, gas=30_000_000)  # fmt: skip
-    plain = chain.vm.call(chain.view(), data=data, **kwargs)
-    timed = chain.vm.call(chain.view(), data=data, timeout=30.0, **kwargs)
-    assert plain.success and timed.success
-    assert (timed.gas_used, timed.output) == (plain.gas_used, plain.output)
-    forever = calldata("spin(uint256)", 2**256 - 1)
-    with pytest.raises(CallTimeout):
-        chain.vm.call(chain.view(), data=forever, timeout=0.2, **{**kwargs, "gas": 10**15})
 
 
 def test_a_machine_reused_after_a_fault_runs_like_a_new_one() -> None:
