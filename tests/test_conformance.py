@@ -72,20 +72,22 @@ class TestMulticlientConformance(ProofBackendConformanceTests):
     proof_name = "multiclient"
 
 
-def riscv_conformance_traces() -> list[BuiltTrace]:
-    """The riscv VM's traces: ELF deployments, storage writes and deletes, a cross-contract
-    call, a revert, an out-of-gas loop, deposits (plain and calling a contract), a forced
-    transaction and a withdrawal."""
+def guest_conformance_traces(vm: str) -> list[BuiltTrace]:
+    """The traces of a VM running the C examples (riscv, wasm): deployments, storage writes
+    and deletes, a cross-contract call, a revert, an out-of-gas loop, deposits (plain and
+    calling a contract), a forced transaction and a withdrawal."""
     from rollupkit.chain import DevChain
     from rollupkit.types import GenesisAccount
     from rollupkit.wallets import dev_wallets
     from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
     from rollupkit_riscv.examples import example_elf
+    from rollupkit_wasm.examples import example_wasm
 
+    example = example_elf if vm == "riscv" else example_wasm
     w = dev_wallets(4, 42_424)
     chain = DevChain({x.address: GenesisAccount(balance=10**24) for x in w}, chain_id=42_424,
-                     vm="riscv")  # fmt: skip
-    created = [w[0].create(example_elf(name)) for name in ("counter", "token", "caller", "spin")]
+                     vm=vm)  # fmt: skip
+    created = [w[0].create(example(name)) for name in ("counter", "token", "caller", "spin")]
     (_, counter), (_, token), (_, caller), (_, spin) = created
     setup = chain.build(
         transactions=[tx for tx, _ in created] + [w[1].transfer(w[2].address, 10, tx_type=0)]
@@ -115,4 +117,12 @@ class TestRiscvConformance(VMConformanceTests):
     state_name = "mpt"
 
     def build_conformance_traces(self) -> list[BuiltTrace]:
-        return riscv_conformance_traces()
+        return guest_conformance_traces("riscv")
+
+
+class TestWasmConformance(VMConformanceTests):
+    vm_name = "wasm"
+    state_name = "mpt"
+
+    def build_conformance_traces(self) -> list[BuiltTrace]:
+        return guest_conformance_traces("wasm")

@@ -17,6 +17,7 @@ from rollupkit.testing.evm import calldata
 from rollupkit.types import Withdrawal
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
 from rollupkit_riscv.examples import example_elf
+from rollupkit_wasm.examples import example_wasm
 
 
 def _anvil() -> bool:
@@ -32,6 +33,11 @@ SETUPS = [
     pytest.param(
         ("embedded", "calldata", "zstd", "riscv"),
         id="riscv-embedded-execute-calldata-zstd",
+        marks=[pytest.mark.slow],
+    ),
+    pytest.param(
+        ("embedded", "calldata", "zlib", "wasm"),
+        id="wasm-embedded-execute-calldata-zlib",
         marks=[pytest.mark.slow],
     ),
     pytest.param(
@@ -65,10 +71,10 @@ def test_rollup_end_to_end(tmp_path: Path, setup: tuple[str, ...]) -> None:
         compression=compression,
         vm=vm[0] if vm else "evm",
     ) as r:
-        _journey(r, riscv=vm == ["riscv"])
+        _journey(r, guest=vm[0] if vm else "")
 
 
-#: What the riscv journey's token answers to (the example token speaks the Solidity ABI).
+#: What the riscv and wasm journeys' token answers to (it speaks the Solidity ABI).
 RISCV_TOKEN_ABI = [
     {"type": "function", "name": "balanceOf", "stateMutability": "view",
      "inputs": [{"name": "owner", "type": "address"}],
@@ -76,14 +82,15 @@ RISCV_TOKEN_ABI = [
 ]  # fmt: skip
 
 
-def _deploy_token(r: Rollup, newcomer: Any, riscv: bool) -> tuple[Any, list[Any], int]:
+def _deploy_token(r: Rollup, newcomer: Any, guest: str) -> tuple[Any, list[Any], int]:
     """Deploy a token from ``newcomer`` over eth_sendRawTransaction: the Solidity token on the
-    EVM, the example token's ELF (then ``initialize``) on RISC-V. Returns the token contract,
+    EVM, the example token (then ``initialize``) on riscv and wasm. Returns the token contract,
     its ABI and the newcomer's next nonce."""
     l2 = r.l2
     fee = {"chainId": 42_424, "maxFeePerGas": 5 * 10**9, "maxPriorityFeePerGas": 10**9}
-    if riscv:
-        deploy = {"nonce": 0, "gas": 2_000_000, "data": example_elf("token")}
+    if guest:
+        code = example_elf("token") if guest == "riscv" else example_wasm("token")
+        deploy = {"nonce": 0, "gas": 2_000_000, "data": code}
         abi: list[Any] = RISCV_TOKEN_ABI
     else:
         token_artifact = artifact("Token")
@@ -96,7 +103,7 @@ def _deploy_token(r: Rollup, newcomer: Any, riscv: bool) -> tuple[Any, list[Any]
     )
     assert receipt["status"] == 1
     token = l2.eth.contract(address=receipt["contractAddress"], abi=abi)
-    if not riscv:
+    if not guest:
         return token, abi, 1
     init = {**fee, "nonce": 1, "gas": 200_000, "to": token.address,
             "data": calldata("initialize(uint256)", 10**24)}  # fmt: skip
@@ -108,7 +115,7 @@ def _deploy_token(r: Rollup, newcomer: Any, riscv: bool) -> tuple[Any, list[Any]
     return token, abi, 2
 
 
-def _journey(r: Rollup, riscv: bool = False) -> None:
+def _journey(r: Rollup, guest: str = "") -> None:
     l2 = r.l2
     w = r.wallets
     newcomer = Web3().eth.account.create()
@@ -119,7 +126,7 @@ def _journey(r: Rollup, riscv: bool = False) -> None:
     r.wait(lambda: l2.eth.get_balance(newcomer.address) == 3 * 10**18, message="the deposit")
 
     # 2. Deploy a token and transfer it, all over eth_sendRawTransaction (eth-account).
-    token, abi, nonce = _deploy_token(r, newcomer, riscv)
+    token, abi, nonce = _deploy_token(r, newcomer, guest)
     hashes = []
     for i in range(5):
         tx = newcomer.sign_transaction(

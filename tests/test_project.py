@@ -263,17 +263,21 @@ def test_generated_tests_pass_in_process(project: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_riscv_project_passes_its_own_tests(tmp_path: Path) -> None:
-    """`scaffold new --vm riscv`: the project gets the guest SDK and the example contracts, and
-    its tests (end to end, and the token ELF used from web3.py) pass."""
+@pytest.mark.parametrize("vm", ["riscv", "wasm"])
+def test_a_guest_vm_project_passes_its_own_tests(tmp_path: Path, vm: str) -> None:
+    """`scaffold new --vm riscv|wasm`: the project gets the guest SDK and the example
+    contracts, and its tests (end to end, and the token used from web3.py) pass."""
     import subprocess
     import sys
 
     from rollupkit_riscv.examples import example_elf
+    from rollupkit_wasm.examples import example_wasm
 
-    dest = tmp_path / "rv-rollup"
-    new_rollup(dest, RollupOptions(name="rv-rollup", vm="riscv"))
-    assert (dest / "guest" / "token.elf").read_bytes() == example_elf("token")
+    dest = tmp_path / f"{vm}-rollup"
+    new_rollup(dest, RollupOptions(name=f"{vm}-rollup", vm=vm))
+    built = "token.elf" if vm == "riscv" else "token.wasm"
+    example = example_elf("token") if vm == "riscv" else example_wasm("token")
+    assert (dest / "guest" / built).read_bytes() == example
     assert (dest / "guest" / "rollupkit.h").is_file() and (dest / "guest" / "Makefile").is_file()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],

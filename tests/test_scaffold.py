@@ -40,6 +40,10 @@ VM_FILES = {
     "riscv": {"guest/README.md", "guest/Makefile", "guest/rollupkit.h", "guest/link.ld"}
     | {f"guest/{name}.{ext}" for name in ("token", "counter", "caller", "spin")
        for ext in ("c", "elf")},
+    "wasm": {"guest/README.md", "guest/Makefile", "guest/rollupkit.h", "guest/counter_wat.wat",
+             "guest/counter_wat.wasm"}
+    | {f"guest/{name}.{ext}" for name in ("token", "counter", "caller", "spin")
+       for ext in ("c", "wasm")},
 }  # fmt: skip
 
 COMBINATIONS = supported_combinations()
@@ -242,7 +246,7 @@ def test_the_embedded_l1_is_not_offered_blobs(tmp_path: Path) -> None:
         (["web3"], ["'web3' would shadow an installed module"]),
         (["ok-name", "--dir", "afile/sub"], ["afile is a file, not a folder"]),
         (["Bad_Name"], ["invalid project name 'Bad_Name'"]),
-        (["ok-name", "--vm", "nope"], ["no vm plugin named 'nope'", "available: evm, riscv"]),
+        (["ok-name", "--vm", "nope"], ["no vm plugin named 'nope'", "evm, riscv, wasm"]),
         (["ok-name", "--proof", "nope"], ["no proof plugin named 'nope'"]),
         (["ok-name", "--l1", "anvil", "--proof", "reexec"], ["EXECUTE precompile"]),
         (["ok-name", "--da", "blobs"], ["blob transactions"]),

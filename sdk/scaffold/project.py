@@ -132,6 +132,8 @@ def rollup_context(
         "proof_description": proof.description or options.proof,
         "proof_requires_execute": bool(proof.cls.requires_execute),
         "carrier": registry.get("derivation", options.da).carrier,
+        # the example token's build, for VMs that run rollupkit's C examples
+        "guest_token": {"riscv": "token.elf", "wasm": "token.wasm"}.get(options.vm, ""),
         **rollup_context_versions(),
         "plugin_packages": plugin_packages,
         # what a fresh environment must install first, from where they came from here
