@@ -31,12 +31,14 @@ from rollupkit.testing.evm import EvmScenario
 from rollupkit.testing.wallets import dev_wallets
 
 sys.path.insert(0, str(Path(__file__).parent))
+import wasmtime
 from execute_evm import WALLETS, block_transactions
 
 import rollupkit_riscv.testing as rv
 from rollupkit.hostabi import HostFunction
 from rollupkit.wallets import calldata
 from rollupkit_riscv.examples import example_elf
+from rollupkit_wasm.examples import example_wasm
 
 TARGET = b"\x20" * 20
 OPS = {
@@ -219,6 +221,83 @@ def riscv_example(name: str, data: bytes):  # type: ignore[no-untyped-def]
     return build
 
 
+# --- wasm: hand-written WAT loops and the example modules -------------------------------------
+
+WASM_IMPORTS = "".join(
+    f'(import "rollupkit" "{name}" (func ${name} (param {" ".join(["i32"] * n)}) (result i64)))'
+    for name, n in [("gas_left", 0), ("storage_load", 2), ("call", 5), ("keccak256", 3)]
+)
+COLD_MODULES = [b"\x24" * 19 + bytes([i]) for i in range(256)]
+
+
+def wat_data(offset: int, data: bytes) -> str:
+    escaped = "".join("\\" + format(b, "02x") for b in data)
+    return f'(data (i32.const {offset}) "{escaped}")'
+
+
+def wat_module(body: str, extra: str = "", pages: int = 1) -> bytes:
+    return bytes(wasmtime.wat2wasm(
+        f'(module {WASM_IMPORTS} (memory (export "memory") {pages}) {extra} '
+        f'(func (export "run") {body}))'
+    ))  # fmt: skip
+
+
+def wasm_workload(module: bytes, data: bytes = b""):  # type: ignore[no-untyped-def]
+    """A call to ``module`` with the example counter at RISCV_CALLEE and 256 distinct modules
+    (the example token, a data byte changed) at COLD_MODULES."""
+    token = example_wasm("token")
+    at = token.index(b"unknown function")
+
+    def build(gas: int) -> tuple[BuiltTrace, bool]:
+        (user,) = dev_wallets(1, 42_424)
+        alloc = {
+            user.address: GenesisAccount(balance=10**30),
+            TARGET: GenesisAccount(code=module, nonce=1),
+            RISCV_CALLEE: GenesisAccount(code=example_wasm("counter"), nonce=1),
+            **{address: GenesisAccount(code=token[:at] + bytes([i]) + token[at + 1 :], nonce=1)
+               for i, address in enumerate(COLD_MODULES)},
+        }  # fmt: skip
+        chain = DevChain(alloc, gas_limit=60_000_000, vm="wasm")
+        tx = user.sign(to=TARGET, data=data, gas=gas)
+        return chain.build(transactions=[tx], commit=False), True
+
+    return build
+
+
+def wasm_workloads() -> list[Workload]:
+    loop = "(loop $l {} (br $l))"
+    many_locals = "(func $locals (local " + "i64 " * 50_000 + "))"
+    callee_data = wat_data(0, RISCV_CALLEE) + wat_data(52, bytes.fromhex("06661abd"))  # count()
+    cold = wat_data(0, COLD_MODULES[0])
+    items = [
+        ("empty loop, out of gas", wat_module(loop.format(""))),
+        ("spin.c loop, out of gas", None),
+        ("gas_left host calls", wat_module(loop.format("(drop (call $gas_left))"))),
+        ("storage_load of absent slots", wat_module(loop.format(
+            "(i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))"
+            "(drop (call $storage_load (i32.const 0) (i32.const 32)))"))),
+        ("keccak256 of 64 KB", wat_module(loop.format(
+            "(drop (call $keccak256 (i32.const 0) (i32.const 65536) (i32.const 0)))"), pages=2)),
+        ("call a function with 50,000 locals", wat_module(loop.format("(call $locals)"),
+                                                           many_locals)),
+        ("CALL counter.count() (another contract)", wat_module(loop.format(
+            "(drop (call $call (i32.const 0) (i32.const 20) (i32.const 52) (i32.const 4)"
+            " (i32.const -1)))"), callee_data)),
+        ("CALL 256 different modules (cold compile)", wat_module(loop.format(
+            "(i32.store8 (i32.const 19) (i32.add (i32.load8_u (i32.const 19)) (i32.const 1)))"
+            "(drop (call $call (i32.const 0) (i32.const 20) (i32.const 52) (i32.const 0)"
+            " (i32.const 20000)))"), cold)),
+    ]  # fmt: skip
+    found = []
+    for name, module in items:
+        if module is None:
+            build = wasm_workload(example_wasm("spin"), calldata("spin(uint256)", 2**256 - 1))
+        else:
+            build = wasm_workload(module)
+        found.append(Workload(f"wasm: {name}", build, vm="wasm"))
+    return found
+
+
 def deposits(gas: int) -> tuple[BuiltTrace, bool]:
     chain, _ = chain_with(b"")
     for i in range(4_096):
@@ -382,7 +461,7 @@ def workloads() -> list[Workload]:
         Workload("2^20 RLP items (decode only)", rlp_items),
         Workload("RLP nested 16 deep, 2^16 times (decode only)", rlp_nesting),
     ]
-    return found + riscv_workloads()
+    return found + riscv_workloads() + wasm_workloads()
 
 
 def timed(built: BuiltTrace, claim: int, vm: str = "evm") -> tuple[float, object]:

@@ -131,6 +131,11 @@ class StateOverlay:
         self._accounts: dict[bytes, tuple[int, int]] = {}
         self._storage: dict[tuple[bytes, int], int] = {}
         self._code: dict[bytes, bytes] = {}
+        # The overlay on the view remembers what it read from it: a state model's reads
+        # (a trie walk in Python) cost far more than the host call that asks again.
+        self._read_accounts: dict[bytes, tuple[int, int] | None] = {}
+        self._read_storage: dict[tuple[bytes, int], int] = {}
+        self._read_code: dict[bytes, bytes] = {}
 
     def child(self) -> StateOverlay:
         return StateOverlay(self)
@@ -141,8 +146,12 @@ class StateOverlay:
             return self._accounts[address]
         if isinstance(self.below, StateOverlay):
             return self.below.account(address)
+        if address in self._read_accounts:
+            return self._read_accounts[address]
         found = self.below.get_account(address)
-        return (found.nonce, found.balance) if found is not None else None
+        read = (found.nonce, found.balance) if found is not None else None
+        self._read_accounts[address] = read
+        return read
 
     def nonce(self, address: bytes) -> int:
         found = self.account(address)
@@ -162,9 +171,14 @@ class StateOverlay:
         self._accounts[address] = (nonce, balance + delta)
 
     def get_storage(self, address: bytes, slot: int) -> int:
-        if (address, slot) in self._storage:
-            return self._storage[(address, slot)]
-        return int(self.below.get_storage(address, slot))
+        key = (address, slot)
+        if key in self._storage:
+            return self._storage[key]
+        if isinstance(self.below, StateOverlay):
+            return self.below.get_storage(address, slot)
+        if key not in self._read_storage:
+            self._read_storage[key] = int(self.below.get_storage(address, slot))
+        return self._read_storage[key]
 
     def set_storage(self, address: bytes, slot: int, value: int) -> None:
         if not 0 <= value < 2**256 or not 0 <= slot < 2**256:
@@ -174,7 +188,11 @@ class StateOverlay:
     def get_code(self, address: bytes) -> bytes:
         if address in self._code:
             return self._code[address]
-        return bytes(self.below.get_code(address))
+        if isinstance(self.below, StateOverlay):
+            return self.below.get_code(address)
+        if address not in self._read_code:
+            self._read_code[address] = bytes(self.below.get_code(address))
+        return self._read_code[address]
 
     def set_code(self, address: bytes, code: bytes) -> None:
         self._code[address] = code
@@ -199,6 +217,9 @@ class StateOverlay:
         self._accounts.clear()
         self._storage.clear()
         self._code.clear()
+        self._read_accounts.clear()  # the view below has changed
+        self._read_storage.clear()
+        self._read_code.clear()
 
     def get_account(self, address: bytes) -> Any:  # so an overlay can sit below an overlay
         return self.account(address)

@@ -211,7 +211,8 @@ class Host:
         }
 
     def dispatch(self, function: int, args: Sequence[int]) -> int:
-        """Run host function ``function`` with ``args`` (five unsigned integers) and return its
+        """Run host function ``function`` with ``args`` (its unsigned integer arguments: at
+        least as many as it takes, :data:`ARGUMENTS`; extra ones are ignored) and return its
         answer. Raises :class:`GuestExit` for RETURN/REVERT, :class:`GuestFault` or
         :class:`~rollupkit.errors.OutOfGas` to fail the call, and lets the trace-level errors
         (missing witness, gas cap) through."""
