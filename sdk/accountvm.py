@@ -82,6 +82,7 @@ from rollupkit.withdrawals import (
 CODE_DEPOSIT_GAS = 200
 MAX_CODE_SIZE = 24_576
 WITHDRAWAL_GAS = 30_000
+WITHDRAWAL_BYTE_GAS = 8  # as a log's data byte
 MAX_EXTRA_DATA = 32
 GAS_LIMIT_BOUND_DIVISOR = 1024
 MIN_GAS_LIMIT = 5000
@@ -165,7 +166,10 @@ class StateOverlay:
         self._accounts[address] = (nonce, balance)
 
     def add_balance(self, address: bytes, delta: int) -> None:
-        nonce, balance = self.account(address) or (0, 0)
+        found = self.account(address)
+        if found is None and delta == 0:  # no value moves: no account is made (as EIP-161)
+            return
+        nonce, balance = found or (0, 0)
         if balance + delta < 0:
             raise ValueError("balance would go negative")
         self._accounts[address] = (nonce, balance + delta)
@@ -445,8 +449,11 @@ class AccountVM(VM):
     def _withdraw(
         self, state: StateOverlay, sender: bytes, value: int, data: bytes, gas: int
     ) -> Outcome:
-        """The L2 bridge, natively: lock the value, count, and log WithdrawalInitiated."""
-        if gas < WITHDRAWAL_GAS:
+        """The L2 bridge, natively: lock the value, count, and log WithdrawalInitiated. Costs
+        WITHDRAWAL_GAS and WITHDRAWAL_BYTE_GAS a byte of call data (the payload goes into a
+        log, a receipt and the withdrawal the L1 proves)."""
+        cost = WITHDRAWAL_GAS + WITHDRAWAL_BYTE_GAS * len(data)
+        if gas < cost:
             return Outcome(False, gas, error="out of gas")
         if not data:
             target, payload = sender, b""
@@ -454,10 +461,10 @@ class AccountVM(VM):
             try:
                 target_str, payload = abi_decode(["address", "bytes"], data[4:])
             except Exception:  # noqa: BLE001 - malformed arguments: the call fails
-                return Outcome(False, WITHDRAWAL_GAS, reverted=True, error="bad arguments")
+                return Outcome(False, cost, reverted=True, error="bad arguments")
             target = bytes.fromhex(target_str[2:])
         else:
-            return Outcome(False, WITHDRAWAL_GAS, reverted=True, error="unknown bridge function")
+            return Outcome(False, cost, reverted=True, error="unknown bridge function")
         nonce = state.get_storage(L2_BRIDGE_ADDRESS, 0)
         state.set_storage(L2_BRIDGE_ADDRESS, 0, nonce + 1)
         bridge_nonce, balance = state.account(L2_BRIDGE_ADDRESS) or (0, 0)
@@ -468,7 +475,7 @@ class AccountVM(VM):
              target.rjust(32, b"\0")),
             abi_encode(["uint256", "bytes"], [value, payload]),
         )  # fmt: skip
-        return Outcome(True, WITHDRAWAL_GAS, output=nonce.to_bytes(32, "big"), logs=(log,))
+        return Outcome(True, cost, output=nonce.to_bytes(32, "big"), logs=(log,))
 
     # --- blocks ---------------------------------------------------------------------------
 

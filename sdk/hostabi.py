@@ -48,12 +48,14 @@ have up to four 32-byte topics, and calls return data the caller can copy.
 =====  ===================  ===========================================  =================
 
 Every host call costs :data:`HOST_CALL` (100) on top: crossing into the host is a Python call
-(~5 µs; ``benchmarks/execute_worst.py`` keeps a loop of the cheapest host call within about
-1.5x of EXECUTE's average time per gas).
-A call forwards at most all but 1/64 of the caller's gas left (as the EVM's CALL), and nests
-at most :data:`MAX_CALL_DEPTH` deep. Anything a guest gets wrong (an unknown function, a
-pointer outside its memory, more than four topics, copying past the end of the return data)
-ends the call as failed with all its gas used, as an exceptional halt does on the EVM.
+(5 to 7 µs; ``benchmarks/execute_worst.py`` keeps a loop of the cheapest host call within 2x
+of EXECUTE's average time per gas).
+
+A call forwards at most all but 1/64 of the caller's gas left (as the EVM's CALL), and nests at
+most :data:`MAX_CALL_DEPTH` deep; no host call moves more than :data:`MAX_HOST_COPY` bytes.
+Anything a guest gets wrong (an unknown function, a pointer outside its memory, more than four
+topics, copying past the end of the return data) ends the call as failed with all its gas used,
+as an exceptional halt does on the EVM.
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ ACCOUNT_ACCESS = 2_600
 VALUE_TRANSFER = 9_000
 NEW_ACCOUNT = 25_000
 MAX_CALL_DEPTH = 64
+MAX_HOST_COPY = 1 << 20  # no host call moves more guest memory than this (1 MiB)
 ALL_THE_GAS = 0xFFFF_FFFF
 MAX_TOPICS = 4
 U64 = (1 << 64) - 1
@@ -233,6 +236,8 @@ class Host:
         return 0
 
     def _copy_out(self, source: bytes, dst: int, offset: int, length: int) -> int:
+        if length > MAX_HOST_COPY:  # before anything is allocated for it
+            raise GuestFault(f"a host call copies at most {MAX_HOST_COPY} bytes, not {length}")
         self.frame.use_gas(COPY_WORD * words(length))
         chunk = source[offset : offset + length] if offset < len(source) else b""
         return self._put(dst, chunk.ljust(length, b"\0"))

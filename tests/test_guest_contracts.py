@@ -271,3 +271,22 @@ def test_the_same_token_on_every_vm_ends_with_the_same_balances() -> None:
     results = {vm: run_on(vm) for vm in ("evm", "riscv", "wasm")}
     assert results["evm"][1] == [True, True, True, True, False]
     assert results["riscv"] == results["evm"] == results["wasm"], results
+
+
+def test_a_withdrawal_pays_for_its_payload(vm: str) -> None:
+    """The native L2 bridge charges 8 gas a byte of call data on top of its 30,000: a large
+    payload is not a free ride into logs, receipts and the L1's withdrawal proofs."""
+    from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
+
+    chain, w = new_chain(vm)
+    small = calldata("withdraw(address,bytes)", w[1].address, b"")
+    large = calldata("withdraw(address,bytes)", w[1].address, bytes(10_000))
+    built = chain.build(transactions=[
+        w[1].sign(to=L2_BRIDGE_ADDRESS, value=5, data=small, gas=400_000),
+        w[1].sign(to=L2_BRIDGE_ADDRESS, value=5, data=large, gas=400_000),
+    ])  # fmt: skip
+    receipts = built.results[0].receipts
+    assert [status(r) for r in receipts] == [True, True]
+    extra = receipt_gas(receipts, 1) - receipt_gas(receipts, 0)
+    calldata_gas = 4 * (len(large) - len(small))  # the transactions' own (zero) bytes
+    assert extra >= calldata_gas + 8 * (len(large) - len(small))

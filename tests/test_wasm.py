@@ -203,3 +203,65 @@ def test_committed_modules_match_their_sources() -> None:
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "the committed modules match their sources" in done.stdout
+
+
+def test_a_start_function_is_refused() -> None:
+    module = wat('(func $init) (start $init) (func (export "run"))')
+    assert "a start function" in (WasmVM().check_code(module) or "")
+    result = run_module(module)
+    assert not result.success and "a start function" in result.error
+
+
+def test_calls_in_two_threads_keep_their_own_outcomes() -> None:
+    """wasmtime's binding keeps a failing host function's exception in one process-wide slot:
+    a call returning (through a host function that raises) and a call trapping, run side by
+    side in two threads, must each get their own outcome."""
+    import threading
+
+    returns = example_wasm("counter")
+    traps = wat('(func (export "run") (loop $l (br_if $l (i32.const 1))) )')  # out of gas
+    outcomes: dict[str, list[tuple[bool, bytes, str]]] = {"returns": [], "traps": []}
+
+    def calls(name: str, module: bytes, data: bytes, gas: int) -> None:
+        for _ in range(150):
+            result = run_module(module, data, gas=gas)
+            outcomes[name].append((result.success, result.output, result.error))
+
+    threads = [
+        threading.Thread(target=calls, args=("returns", returns, calldata("count()"), 100_000)),
+        threading.Thread(target=calls, args=("traps", traps, b"", 200_000)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(ok and output == bytes(32) for ok, output, _ in outcomes["returns"]), {
+        o for o in outcomes["returns"] if not o[0]
+    }
+    assert all(not ok and "out of gas" in error for ok, _, error in outcomes["traps"]), {
+        o for o in outcomes["traps"] if o[0] or "out of gas" not in o[2]
+    }
+
+
+def test_a_zero_value_call_to_a_new_address_makes_no_account() -> None:
+    """As EIP-161: a call or transfer that moves no value creates no empty account."""
+    fresh = b"\x42" * 20
+    imports = (
+        RETURN
+        + IMPORT.format(name="call", params="i32 i32 i32 i32 i32")
+        + IMPORT.format(name="transfer", params="i32 i32")
+    )
+    data = "".join("\\" + format(b, "02x") for b in fresh)
+    body = f"""(data (i32.const 0) "{data}")
+      (func (export "run")
+        (drop (call $call (i32.const 0) (i32.const 32) (i32.const 0) (i32.const 0) (i32.const 0)))
+        (drop (call $transfer (i32.const 0) (i32.const 32)))
+        (drop (call $return (i32.const 0) (i32.const 0))))"""
+    module = wat(body, imports=imports)
+    w = dev_wallets(1, CHAIN_ID)
+    chain = DevChain({TARGET: GenesisAccount(code=module, nonce=1),
+                      w[0].address: GenesisAccount(balance=10**24)},
+                     chain_id=CHAIN_ID, vm="wasm")  # fmt: skip
+    built = chain.build(transactions=[w[0].sign(to=TARGET, gas=200_000)])
+    assert built.results[0].receipts
+    assert chain.account(fresh) is None

@@ -51,7 +51,7 @@ from unicorn import riscv_const as rv
 
 from rollupkit.accountvm import Frame, Outcome
 from rollupkit.errors import OutOfGas
-from rollupkit.hostabi import GuestExit, GuestFault, Host
+from rollupkit.hostabi import MAX_CALL_DEPTH, MAX_HOST_COPY, GuestExit, GuestFault, Host
 from rollupkit_riscv.elf import PF_W, PF_X, STACK_SIZE, STACK_TOP, Program
 
 try:  # the compiled meter; see the module docstring
@@ -62,9 +62,11 @@ except ImportError:  # pragma: no cover - installed without a C compiler
 INSTRUCTION_GAS = 1
 ECALL = 8  # the interrupt number Unicorn reports for ``ecall``
 TCG_BUFFER = 1 << 20  # translated code per machine: contracts are at most 24 KiB
-MAX_HOST_COPY = 1 << 20  # no host call moves more guest memory than this
-POOLED_PROGRAMS = 64
-IDLE_PER_PROGRAM = 4
+# Idle machines kept: enough for a call chain at the depth limit, and for many programs, so
+# that a trace re-creates a machine only for a program it has not met (which its witness pays
+# for: RiscvVM.witness_code_gas). About 1.5 MiB each, at most.
+IDLE_PER_PROGRAM = MAX_CALL_DEPTH + 1
+IDLE_MACHINES = 512
 
 _ARGS = (rv.UC_RISCV_REG_A0, rv.UC_RISCV_REG_A1, rv.UC_RISCV_REG_A2, rv.UC_RISCV_REG_A3,
          rv.UC_RISCV_REG_A4)  # fmt: skip
@@ -340,6 +342,7 @@ class MachinePool:
     def __init__(self, native: bool | None = None) -> None:
         self.native = native_meter() if native is None else native
         self._idle: OrderedDict[Program, list[Machine]] = OrderedDict()
+        self._count = 0  # idle machines, all programs
         self._lock = threading.Lock()
 
     def run(self, program: Program, frame: Frame) -> Outcome:
@@ -361,14 +364,17 @@ class MachinePool:
             idle = self._idle.get(program)
             if idle:
                 self._idle.move_to_end(program)
+                self._count -= 1
                 return idle.pop()
         return Machine(program, self.native)
 
     def _give_back(self, machine: Machine) -> None:
         with self._lock:
             idle = self._idle.setdefault(machine.program, [])
-            if len(idle) < IDLE_PER_PROGRAM:  # deep recursion made more: let those go
+            if len(idle) < IDLE_PER_PROGRAM:
                 idle.append(machine)
+                self._count += 1
             self._idle.move_to_end(machine.program)
-            while len(self._idle) > POOLED_PROGRAMS:
-                self._idle.popitem(last=False)
+            while self._count > IDLE_MACHINES:  # the least recently used programs' go first
+                _, dropped = self._idle.popitem(last=False)
+                self._count -= len(dropped)

@@ -15,10 +15,14 @@ from collections.abc import Mapping
 from importlib.resources import files
 
 from rollupkit.accountvm import AccountVM, Frame, Outcome
-from rollupkit.errors import OutOfGas
+from rollupkit.errors import CallTimeout, GasCapExceeded, MissingWitnessError, OutOfGas
 from rollupkit.hostabi import GuestFault, c_examples, c_header
 from rollupkit_riscv.elf import ElfError, load
 from rollupkit_riscv.machine import GuestFailed, MachinePool, native_meter
+
+#: EXECUTE gas per program of a witness: setting up an emulator for it (~0.3 ms, plus checking
+#: the ELF) is more than its bytes pay for when the ELF is small.
+MACHINE_GAS = 10_000
 
 
 class RiscvVM(AccountVM):
@@ -62,3 +66,11 @@ class RiscvVM(AccountVM):
         except (GuestFailed, GuestFault, OutOfGas) as exc:
             # An exceptional halt, as on the EVM: the call fails and all its gas is gone.
             return Outcome(False, frame.gas, error=str(exc))
+        except (MissingWitnessError, GasCapExceeded, CallTimeout):
+            raise  # the trace's or the read-only call's, not the frame's
+        except Exception as exc:  # noqa: BLE001 - a fault of this VM: the call fails, the chain goes on
+            return Outcome(False, frame.gas, error=f"the VM failed: {type(exc).__name__}: {exc}")
+
+    def witness_code_gas(self, code: bytes) -> int:
+        """A program of the witness costs a new emulator (mapping, translating its code)."""
+        return MACHINE_GAS

@@ -78,10 +78,35 @@ def _signature(kind: wasmtime.FuncType) -> tuple[list[str], list[str]]:
     return [str(t) for t in kind.params], [str(t) for t in kind.results]
 
 
-@functools.lru_cache(maxsize=128)
+def _has_start_function(code: bytes) -> bool:
+    """Whether a (valid) module has a start section (id 8)."""
+    position = 8
+    while position < len(code):
+        section = code[position]
+        size, position = _leb128(code, position + 1)
+        if section == 8:
+            return True
+        position += size
+    return False
+
+
+def _leb128(code: bytes, position: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = code[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, position
+
+
+@functools.lru_cache(maxsize=1024)
 def load(code: bytes) -> wasmtime.Module:
     """Check and compile ``code``; raise :class:`WasmError` saying why it cannot run.
-    Cached by content: a hot contract is compiled once."""
+    Cached by content: a hot contract is compiled once. (EXECUTE charges compiling each module
+    of its witness once; a trace that cycles through more modules than the cache holds makes it
+    compile some again, unpaid: a known limit, see the README.)"""
     if code[:4] != b"\0asm":
         raise WasmError("not a wasm module (bad magic)")
     try:
@@ -98,6 +123,8 @@ def load(code: bytes) -> wasmtime.Module:
             ["i64"],
         ):
             raise WasmError(f"{where} must be a function (i32 x {IMPORTS[item.name]}) -> i64")
+    if _has_start_function(code):
+        raise WasmError("a start function (it would run before the host is ready; use run)")
     exports = {item.name: item.type for item in module.exports}
     entry = exports.get(ENTRY)
     if not isinstance(entry, wasmtime.FuncType) or _signature(entry) != ([], []):

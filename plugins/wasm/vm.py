@@ -26,7 +26,7 @@ from typing import Any
 import wasmtime
 
 from rollupkit.accountvm import AccountVM, Frame, Outcome
-from rollupkit.errors import CallTimeout, OutOfGas
+from rollupkit.errors import CallTimeout, GasCapExceeded, MissingWitnessError, OutOfGas
 from rollupkit.hostabi import GuestExit, GuestFault, Host, HostFunction
 from rollupkit_wasm.module import (
     ENGINE,
@@ -65,6 +65,10 @@ class _Run:
         self.host = Host(frame, self, self.charge)
         self.module = module
         self.memory: wasmtime.Memory | None = None
+        # What a host function of this run raised. wasmtime's binding keeps the exception of
+        # a failing host function in one process-wide slot and raises it from whichever call
+        # traps next, in any thread: the run keeps its own, and trusts only that.
+        self.raised: BaseException | None = None
 
     # --- fuel -----------------------------------------------------------------------------
 
@@ -95,14 +99,12 @@ class _Run:
     # --- memory (rollupkit.hostabi.GuestMemory) -----------------------------------------------
 
     def read(self, pointer: int, length: int) -> bytes:
-        assert self.memory is not None
-        if pointer + length > self.memory.data_len(self.context):
+        if self.memory is None or pointer + length > self.memory.data_len(self.context):
             raise GuestFault(f"host call reads outside memory at 0x{pointer:x}")
         return bytes(self.memory.read(self.context, pointer, pointer + length))
 
     def write(self, pointer: int, data: bytes) -> None:
-        assert self.memory is not None
-        if pointer + len(data) > self.memory.data_len(self.context):
+        if self.memory is None or pointer + len(data) > self.memory.data_len(self.context):
             raise GuestFault(f"host call writes outside memory at 0x{pointer:x}")
         self.memory.write(self.context, data, pointer)
 
@@ -137,24 +139,41 @@ class _Run:
             assert isinstance(memory, wasmtime.Memory) and isinstance(entry, wasmtime.Func)
             self.memory = memory
             entry(self.store)
-        except GuestExit as exit:
-            self.sync()
-            return Outcome(not exit.reverted, frame.gas_used, exit.output,
-                           () if exit.reverted else tuple(frame.logs),
-                           reverted=exit.reverted)  # fmt: skip
-        except wasmtime.Trap as trap:
-            if trap.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
-                self._out_of_fuel()
-            if trap.trap_code == wasmtime.TrapCode.INTERRUPT:  # only a deadline interrupts
-                timeout = getattr(frame.meter, "timeout", 0)
-                raise CallTimeout(f"execution aborted (timeout = {timeout:g}s)") from None
-            self.sync()
-            raise GuestFault(f"trap: {_trap_reason(trap)}") from None
-        except wasmtime.WasmtimeError as exc:  # instantiation (limits) and the like
-            self.sync()
-            raise GuestFault(f"cannot run the module: {str(exc).strip().splitlines()[0]}") from None
+        except BaseException as raised:  # noqa: BLE001 - sorted out below, by what this run did
+            return self._ended(self.raised or raised, own=self.raised is not None)
         self.sync()
         return Outcome(True, frame.gas_used, b"", tuple(frame.logs))
+
+    def _ended(self, exc: BaseException, *, own: bool) -> Outcome:
+        """The call ended with ``exc``: a host function's (``own``), or wasmtime's."""
+        frame = self.frame
+        if own and isinstance(exc, GuestExit):
+            self.sync()
+            return Outcome(not exc.reverted, frame.gas_used, exc.output,
+                           () if exc.reverted else tuple(frame.logs),
+                           reverted=exc.reverted)  # fmt: skip
+        if own:
+            raise exc  # OutOfGas, GuestFault, or the trace's: as raised
+        code = exc.trap_code if isinstance(exc, wasmtime.Trap) else None
+        if not own and not isinstance(exc, wasmtime.WasmtimeError):
+            # Another thread's host-call exception, raised here in place of this run's trap
+            # (see ``raised``): tell the trap by its effects.
+            deadline = getattr(frame.meter, "deadline", None)
+            if self.store.get_fuel() == 0:
+                code = wasmtime.TrapCode.OUT_OF_FUEL
+            elif deadline is not None and time.monotonic() >= deadline:
+                code = wasmtime.TrapCode.INTERRUPT
+        if code == wasmtime.TrapCode.OUT_OF_FUEL:
+            self._out_of_fuel()
+        if code == wasmtime.TrapCode.INTERRUPT:  # only a deadline interrupts
+            timeout = getattr(frame.meter, "timeout", 0)
+            raise CallTimeout(f"execution aborted (timeout = {timeout:g}s)") from None
+        self.sync()
+        if isinstance(exc, wasmtime.Trap):
+            raise GuestFault(f"trap: {_trap_reason(exc)}") from None
+        if isinstance(exc, wasmtime.WasmtimeError):  # instantiation (limits) and the like
+            raise GuestFault(f"cannot run the module: {str(exc).strip().splitlines()[0]}") from None
+        raise GuestFault("trap") from None
 
     def _out_of_fuel(self) -> None:
         """The fuel granted ran out: charge it; then the frame is out of gas, or the trace
@@ -188,8 +207,14 @@ def _trap_reason(trap: wasmtime.Trap) -> str:
 
 
 def _host_function(function: HostFunction) -> Any:
-    def call(caller: Any, *args: int) -> int:
-        return _running.stack[-1].call_host(caller, function, args)
+    def call(caller: Any, *args: int) -> Any:
+        run = _running.stack[-1]
+        try:
+            return run.call_host(caller, function, args)
+        except BaseException as exc:
+            if run.raised is None:
+                run.raised = exc  # the run's own record (see _Run.raised)
+            raise
 
     return call
 
@@ -241,5 +266,9 @@ class WasmVM(AccountVM):
         except (GuestFault, OutOfGas) as exc:
             # An exceptional halt, as on the EVM: the call fails and all its gas is gone.
             return Outcome(False, frame.gas, error=str(exc))
+        except (MissingWitnessError, GasCapExceeded, CallTimeout):
+            raise  # the trace's or the read-only call's, not the frame's
+        except Exception as exc:  # noqa: BLE001 - a fault of this VM: the call fails, the chain goes on
+            return Outcome(False, frame.gas, error=f"the VM failed: {type(exc).__name__}: {exc}")
         finally:
             stack.pop()
