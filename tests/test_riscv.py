@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rollupkit.chain import DevChain
+from rollupkit.execution import execute_detailed
 from rollupkit.hostabi import HostFunction
 from rollupkit.types import GenesisAccount
 from rollupkit.wallets import Wallet, calldata, dev_wallets
@@ -400,3 +401,23 @@ def _refusal(elf: bytes) -> list[ElfError]:
     except ElfError as exc:
         return [exc]
     return []
+
+
+def test_execute_charges_setting_up_each_witness_program() -> None:
+    """EXECUTE gas counts MACHINE_GAS for each ELF of the witness (an emulator to set up): the
+    same trace claimed without it is refused."""
+    from rollupkit_riscv.vm import MACHINE_GAS
+
+    wallets = dev_wallets(1, CHAIN_ID)
+    counter = example_elf("counter")
+    target = b"\x99" * 20
+    chain = DevChain({target: GenesisAccount(code=counter, nonce=1),
+                      wallets[0].address: GenesisAccount(balance=10**24)},
+                     chain_id=CHAIN_ID, vm="riscv")  # fmt: skip
+    built = chain.build(transactions=[
+        wallets[0].sign(to=target, data=calldata("increment()"), gas=100_000)
+    ])  # fmt: skip
+    pre, post, trace, gas = built.execute_args()
+    assert built.trace.witness.codes == (counter,)
+    assert execute_detailed(pre, post, trace, gas, vm="riscv")
+    assert not execute_detailed(pre, post, trace, gas - MACHINE_GAS, vm="riscv")
