@@ -30,7 +30,9 @@ Rules a subclass inherits (and EXECUTE enforces through it):
   a trace as soon as it has used more gas than it claims;
 * a read the state cannot answer raises :class:`~rollupkit.errors.MissingWitnessError`
   through ``run_code`` untouched: never catch it, nor
-  :class:`~rollupkit.errors.GasCapExceeded`.
+  :class:`~rollupkit.errors.GasCapExceeded`; any other exception out of ``run_code`` (an
+  interpreter's bug) refuses the transaction, and fails a deposit's call, which a block must
+  take: a plugin's bug stalls no chain.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from eth_hash.auto import keccak
 
 from rollupkit.block import calldata_floor, fees
 from rollupkit.errors import (
+    CallTimeout,
     GasCapExceeded,
     InvalidBlockError,
     InvalidTransactionError,
@@ -438,6 +441,7 @@ class AccountVM(VM):
                     outcome = self.run_code(frame)
                 except OutOfGas as exc:  # an exceptional halt: all the frame's gas is gone
                     outcome = Outcome(False, gas, error=str(exc))
+
                 if outcome.gas_used > gas or outcome.gas_used < 0:
                     outcome = Outcome(False, gas, error="the interpreter used more than its gas")
         if outcome.success:
@@ -551,9 +555,17 @@ class AccountBlockExecution(BlockExecution):
         self.overlay.add_balance(message.sender, message.value)
         if gas <= 0:
             return 0
-        outcome = self.vm._message(self.overlay, self.context, message.sender, message.sender,
-                                   message.target, message.value, message.data, gas, 0,
-                                   self.meter)  # fmt: skip
+        calls = self.overlay.child()  # an interpreter's bug must leave nothing behind
+        try:
+            outcome = self.vm._message(calls, self.context, message.sender, message.sender,
+                                       message.target, message.value, message.data, gas, 0,
+                                       self.meter)  # fmt: skip
+        except (MissingWitnessError, GasCapExceeded, CallTimeout, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a deposit cannot be refused: its call fails
+            outcome = Outcome(False, gas, error=f"the VM failed: {type(exc).__name__}: {exc}")
+        else:
+            calls.commit()
         if outcome.success:
             self.logs.extend(outcome.logs)
         self.deposit_gas += outcome.gas_used

@@ -63,7 +63,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from enum import IntEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from eth_hash.auto import keccak
 
@@ -163,6 +163,19 @@ def c_examples() -> dict[str, bytes]:
 
     folder = files("rollupkit") / "guest" / "examples"
     return {item.name: item.read_bytes() for item in folder.iterdir() if item.name.endswith(".c")}
+
+
+def guest_project_files(folder: Any, suffixes: tuple[str, ...]) -> dict[str, bytes]:
+    """What ``scaffold new`` puts in a project's ``guest/`` for a VM running rollupkit's C
+    examples: the files of ``folder`` (a plugin's guest folder, an importlib resource) ending
+    in ``suffixes`` or named Makefile, the example sources and ``rollupkit.h``."""
+    found = {
+        f"guest/{item.name}": item.read_bytes()
+        for item in folder.iterdir()
+        if item.name.endswith(suffixes) or item.name == "Makefile"
+    }
+    sources = {f"guest/{name}": text for name, text in c_examples().items()}
+    return {**found, **sources, "guest/rollupkit.h": c_header()}
 
 
 def words(length: int) -> int:
@@ -349,4 +362,5 @@ __all__ = [
     "c_examples",
     "c_header",
     "call_depth",
+    "guest_project_files",
 ]

@@ -121,3 +121,19 @@ def test_an_interpreter_crash_refuses_the_transaction_and_changes_nothing(spin_v
     assert built.dropped == ((0,),)
     assert execute_detailed(*built.execute_args(), vm=spin_vm).ok
     assert chain.account(user.address) == before
+
+
+def test_an_interpreter_crash_in_a_deposit_fails_its_call(spin_vm: str) -> None:
+    """A deposit cannot be refused: when the interpreter crashes on its call, the call fails
+    (the value stays with the sender) and the block goes on."""
+    from rollupkit.wallets import contract_address
+
+    chain, (user, _) = _chain(spin_vm)
+    chain.build(transactions=[user.sign(to=None, data=b"\xff", gas=100_000)])
+    crasher = contract_address(user.address, 0)
+    sender = b"\x51" * 20
+    chain.deposit(crasher, 5, data=b"\x01", sender=sender)
+    built = chain.build()
+    assert built.results[0].info.number == 2
+    assert chain.balance(sender) == 5 and chain.balance(crasher) == 0
+    assert execute_detailed(*built.execute_args(), vm=spin_vm).ok

@@ -1,14 +1,14 @@
 """The ``riscv`` VM: RV32IM ELF contracts under Unicorn, on rollupkit's account model.
 
 The example contracts are the committed ELFs of ``plugins/riscv/guest`` (the toolchain is not
-needed to run these tests); hostile programs are assembled here (``riscv_programs``).
+needed to run these tests); hostile programs are assembled here (``rollupkit_riscv.testing``).
+What every non-EVM VM shares is in ``test_guest_contracts.py``.
 """
 
 from __future__ import annotations
 
 import pytest
-import rlp
-from eth_hash.auto import keccak
+import test_guest_contracts as guest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,51 +39,21 @@ from rollupkit_riscv.testing import (
 from rollupkit_riscv.vm import RiscvVM
 
 CHAIN_ID = 42_424
-TRANSFER_TOPIC = keccak(b"Transfer(address,address,uint256)")
 
 
 def new_chain() -> tuple[DevChain, list[Wallet]]:
-    wallets = dev_wallets(4, CHAIN_ID)
-    alloc = {w.address: GenesisAccount(balance=10**24) for w in wallets}
-    return DevChain(alloc, chain_id=CHAIN_ID, vm="riscv"), wallets
-
-
-def deploy(chain: DevChain, wallet: Wallet, *names: str) -> list[bytes]:
-    created = [wallet.create(example_elf(name), gas=3_000_000) for name in names]
-    built = chain.build(transactions=[tx for tx, _ in created])
-    assert all(status(r) for r in built.results[0].receipts)
-    return [address for _, address in created]
-
-
-def receipt_fields(raw: bytes) -> list:  # type: ignore[type-arg]
-    return rlp.decode(raw[1:] if raw[0] < 0x7F else raw)
-
-
-def status(raw: bytes) -> bool:
-    return receipt_fields(raw)[0] == b"\x01"
-
-
-def receipt_gas(receipts: tuple[bytes, ...], index: int) -> int:
-    cumulative = [int.from_bytes(receipt_fields(r)[1], "big") for r in receipts]
-    return cumulative[index] - (cumulative[index - 1] if index else 0)
+    return guest.new_chain("riscv")
 
 
 def call(chain: DevChain, to: bytes, data: bytes, gas: int = 1_000_000, vm: RiscvVM | None = None):  # type: ignore[no-untyped-def]
+    """A read-only call, on ``vm`` (a RiscvVM with its own machine pool) or the chain's."""
     return (vm or chain.vm).call(
         chain.view(), chain_id=CHAIN_ID, parent_header=chain.headers[-1], sender=b"\x07" * 20,
         to=to, value=0, data=data, gas=gas,
     )  # fmt: skip
 
 
-def word(data: bytes) -> int:
-    return int.from_bytes(data, "big")
-
-
-def balance_slot(owner: bytes) -> int:
-    return word(keccak(owner.rjust(32, b"\0") + (1).to_bytes(32, "big")))
-
-
-# --- contracts --------------------------------------------------------------------------------
+deploy, status = guest.deploy, guest.status
 
 
 @pytest.mark.parametrize("native", [True, False], ids=["C meter", "Python meter"])

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from importlib.resources import files
 
 from rollupkit.accountvm import AccountVM, Frame, Outcome
-from rollupkit.errors import CallTimeout, GasCapExceeded, MissingWitnessError, OutOfGas
-from rollupkit.hostabi import GuestFault, c_examples, c_header
+from rollupkit.errors import OutOfGas
+from rollupkit.hostabi import GuestFault, guest_project_files
 from rollupkit_riscv.elf import ElfError, load
 from rollupkit_riscv.machine import GuestFailed, MachinePool, native_meter
 
@@ -40,14 +40,7 @@ class RiscvVM(AccountVM):
     @classmethod
     def scaffold_files(cls) -> Mapping[str, bytes]:
         """A project gets the guest SDK and the example contracts (sources and ELFs)."""
-        guest = files("rollupkit_riscv") / "guest"
-        found = {
-            f"guest/{item.name}": item.read_bytes()
-            for item in guest.iterdir()
-            if item.name.endswith((".ld", ".elf", ".md")) or item.name == "Makefile"
-        }
-        sources = {f"guest/{name}": text for name, text in c_examples().items()}
-        return {**found, **sources, "guest/rollupkit.h": c_header()}
+        return guest_project_files(files("rollupkit_riscv") / "guest", (".ld", ".elf", ".md"))
 
     def check_code(self, code: bytes) -> str | None:
         try:
@@ -66,10 +59,6 @@ class RiscvVM(AccountVM):
         except (GuestFailed, GuestFault, OutOfGas) as exc:
             # An exceptional halt, as on the EVM: the call fails and all its gas is gone.
             return Outcome(False, frame.gas, error=str(exc))
-        except (MissingWitnessError, GasCapExceeded, CallTimeout):
-            raise  # the trace's or the read-only call's, not the frame's
-        except Exception as exc:  # noqa: BLE001 - a fault of this VM: the call fails, the chain goes on
-            return Outcome(False, frame.gas, error=f"the VM failed: {type(exc).__name__}: {exc}")
 
     def witness_code_gas(self, code: bytes) -> int:
         """A program of the witness costs a new emulator (mapping, translating its code)."""

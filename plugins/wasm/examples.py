@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from rollupkit.hostabi import c_examples, c_header
+from rollupkit.hostabi import guest_project_files
 
 EXAMPLES = ("counter", "token", "caller", "spin", "counter_wat")
 
@@ -20,11 +20,4 @@ def example_wasm(name: str) -> bytes:
 def guest_files() -> dict[str, bytes]:
     """What a scaffolded wasm project gets in ``guest/``: the C header and examples, the
     Makefile, the WAT counter and every built module."""
-    guest = files("rollupkit_wasm") / "guest"
-    found = {
-        f"guest/{item.name}": item.read_bytes()
-        for item in guest.iterdir()
-        if item.name.endswith((".wasm", ".wat", ".md")) or item.name == "Makefile"
-    }
-    sources = {f"guest/{name}": text for name, text in c_examples().items()}
-    return {**found, **sources, "guest/rollupkit.h": c_header()}
+    return guest_project_files(files("rollupkit_wasm") / "guest", (".wasm", ".wat", ".md"))

@@ -26,7 +26,7 @@ from typing import Any
 import wasmtime
 
 from rollupkit.accountvm import AccountVM, Frame, Outcome
-from rollupkit.errors import CallTimeout, GasCapExceeded, MissingWitnessError, OutOfGas
+from rollupkit.errors import CallTimeout, OutOfGas
 from rollupkit.hostabi import GuestExit, GuestFault, Host, HostFunction
 from rollupkit_wasm.module import (
     ENGINE,
@@ -266,9 +266,5 @@ class WasmVM(AccountVM):
         except (GuestFault, OutOfGas) as exc:
             # An exceptional halt, as on the EVM: the call fails and all its gas is gone.
             return Outcome(False, frame.gas, error=str(exc))
-        except (MissingWitnessError, GasCapExceeded, CallTimeout):
-            raise  # the trace's or the read-only call's, not the frame's
-        except Exception as exc:  # noqa: BLE001 - a fault of this VM: the call fails, the chain goes on
-            return Outcome(False, frame.gas, error=f"the VM failed: {type(exc).__name__}: {exc}")
         finally:
             stack.pop()
