@@ -19,12 +19,11 @@ import argparse
 import statistics
 import time
 
+from token_transfers import compare
 from unicorn.unicorn_py3 import unicorn as binding
 
-from rollupkit import DevChain, GenesisAccount, execute_detailed
-from rollupkit.ethtx import clear_decode_cache
-from rollupkit.testing.evm import EvmScenario
-from rollupkit.wallets import calldata, dev_wallets
+from rollupkit import DevChain, GenesisAccount
+from rollupkit.wallets import calldata
 from rollupkit_riscv.elf import load
 from rollupkit_riscv.examples import example_elf
 from rollupkit_riscv.machine import MachinePool, native_meter
@@ -80,52 +79,8 @@ def instructions(args: argparse.Namespace) -> None:
     print(f"  vs a zkVM executor's ~33.5 M cycles/s: metered is {m / 33.5e6:.1f}x\n")
 
 
-def riscv_transfers(count: int):  # type: ignore[no-untyped-def]
-    w = dev_wallets(9, CHAIN_ID)
-    chain = DevChain({x.address: GenesisAccount(balance=10**24) for x in w}, chain_id=CHAIN_ID,
-                     vm="riscv", gas_limit=60_000_000)  # fmt: skip
-    tx, token = w[0].create(example_elf("token"))
-    setup = [tx, w[0].sign(to=token, data=calldata("initialize(uint256)", 10**30), gas=200_000)]
-    setup += [w[0].sign(to=token, data=calldata("transfer(address,uint256)", x.address, 10**24),
-                        gas=200_000) for x in w[1:]]  # fmt: skip
-    chain.build(transactions=setup)
-    txs = [
-        w[1 + i % 8].sign(to=token, gas=200_000,
-                          data=calldata("transfer(address,uint256)", w[1 + (i + 3) % 8].address, i))
-        for i in range(count)
-    ]  # fmt: skip
-    return chain.build(transactions=txs, commit=False)
-
-
-def evm_transfers(count: int):  # type: ignore[no-untyped-def]
-    scenario = EvmScenario.create(wallets=9, gas_limit=60_000_000)
-    w = scenario.wallets
-    txs = [scenario.token_transfer(w[0], w[1 + i % 8].address, 10**18 + i) for i in range(count)]
-    return scenario.chain.build(transactions=txs, commit=False)
-
-
-def timed_execute(built, vm: str) -> float:  # type: ignore[no-untyped-def]
-    clear_decode_cache()  # a verifier that never saw these transactions
-    started = time.perf_counter()
-    result = execute_detailed(*built.execute_args(), vm=vm)
-    seconds = time.perf_counter() - started
-    assert result, result
-    return seconds
-
-
 def transfers(args: argparse.Namespace) -> None:
-    riscv, evm = riscv_transfers(args.transfers), evm_transfers(args.transfers)
-    times: dict[str, list[float]] = {"riscv": [], "evm": []}
-    for _ in range(args.repeat):
-        times["riscv"].append(timed_execute(riscv, "riscv"))
-        times["evm"].append(timed_execute(evm, "evm"))
-    r, e = (args.transfers / statistics.median(times[k]) for k in ("riscv", "evm"))
-    gas_r = riscv.l2_gas_used / args.transfers
-    gas_e = evm.l2_gas_used / args.transfers
-    print(f"EXECUTE of one block of {args.transfers} token transfers (medians of {args.repeat})")
-    print(f"  riscv (guest/token.c):   {r:8.0f} transfers/s   {gas_r:8,.0f} L2 gas each")
-    print(f"  evm (Solidity ERC-20):   {e:8.0f} transfers/s   {gas_e:8,.0f} L2 gas each")
-    print(f"  riscv / evm:             {r / e:8.2f}x")
+    compare("riscv", example_elf("token"), args.transfers, args.repeat)
 
 
 def main() -> None:

@@ -22,11 +22,10 @@ import statistics
 import time
 
 import wasmtime
+from token_transfers import compare
 
-from rollupkit import DevChain, GenesisAccount, execute_detailed
-from rollupkit.ethtx import clear_decode_cache
-from rollupkit.testing.evm import EvmScenario
-from rollupkit.wallets import calldata, dev_wallets
+from rollupkit import DevChain, GenesisAccount
+from rollupkit.wallets import calldata
 from rollupkit_wasm import module as consensus
 from rollupkit_wasm.examples import example_wasm
 from rollupkit_wasm.vm import COMPILE_GAS_PER_BYTE
@@ -170,37 +169,7 @@ def compile_cost() -> None:
 
 
 def transfers(args: argparse.Namespace) -> None:
-    w = dev_wallets(9, CHAIN_ID)
-    chain = DevChain({x.address: GenesisAccount(balance=10**24) for x in w}, chain_id=CHAIN_ID,
-                     vm="wasm", gas_limit=60_000_000)  # fmt: skip
-    tx, token = w[0].create(example_wasm("token"))
-    setup = [tx, w[0].sign(to=token, data=calldata("initialize(uint256)", 10**30), gas=300_000)]
-    setup += [w[0].sign(to=token, data=calldata("transfer(address,uint256)", x.address, 10**24),
-                        gas=300_000) for x in w[1:]]  # fmt: skip
-    chain.build(transactions=setup)
-    txs = [w[1 + i % 8].sign(to=token, gas=300_000, data=calldata(
-               "transfer(address,uint256)", w[1 + (i + 3) % 8].address, i))
-           for i in range(args.transfers)]  # fmt: skip
-    wasm = chain.build(transactions=txs, commit=False)
-    scenario = EvmScenario.create(wallets=9, gas_limit=60_000_000)
-    ws = scenario.wallets
-    evm = scenario.chain.build(transactions=[
-        scenario.token_transfer(ws[0], ws[1 + i % 8].address, 10**18 + i)
-        for i in range(args.transfers)], commit=False)  # fmt: skip
-    times: dict[str, list[float]] = {"wasm": [], "evm": []}
-    for _ in range(args.repeat):
-        for name, built in (("wasm", wasm), ("evm", evm)):
-            clear_decode_cache()
-            started = time.perf_counter()
-            assert execute_detailed(*built.execute_args(), vm=name)
-            times[name].append(time.perf_counter() - started)
-    r, e = (args.transfers / statistics.median(times[k]) for k in ("wasm", "evm"))
-    print(f"EXECUTE of one block of {args.transfers} token transfers (medians of {args.repeat})")
-    print(f"  wasm (token.c):        {r:8.0f} transfers/s   "
-          f"{wasm.l2_gas_used / args.transfers:8,.0f} L2 gas each")  # fmt: skip
-    print(f"  evm (Solidity ERC-20): {e:8.0f} transfers/s   "
-          f"{evm.l2_gas_used / args.transfers:8,.0f} L2 gas each")  # fmt: skip
-    print(f"  wasm / evm:            {r / e:8.2f}x")
+    compare("wasm", example_wasm("token"), args.transfers, args.repeat)
 
 
 def main() -> None:
