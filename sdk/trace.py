@@ -56,7 +56,9 @@ class TraceLimits:
     # A trie node under 32 bytes is inlined in its parent, never looked up by hash, so such an
     # entry is useless; refusing it bounds how many entries a trace of a given size can have.
     min_node_bytes: int = 32
-    max_node_bytes: int = 1024  # a full branch node is 532 bytes
+    # A full hexary branch node is 532 bytes; a full EIP-7864 stem node record (stem, bitmap
+    # and 256 values, see rollupkit_binary.tree) 8,255.
+    max_node_bytes: int = 8_255
     max_code_bytes: int = 65_536
 
 

@@ -12,10 +12,10 @@ from rollupkit.testing.conformance import (
 from rollupkit.testing.evm import EvmScenario, calldata
 
 
-def evm_conformance_traces() -> list[BuiltTrace]:
+def evm_conformance_traces(state: str = "mpt") -> list[BuiltTrace]:
     """Small traces covering transfers, creation, storage writes and deletes, a revert,
     deposits (plain and with a call), forced inclusion, BLOCKHASH and several blocks."""
-    s = EvmScenario.create(wallets=4)
+    s = EvmScenario.create(wallets=4, state=state)
     w = s.wallets
     s.chain.deposit(b"\x42" * 20, 10**18)
     s.chain.deposit(s.store, 0, data=calldata("set(uint256,uint256)", 50, 5), sender=b"\x51" * 20)
@@ -72,7 +72,7 @@ class TestMulticlientConformance(ProofBackendConformanceTests):
     proof_name = "multiclient"
 
 
-def guest_conformance_traces(vm: str) -> list[BuiltTrace]:
+def guest_conformance_traces(vm: str, state: str = "mpt") -> list[BuiltTrace]:
     """The traces of a VM running the C examples (riscv, wasm): deployments, storage writes
     and deletes, a cross-contract call, a revert, an out-of-gas loop, deposits (plain and
     calling a contract), a forced transaction and a withdrawal."""
@@ -86,7 +86,7 @@ def guest_conformance_traces(vm: str) -> list[BuiltTrace]:
     example = example_elf if vm == "riscv" else example_wasm
     w = dev_wallets(4, 42_424)
     chain = DevChain({x.address: GenesisAccount(balance=10**24) for x in w}, chain_id=42_424,
-                     vm=vm)  # fmt: skip
+                     vm=vm, state=state)  # fmt: skip
     created = [w[0].create(example(name)) for name in ("counter", "token", "caller", "spin")]
     (_, counter), (_, token), (_, caller), (_, spin) = created
     setup = chain.build(
@@ -126,3 +126,34 @@ class TestWasmConformance(VMConformanceTests):
 
     def build_conformance_traces(self) -> list[BuiltTrace]:
         return guest_conformance_traces("wasm")
+
+
+class TestBinaryConformance(StateModelConformanceTests):
+    state_name = "binary"
+
+
+# EXECUTE(state="binary") with every VM: the same traces, over EIP-7864's tree.
+
+
+class TestEvmOverBinaryConformance(VMConformanceTests):
+    vm_name = "evm"
+    state_name = "binary"
+
+    def build_conformance_traces(self) -> list[BuiltTrace]:
+        return evm_conformance_traces("binary")
+
+
+class TestRiscvOverBinaryConformance(VMConformanceTests):
+    vm_name = "riscv"
+    state_name = "binary"
+
+    def build_conformance_traces(self) -> list[BuiltTrace]:
+        return guest_conformance_traces("riscv", "binary")
+
+
+class TestWasmOverBinaryConformance(VMConformanceTests):
+    vm_name = "wasm"
+    state_name = "binary"
+
+    def build_conformance_traces(self) -> list[BuiltTrace]:
+        return guest_conformance_traces("wasm", "binary")

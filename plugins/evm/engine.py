@@ -7,7 +7,8 @@ Three small adaptations, each a subclass overriding only what changes (py-evm's 
 * :class:`SplitCodeAccountDB` keeps contract code in the view's separate code store, so a
   witness can list codes apart from trie nodes;
 * :class:`RollupEVM` builds its state on that database and answers BLOCKHASH from rollupkit's
-  ancestor hashes instead of a chain database;
+  ancestor hashes instead of a chain database; :class:`ViewRollupEVM` is the same VM over any
+  other state model, through :class:`rollupkit_evm.viewdb.ViewAccountDB`;
 * :class:`RollupComputation` (:mod:`rollupkit.pyevm_engine`) reports every unit of gas py-evm
   burns to the block's :class:`~rollupkit.metering.ExecutionMeter`, so EXECUTE stops a
   transaction mid-flight once the trace has used more gas than it claimed.
@@ -35,6 +36,7 @@ from rollupkit.ethstate import HexaryNodeStore
 from rollupkit.interfaces import AncestorHashes
 from rollupkit.metering import ExecutionMeter
 from rollupkit.pyevm_engine import MeteredComputation
+from rollupkit_evm.viewdb import StateViewDB, ViewAccountDB
 
 #: The fork rollupkit's EVM runs: the newest one the installed py-evm supports.
 BASE_VM = PragueVM
@@ -138,7 +140,8 @@ class RollupState(PragueState):
 
     def record_keys(self) -> set[bytes]:
         """From now on, collect the preimages of the state keys read or written."""
-        account_db: SplitCodeAccountDB = self._account_db  # type: ignore[assignment]
+        # Both account databases (SplitCodeAccountDB, ViewAccountDB) collect into ``keys``.
+        account_db: SplitCodeAccountDB | ViewAccountDB = self._account_db  # type: ignore[assignment]
         account_db.keys = set()
         return account_db.keys
 
@@ -176,6 +179,17 @@ class RollupState(PragueState):
         return refund
 
 
+class ViewRollupState(RollupState):
+    """:class:`RollupState` over any state view (:class:`ViewAccountDB`)."""
+
+    account_db_class = ViewAccountDB  # type: ignore[assignment]
+
+    def has_code_or_nonce(self, address: Address) -> bool:
+        # EIP-7610's "or storage" needs a storage root, which a unified tree has not; see
+        # rollupkit_evm.viewdb for why no account reaches here with storage alone.
+        return bool(PragueState.has_code_or_nonce(self, address))
+
+
 class RollupEVM(BASE_VM):
     """The fork's VM, with state on a rollupkit view and BLOCKHASH from rollupkit."""
 
@@ -188,7 +202,7 @@ class RollupEVM(BASE_VM):
         chain_context: object,
         consensus_context: object,
         *,
-        state_db: ViewDB,
+        state_db: ViewDB | StateViewDB,
         ancestors: AncestorHashes,
     ) -> None:
         super().__init__(header, chaindb, chain_context, consensus_context)  # type: ignore[arg-type]
@@ -207,3 +221,9 @@ class RollupEVM(BASE_VM):
                 self._state_db, self.get_header(), self.chain_context, self.previous_hashes
             )
         return self._state
+
+
+class ViewRollupEVM(RollupEVM):
+    """:class:`RollupEVM` over any state view (built with a :class:`StateViewDB`)."""
+
+    _state_class = ViewRollupState

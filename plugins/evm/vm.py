@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,7 +27,6 @@ from rollupkit.errors import (
     InvalidTransactionError,
     MissingWitnessError,
     TraceError,
-    UnsupportedCombinationError,
 )
 from rollupkit.ethheader import HEADER_CLASS, header_commitment, header_params
 from rollupkit.ethstate import HexaryNodeStore
@@ -54,7 +53,8 @@ from rollupkit.pyevm_engine import (
 from rollupkit.system import SYSTEM_ADDRESS
 from rollupkit.types import BlockInput, BlockResult, GenesisAccount, HeaderInfo, L1Message
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS, withdrawals_from_logs
-from rollupkit_evm.engine import FORK_NAME, RollupEVM, ViewDB
+from rollupkit_evm.engine import FORK_NAME, RollupEVM, ViewDB, ViewRollupEVM
+from rollupkit_evm.viewdb import StateViewDB
 
 _MISSING_DATA = (EVMMissingData, MissingTrieNode, MissingWitnessError)
 _STOPS = (*_MISSING_DATA, GasCapExceeded)
@@ -121,9 +121,9 @@ class EvmVM(VM):
         self._call_states = CallStates()
 
     def supports_state_model(self, model: StateModel) -> bool:
-        # py-evm brings its own hexary-trie state code: it drives any model whose views offer
-        # Ethereum's trie as a hash-keyed node store.
-        return HexaryNodeStore in model.capabilities
+        # py-evm drives Ethereum's trie itself where a view offers it as a node store (mpt),
+        # and any other model through the StateView interface (rollupkit_evm.viewdb).
+        return True
 
     def predeploys(self, chain_id: int) -> Mapping[bytes, GenesisAccount]:
         """The L2 bridge contract (``contracts/L2Bridge.sol``): withdrawals are its events."""
@@ -187,11 +187,10 @@ class EvmVM(VM):
         gas: int,
         timeout: float | None = None,
     ) -> CallResult:
-        store = _node_store(state)
         # States are reused for calls on the same stores and block (see CallStates). A kept
         # state holds the stores it reads, so their ids name them for as long as it exists.
-        key = (id(store.node_store), id(store.code_store), chain_id, parent_header)
-        build = functools.partial(self._call_state, store, chain_id, parent_header)
+        key = (_store_key(state), chain_id, parent_header)
+        build = functools.partial(self._call_state, state, chain_id, parent_header)
         with self._call_states.state(key, build) as evm_state:
             evm_state.execution_meter = DeadlineMeter(timeout) if timeout is not None else None
             try:
@@ -212,9 +211,8 @@ class EvmVM(VM):
         gas: int,
         timeout: float | None = None,
     ) -> AccessListResult:
-        store = _node_store(state)
-        key = (id(store.node_store), id(store.code_store), chain_id, parent_header)
-        build = functools.partial(self._call_state, store, chain_id, parent_header)
+        key = (_store_key(state), chain_id, parent_header)
+        build = functools.partial(self._call_state, state, chain_id, parent_header)
         with self._call_states.state(key, build) as evm_state:
             evm_state.execution_meter = DeadlineMeter(timeout) if timeout is not None else None
             try:
@@ -236,7 +234,7 @@ class EvmVM(VM):
         return AccessListResult(found, result.gas_used, "" if result.success else result.error)
 
     @staticmethod
-    def _call_state(store: HexaryNodeStore, chain_id: int, parent_header: bytes) -> StateAPI:
+    def _call_state(state: StateView, chain_id: int, parent_header: bytes) -> StateAPI:
         parent = _decode_header(bytes(parent_header))
         # A child block's context with no base fee: calls are free, as eth_call is.
         header = RollupEVM.create_header_from_parent(
@@ -244,9 +242,10 @@ class EvmVM(VM):
             coinbase=parent.coinbase,
         ).copy(base_fee_per_gas=0)  # fmt: skip
         chaindb = ChainDB(AtomicDB())
-        vm = RollupEVM(
+        evm_class, state_db, _ = _engine_for(state)
+        vm = evm_class(
             header, chaindb, ChainContext(chain_id), ConsensusContext(chaindb.db),
-            state_db=ViewDB(store), ancestors=_ParentOnly(parent),
+            state_db=state_db, ancestors=_ParentOnly(parent),
         )  # fmt: skip
         return vm.state
 
@@ -297,7 +296,7 @@ class EvmVM(VM):
         ancestors: AncestorHashes,
         meter: ExecutionMeter,
     ) -> EvmBlockExecution:
-        store = _node_store(state)
+        evm_class, state_db, reset_root = _engine_for(state)
         parent = self._header(parent_header)
         try:
             header = RollupEVM.create_header_from_parent(parent, **header_params(block))
@@ -310,23 +309,25 @@ class EvmVM(VM):
                 f"expected {header.base_fee_per_gas}"
             )
         chaindb = ChainDB(AtomicDB())
-        vm = RollupEVM(
+        vm = evm_class(
             header,
             chaindb,
             ChainContext(chain_id),
             ConsensusContext(chaindb.db),
-            state_db=ViewDB(store),
+            state_db=state_db,
             ancestors=ancestors,
         )
-        return EvmBlockExecution(vm, store, meter)
+        return EvmBlockExecution(vm, reset_root, meter)
 
 
 class EvmBlockExecution(BlockExecution):
     """One block on py-evm: each step is py-evm's own code, metered and made atomic."""
 
-    def __init__(self, vm: RollupEVM, view: HexaryNodeStore, meter: ExecutionMeter) -> None:
+    def __init__(
+        self, vm: RollupEVM, reset_root: Callable[[bytes], None] | None, meter: ExecutionMeter
+    ) -> None:
         self.vm = vm
-        self.view = view
+        self.reset_root = reset_root
         self.number = vm.get_header().block_number
         with _engine_errors(self.number):
             self.state = vm.state
@@ -408,7 +409,8 @@ class EvmBlockExecution(BlockExecution):
                 state.set_nonce(SYSTEM_ADDRESS, 1)  # never "empty", so never cleaned up
             state.lock_changes()
             sealed = self.vm.finalize_block(self.vm.pack_block(self._filled)).block
-        self.view.reset_root(sealed.header.state_root)
+        if self.reset_root is not None:  # py-evm wrote the trie itself: tell the view
+            self.reset_root(sealed.header.state_root)
         header = sealed.header
         return BlockResult(
             header=rlp.encode(header),
@@ -469,14 +471,23 @@ def _fatal(exc: BaseException) -> BaseException | None:
     return _missing(behind)
 
 
-def _node_store(state: StateView) -> HexaryNodeStore:
+def _engine_for(
+    state: StateView,
+) -> tuple[type[RollupEVM], ViewDB | StateViewDB, Callable[[bytes], None] | None]:
+    """How py-evm runs over ``state``: (VM class, its state database, the view's
+    ``reset_root`` if py-evm writes the view's trie itself, else None)."""
     store = state.capability(HexaryNodeStore)
-    if store is None:
-        raise UnsupportedCombinationError(
-            "the evm VM needs a state view that offers Ethereum's hexary trie as a node store "
-            "(state model mpt)"
-        )
-    return store
+    if store is not None:  # Ethereum's trie: py-evm's own trie code drives the node store
+        return RollupEVM, ViewDB(store), store.reset_root
+    return ViewRollupEVM, StateViewDB(state), None
+
+
+def _store_key(state: StateView) -> Hashable:
+    """What names the data a call state reads, for as long as the state is kept."""
+    store = state.capability(HexaryNodeStore)
+    if store is not None:
+        return (id(store.node_store), id(store.code_store))
+    return id(state)
 
 
 class _ParentOnly(AncestorHashes):

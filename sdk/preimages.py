@@ -1,4 +1,5 @@
-"""Key-value stores of hash-addressed preimages: recording and witness-backed."""
+"""Key-value stores of hash-addressed preimages (trie nodes, codes), shared by state models:
+a recording overlay for the builder and a witness-backed store for stateless execution."""
 
 from __future__ import annotations
 
