@@ -263,10 +263,11 @@ def test_generated_tests_pass_in_process(project: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("vm", ["riscv", "wasm"])
-def test_a_guest_vm_project_passes_its_own_tests(tmp_path: Path, vm: str) -> None:
-    """`scaffold new --vm riscv|wasm`: the project gets the guest SDK and the example
-    contracts, and its tests (end to end, and the token used from web3.py) pass."""
+@pytest.mark.parametrize(("vm", "state"), [("riscv", "mpt"), ("wasm", "binary")])
+def test_a_guest_vm_project_passes_its_own_tests(tmp_path: Path, vm: str, state: str) -> None:
+    """`scaffold new --vm riscv|wasm [--state binary]`: the project gets the guest SDK and
+    the example contracts, and its tests (end to end, and the token used from web3.py) pass
+    on its state model."""
     import subprocess
     import sys
 
@@ -274,7 +275,8 @@ def test_a_guest_vm_project_passes_its_own_tests(tmp_path: Path, vm: str) -> Non
     from rollupkit_wasm.examples import example_wasm
 
     dest = tmp_path / f"{vm}-rollup"
-    new_rollup(dest, RollupOptions(name=f"{vm}-rollup", vm=vm))
+    new_rollup(dest, RollupOptions(name=f"{vm}-rollup", vm=vm, state=state))
+    assert f'state = "{state}"' in (dest / "rollup.toml").read_text()
     built = "token.elf" if vm == "riscv" else "token.wasm"
     example = example_elf("token") if vm == "riscv" else example_wasm("token")
     assert (dest / "guest" / built).read_bytes() == example

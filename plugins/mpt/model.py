@@ -21,8 +21,8 @@ from rollupkit.ethstate import (
     verify_proof,
 )
 from rollupkit.interfaces import StateModel, StateStore, StateView
+from rollupkit.preimages import RecordingStore, preimage_store
 from rollupkit.types import EMPTY_CODE_HASH, Account, AccountProof, Witness
-from rollupkit_mpt.stores import RecordingStore, preimage_store
 
 __all__ = ["BLANK_ROOT", "MptStateModel", "MptStateView", "account_key", "slot_key"]
 
