@@ -93,20 +93,25 @@ class Workload:
     build: Callable[[int], tuple[BuiltTrace, bool]]  # gas -> (trace, EXECUTE should say True)
     scale: float = 1.0  # fraction of --mgas (slow precompiles get less)
     vm: str = "evm"
+    state: str = "mpt"
 
 
-def chain_with(code: bytes, storage: dict[int, int] | None = None) -> tuple[DevChain, object]:
+def chain_with(
+    code: bytes, storage: dict[int, int] | None = None, state: str = "mpt"
+) -> tuple[DevChain, object]:
     (user,) = dev_wallets(1, 42_424)
     alloc = {
         user.address: GenesisAccount(balance=10**30),
         TARGET: GenesisAccount(code=code, nonce=1, storage=storage or {}),
     }
-    return DevChain(alloc, gas_limit=60_000_000), user
+    return DevChain(alloc, gas_limit=60_000_000, state=state), user
 
 
-def call_workload(code: bytes, data: bytes = b"", storage: dict[int, int] | None = None):  # type: ignore[no-untyped-def]
+def call_workload(  # type: ignore[no-untyped-def]
+    code: bytes, data: bytes = b"", storage: dict[int, int] | None = None, state: str = "mpt"
+):
     def build(gas: int) -> tuple[BuiltTrace, bool]:
-        chain, user = chain_with(code, storage)
+        chain, user = chain_with(code, storage, state)
         tx = user.sign(to=TARGET, data=data, gas=gas)  # type: ignore[attr-defined]
         return chain.build(transactions=[tx], commit=False), True
 
@@ -422,23 +427,7 @@ def workloads() -> list[Workload]:
         Workload("SLOAD of absent slots", call_workload(loop("GAS", "SLOAD", "POP"))),
         Workload(
             "SLOAD of 2,000 stored slots (witness-heavy)",
-            call_workload(
-                asm(
-                    2_000,
-                    ("L", "top"),
-                    "DUP1",
-                    "SLOAD",
-                    "POP",
-                    1,
-                    "SWAP1",
-                    "SUB",
-                    "DUP1",
-                    ("P", "top"),
-                    "JUMPI",
-                    "STOP",
-                ),
-                storage={i: i + 1 for i in range(1, 2_001)},
-            ),
+            call_workload(sload_slots(2_000), storage={i: i + 1 for i in range(1, 2_001)}),
         ),
         Workload(
             "CALL to an empty account",
@@ -461,14 +450,46 @@ def workloads() -> list[Workload]:
         Workload("2^20 RLP items (decode only)", rlp_items),
         Workload("RLP nested 16 deep, 2^16 times (decode only)", rlp_nesting),
     ]
-    return found + riscv_workloads() + wasm_workloads()
+    return found + riscv_workloads() + wasm_workloads() + binary_workloads()
 
 
-def timed(built: BuiltTrace, claim: int, vm: str = "evm") -> tuple[float, object]:
+def sload_slots(count: int) -> bytes:
+    """SLOAD of slots ``count`` down to 1, once each."""
+    return asm(count, ("L", "top"), "DUP1", "SLOAD", "POP", 1, "SWAP1", "SUB", "DUP1",
+               ("P", "top"), "JUMPI", "STOP")  # fmt: skip
+
+
+def binary_workloads() -> list[Workload]:
+    """The evm VM over the binary state model (EIP-7864), where the witness is stem and
+    internal node records: slots 64 and up each open a stem of their own."""
+    return [
+        Workload(
+            "binary: SLOAD of 2,000 stored slots (witness-heavy)",
+            call_workload(
+                sload_slots(2_000), storage={i: i + 1 for i in range(1, 2_001)}, state="binary"
+            ),
+            state="binary",
+        ),
+        Workload(
+            "binary: SSTORE to new slots",
+            call_workload(loop(1, "GAS", "SSTORE"), state="binary"),
+            state="binary",
+        ),
+        Workload(
+            "binary: SLOAD of absent slots",
+            call_workload(loop("GAS", "SLOAD", "POP"), state="binary"),
+            state="binary",
+        ),
+    ]
+
+
+def timed(
+    built: BuiltTrace, claim: int, vm: str = "evm", state: str = "mpt"
+) -> tuple[float, object]:
     clear_decode_cache()  # as a verifier that never saw these transactions
     started = time.perf_counter()
     result = execute_detailed(
-        built.pre_state_root, built.post_state_root, built.encoded, claim, vm=vm
+        built.pre_state_root, built.post_state_root, built.encoded, claim, vm=vm, state=state
     )
     return time.perf_counter() - started, result
 
@@ -500,10 +521,11 @@ def main() -> None:
             continue
         built, should_hold = workload.build(int(args.mgas * workload.scale * 1e6))
         seconds, result = min(
-            (timed(built, built.gas_used, workload.vm) for _ in range(2)), key=lambda r: r[0]
+            (timed(built, built.gas_used, workload.vm, workload.state) for _ in range(2)),
+            key=lambda r: r[0],
         )
         assert bool(result) == should_hold, (workload.name, result)
-        zero, refused = timed(built, 0, workload.vm)
+        zero, refused = timed(built, 0, workload.vm, workload.state)
         assert not refused
         per = seconds / (built.gas_used / 1e6)
         worst, zero_worst = max(worst, per / base), max(zero_worst, zero)

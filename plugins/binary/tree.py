@@ -51,10 +51,14 @@ def leaves_root(values: StemValues) -> bytes:
     """The root of a stem's 256 leaves (sparse: only present leaves cost a hash)."""
     level = {index: tree_hash(value) for index, value in values.items()}
     for _ in range(8):
-        level = {
-            parent: pair_hash(level.get(2 * parent, ZERO), level.get(2 * parent + 1, ZERO))
-            for parent in {index >> 1 for index in level}
-        }
+        parents: dict[int, bytes] = {}
+        for index in level:
+            parent = index >> 1
+            if parent not in parents:
+                parents[parent] = tree_hash(
+                    level.get(2 * parent, ZERO) + level.get(2 * parent + 1, ZERO)
+                )
+        level = parents
     return level.get(0, ZERO)
 
 
@@ -76,7 +80,11 @@ def decode_stem(record: bytes) -> tuple[bytes, dict[int, bytes]]:
     if len(record) < STEM_BYTES + 32 + 32 or (len(record) - STEM_BYTES) % 32:
         raise ValueError(f"a stem node record cannot be {len(record)} bytes long")
     bitmap = int.from_bytes(record[STEM_BYTES : STEM_BYTES + 32], "big")
-    indices = [i for i in range(256) if bitmap >> (255 - i) & 1]
+    indices = []
+    while bitmap:  # the set bits, highest (sub-index 0) first: O(values), not O(256)
+        top = bitmap.bit_length() - 1
+        indices.append(255 - top)
+        bitmap ^= 1 << top
     body = record[STEM_BYTES + 32 :]
     if len(indices) * 32 != len(body):
         raise ValueError("a stem node record's bitmap does not match its values")
