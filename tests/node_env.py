@@ -27,11 +27,11 @@ CHAIN_ID = 42_424
 ATTESTER_KEYS = [w.private_key for w in dev_wallets(3, 1, offset=9000)]
 
 
-def chain_config(vm: str = "evm") -> ChainConfig:
+def chain_config(vm: str = "evm", state: str = "mpt") -> ChainConfig:
     alloc = {w.address: GenesisAccount(balance=10**24) for w in dev_wallets(6, CHAIN_ID)}
     if vm == "evm":  # other VMs run the L2 bridge natively (rollupkit.accountvm)
         alloc.update(l2_bridge_alloc())
-    return ChainConfig(chain_id=CHAIN_ID, vm=vm, alloc=alloc)
+    return ChainConfig(chain_id=CHAIN_ID, vm=vm, state=state, alloc=alloc)
 
 
 @dataclass
@@ -79,8 +79,9 @@ def running_rollup(
     background: bool = True,
     block_time: float = 0.2,
     vm: str = "evm",
+    state: str = "mpt",
 ) -> Iterator[Rollup]:
-    chain = chain_config(vm)
+    chain = chain_config(vm, state)
     with _l1(l1) as (url, devnet):
         accounts = dev_accounts(4)
         attestation = l1 != "embedded"

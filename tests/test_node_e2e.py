@@ -3,6 +3,7 @@ L1, settlement, a follower that reaches the same roots from L1 alone, a withdraw
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ from node_env import Rollup, running_rollup
 from web3 import Web3
 
 from rollupkit.l1.anvil import NodeToolMissing, find_tool
+from rollupkit.plugins import get_registry
 from rollupkit.testing.contracts import artifact
 from rollupkit.testing.evm import calldata
-from rollupkit.types import Withdrawal
+from rollupkit.types import Account, AccountProof, Withdrawal
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
 from rollupkit_riscv.examples import example_elf
 from rollupkit_wasm.examples import example_wasm
@@ -41,6 +43,11 @@ SETUPS = [
         marks=[pytest.mark.slow],
     ),
     pytest.param(
+        ("embedded", "calldata", "zstd", "evm", "binary"),
+        id="evm-binary-embedded-execute-calldata-zstd",
+        marks=[pytest.mark.slow],
+    ),
+    pytest.param(
         ("anvil", "blobs", "zstd"),
         id="anvil-attestations-blobs-zstd",
         marks=[
@@ -63,15 +70,42 @@ def withdrawal_from_rpc(item: dict) -> Withdrawal:  # type: ignore[type-arg]
 
 @pytest.mark.parametrize("setup", SETUPS)
 def test_rollup_end_to_end(tmp_path: Path, setup: tuple[str, ...]) -> None:
-    l1_kind, derivation, compression, *vm = setup
+    l1_kind, derivation, compression, *rest = setup
+    vm = rest[0] if rest else "evm"
+    state = rest[1] if len(rest) > 1 else "mpt"
     with running_rollup(
         tmp_path,
         l1=l1_kind,
         derivation=derivation,
         compression=compression,
-        vm=vm[0] if vm else "evm",
+        vm=vm,
+        state=state,
     ) as r:
-        _journey(r, guest=vm[0] if vm else "")
+        _journey(r, guest="" if vm == "evm" else vm)
+        if state != "mpt":
+            _check_rpc_proof(r, state)
+
+
+def _check_rpc_proof(r: Rollup, state: str) -> None:
+    """eth_getProof over the node's RPC proves the account against the block's state root
+    with the chain's state model (an inclusion proof, and an absence proof)."""
+    model = get_registry().create("state", state)
+    block = r.l2.eth.get_block("latest")
+    for address, present in ((r.wallets[1].address, True), (b"\xab" * 20, False)):
+        answer = r.l2.provider.make_request(
+            "eth_getProof", ["0x" + address.hex(), [], hex(block["number"])]
+        )["result"]
+        account = Account(
+            int(answer["nonce"], 16), int(answer["balance"], 16),
+            bytes.fromhex(answer["storageHash"][2:]), bytes.fromhex(answer["codeHash"][2:]),
+        ) if present else None  # fmt: skip
+        nodes = tuple(bytes.fromhex(n[2:]) for n in answer["accountProof"])
+        proof = AccountProof(address, account, nodes)
+        assert model.verify_proof(bytes(block["stateRoot"]), proof)
+        if present:
+            assert account is not None and account.balance > 0
+            lie = AccountProof(address, replace(account, balance=account.balance + 1), nodes)
+            assert not model.verify_proof(bytes(block["stateRoot"]), lie)
 
 
 #: What the riscv and wasm journeys' token answers to (it speaks the Solidity ABI).
