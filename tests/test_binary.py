@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import pytest
@@ -197,20 +198,85 @@ def test_tampered_proofs_are_refused() -> None:
     assert not model.verify_proof(root, replace(absent, account=proof.account))
 
 
-def test_a_stem_node_cannot_be_passed_off_by_its_eip_preimage() -> None:
-    """EIP-7864 hashes a stem node as ``stem || 0x00 || leaves root``, 64 bytes like an
-    internal node. Given only that preimage, a witness view must not read it either as the
-    stem (it cannot see the values) or as an internal node (and answer "absent")."""
+def _leaf_subtree_records(values: dict[int, bytes]) -> list[bytes]:
+    """The 64-byte pairs of a stem's leaf subtree, as a forger would hand them in."""
+    records, level = [], {i: blake3(v).digest() for i, v in values.items()}
+    for _ in range(8):
+        parents: dict[int, bytes] = {}
+        for i in level:
+            if i >> 1 not in parents:
+                pair = level.get(i & ~1, ZERO) + level.get(i | 1, ZERO)
+                records.append(pair)
+                parents[i >> 1] = blake3(pair).digest()
+        level = parents
+    return records
+
+
+def _disguised(records: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """``records`` with the stem record at the end replaced by the stem's 64-byte EIP preimage
+    (which hashes the same) and its leaf subtree: a stem node passed off as an internal node."""
+    stem, values = decode_stem(records[-1])
+    return (*records[:-1], stem + b"\x00" + leaves_root(values), *_leaf_subtree_records(values))
+
+
+def test_a_stem_node_cannot_be_passed_off_as_an_internal_node() -> None:
+    """Read as ``left || right``, a stem node's EIP preimage leads into its sparse leaf
+    subtree, whose empty children would "prove" present keys absent (a reviewer's attack: it
+    fooled half the keys before the left-child rule of rollupkit_binary.tree)."""
     model, store, root, addresses = _populated()
-    proof = model.get_proof(store, root, addresses[3])
-    stem, values = decode_stem(proof.account_proof[-1])
-    eip_preimage = stem + b"\x00" + leaves_root(values)
-    records = (*proof.account_proof[:-1], eip_preimage)
-    view = model.open_witness(root, Witness(state_nodes=records))
-    with pytest.raises(MissingWitnessError):
-        view.get_account(addresses[3])
-    assert not model.verify_proof(root, replace(proof, account_proof=records))
-    assert not model.verify_proof(root, replace(proof, account_proof=records, account=None))
+    for i, address in enumerate(addresses):
+        proof = model.get_proof(store, root, address, [1000 + i])
+        for records, read in (
+            (proof.account_proof, lambda view, a=address: view.get_account(a)),
+            (proof.storage[0].proof, lambda view, a=address, i=i: view.get_storage(a, 1000 + i)),
+        ):
+            view = model.open_witness(root, Witness(state_nodes=_disguised(records)))
+            with pytest.raises(MissingWitnessError):
+                read(view)
+        lie = replace(proof, account=None, account_proof=_disguised(proof.account_proof))
+        assert not model.verify_proof(root, lie)
+
+
+def test_execute_refuses_a_witness_with_a_disguised_stem_node() -> None:
+    """The same forgery in a real trace: with a post-root computed from it, EXECUTE is False."""
+    from rollupkit.execution import execute_detailed
+    from rollupkit.trace import encode_trace
+
+    built = evm_conformance_traces("binary")[1]
+    nodes = built.trace.witness.state_nodes
+    stems = [k for k, record in enumerate(nodes) if len(record) != 64]
+    assert stems
+    for k in stems:
+        forged = (*nodes[:k], *nodes[k + 1 :], *_disguised((nodes[k],)))
+        trace = replace(built.trace, witness=replace(built.trace.witness, state_nodes=forged))
+        result = execute_detailed(
+            built.pre_state_root, built.post_state_root, encode_trace(trace), built.gas_used,
+            vm="evm", state="binary",
+        )  # fmt: skip
+        assert not result and result.outputs is None, (k, result)
+
+
+def test_honest_internal_nodes_that_look_like_stem_preimages_replay_from_witnesses() -> None:
+    """1 internal node in 256 has a zero byte 31: reads through it need its left child too,
+    which the recording view records, so stateless reads and writes still replay."""
+    rng = random.Random(5)
+    model, store = BinaryStateModel(), StateStore()
+    view = model.open(store, model.empty_root())
+    addresses = [rng.randbytes(20) for _ in range(3_000)]
+    for address in addresses:
+        view.set_account(address, nonce=1, balance=1)
+    root = view.commit()
+    ambiguous = [r for r in store.nodes.values() if len(r) == 64 and r[31] == 0 and any(r[:32])]
+    assert ambiguous  # the case this test is about occurs in this tree
+    for address in addresses[:600]:
+        recording = model.open(store, root, record=True)
+        account = recording.get_account(address)
+        recording.set_account(address, nonce=2, balance=5)
+        expected = recording.commit()
+        stateless = model.open_witness(root, recording.witness())
+        assert stateless.get_account(address) == account
+        stateless.set_account(address, nonce=2, balance=5)
+        assert stateless.commit() == expected
 
 
 # --- every VM over the binary tree --------------------------------------------------------

@@ -8,13 +8,23 @@ Node records, each stored under its EIP-7864 hash:
   EIP's ``tree_hash(stem || 0x00 || root of its 256 leaves)``, a leaf hashing to
   ``tree_hash(value)`` when present and to zero when absent (and two zero hashes to zero).
 
-Why a stem node is stored, witnessed and proven *with its values* rather than as the EIP's
-64-byte ``stem || 0x00 || subtree root``: that preimage has the size of an internal node's,
-so a hash alone does not say which one it names. A forged witness could present an internal
-node as a stem node with some other stem, and "prove" that every key below it is absent.
-Recomputing a stem node's hash from its values closes that: passing an internal node off as
-a stem would need a 32-byte BLAKE3 preimage of a hash whose preimage is 64 bytes. Records of
-the two kinds never have the same length (64 vs 31 modulo 32), so the length says the kind.
+The EIP hashes a stem node's 64 bytes ``stem || 0x00 || leaves root`` exactly as it hashes an
+internal node's 64 bytes ``left || right``, so a hash alone does not say which kind of node it
+names, and a forged witness could try either confusion:
+
+* *an internal node passed off as a stem node*, with some other stem, "proving" that every
+  key below it is absent. A stem node is therefore stored, witnessed and proven *with its
+  values*, and its hash recomputed from them: the forgery would need a 32-byte BLAKE3
+  preimage of a hash whose preimage is 64 bytes. (Stem records and internal records never
+  have the same length, 64 vs 31 modulo 32, so the length says the kind.)
+* *a stem node passed off as an internal node*: its 64-byte EIP preimage, read as
+  ``left || right``, leads (right) into the stem's sparse leaf subtree, where an empty child
+  would "prove" a present key absent. Such a record has a zero byte 31, and its "left child"
+  ``stem || 0x00`` has no known preimage. So before anything goes through a 64-byte record
+  whose byte 31 is zero, its left child must be found too (:meth:`BinaryTree._node`): an
+  honest internal node has one (1 in 256 do; the builder records it, so the witness has it),
+  a disguised stem node never does. (A stem of 31 zero bytes, whose "left child" would be the
+  empty hash, is out of reach: derived stems are BLAKE3 outputs.)
 
 The tree is canonical: a subtree holding one stem is that stem node, an empty one is the
 zero hash, and a deletion that leaves one stem under an internal node lifts it back up, so a
@@ -131,6 +141,19 @@ class BinaryTree:
         except KeyError:
             raise MissingWitnessError(f"missing binary tree node 0x{digest.hex()}") from None
 
+    def _node(self, digest: bytes, path: list[bytes] | None = None) -> bytes:
+        """The record of node ``digest`` (appended to ``path`` if given), proven to be what
+        it reads as: a 64-byte record with a zero byte 31 could be a stem node's EIP
+        preimage, so its left child is looked up too (see the module docstring)."""
+        record = self._record(digest)
+        if path is not None:
+            path.append(record)
+        if len(record) == INTERNAL_RECORD_BYTES and record[31] == 0 and record[:32] != ZERO:
+            left = self._record(record[:32])
+            if path is not None:
+                path.append(left)
+        return record
+
     # --- reads -----------------------------------------------------------------------------
 
     def walk(self, root: bytes, stem: bytes) -> tuple[list[bytes], dict[int, bytes]]:
@@ -139,8 +162,7 @@ class BinaryTree:
         path: list[bytes] = []
         node, depth = root, 0
         while node != ZERO:
-            record = self._record(node)
-            path.append(record)
+            record = self._node(node, path)
             if len(record) != INTERNAL_RECORD_BYTES:
                 found, values = decode_stem(record)
                 return path, (values if found == stem else {})
@@ -167,14 +189,14 @@ class BinaryTree:
     def _kind(self, digest: bytes) -> int:
         if digest == ZERO:
             return _EMPTY
-        return _INTERNAL if len(self._record(digest)) == INTERNAL_RECORD_BYTES else _STEM
+        return _INTERNAL if len(self._node(digest)) == INTERNAL_RECORD_BYTES else _STEM
 
     def _update(
         self, node: bytes, depth: int, ops: Sequence[tuple[bytes, StemChanges]]
     ) -> tuple[bytes, int]:
         if node == ZERO:
             return self._build(depth, [(stem, _apply({}, changes)) for stem, changes in ops])
-        record = self._record(node)
+        record = self._node(node)
         if len(record) != INTERNAL_RECORD_BYTES:
             existing, values = decode_stem(record)
             entries = [
