@@ -37,8 +37,10 @@ Rules a subclass inherits (and EXECUTE enforces through it):
 
 from __future__ import annotations
 
+import threading
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -87,6 +89,9 @@ MAX_CODE_SIZE = 24_576
 WITHDRAWAL_GAS = 30_000
 WITHDRAWAL_BYTE_GAS = 8  # as a log's data byte
 MAX_EXTRA_DATA = 32
+#: How deep guest calls may nest (each nested guest frame holds an emulator or a wasm store and
+#: native stack; the EVM's 1,024 is far more than those can take).
+MAX_CALL_DEPTH = 64
 GAS_LIMIT_BOUND_DIVISOR = 1024
 MIN_GAS_LIMIT = 5000
 _WITHDRAW_SELECTOR = keccak(b"withdraw(address,bytes)")[:4]
@@ -232,6 +237,24 @@ class StateOverlay:
         return self.account(address)
 
 
+_depth = threading.local()
+
+
+def call_depth() -> int:
+    """How many host CALLs deep the running guest is (0: called by a transaction)."""
+    return int(getattr(_depth, "value", 0))
+
+
+@contextmanager
+def one_call_deeper() -> Iterator[None]:
+    """While a guest's host CALL runs: :func:`call_depth` is one more."""
+    _depth.value = call_depth() + 1
+    try:
+        yield
+    finally:
+        _depth.value -= 1
+
+
 @dataclass
 class Frame:
     """One account's code running: the state it may change, and who asked it to run.
@@ -239,6 +262,12 @@ class Frame:
     An interpreter spends gas through :meth:`use_gas` as it goes (per instruction, or per
     straight-line run of instructions): that is what stops an out-of-gas frame and, under
     EXECUTE, the whole trace as soon as it has used more gas than it claimed.
+
+    This is also the interface the host ABI (:class:`rollupkit.hostabi.Host`) and the guest
+    interpreters use; a VM that hosts guests in another engine (the ``multi`` VM, in py-evm)
+    passes an object with the same members: the context fields, ``state`` (get_storage,
+    set_storage, balance, add_balance, account), ``gas``, ``gas_left``, ``gas_used``, ``meter``,
+    ``is_static``, :meth:`use_gas`, :meth:`emit_log` and :meth:`call`.
     """
 
     vm: AccountVM
@@ -254,6 +283,8 @@ class Frame:
     logs: list[Log] = field(default_factory=list)
     meter: ExecutionMeter | None = None
     gas_left: int = field(init=False)
+    #: Writes are refused (a static call). AccountVM chains have no static calls.
+    is_static: bool = False
 
     def __post_init__(self) -> None:
         self.gas_left = self.gas
@@ -283,6 +314,26 @@ class Frame:
         if amount > self.gas_left:
             raise OutOfGas(f"out of gas: the callee used {amount}, {self.gas_left} left")
         self.gas_left -= amount
+
+    def emit_log(self, log: Log) -> None:
+        """Record an event of this frame (kept only if the frame succeeds)."""
+        self.logs.append(log)
+
+    def call(self, to: bytes, value: int, data: bytes, gas: int) -> tuple[bool, bytes]:
+        """Call ``to`` from this frame with ``value`` and ``gas`` (already limited by the
+        63/64 rule), charging this frame what the callee used. Returns (success, the
+        callee's return or revert data); too deep a call fails without running."""
+        if call_depth() >= MAX_CALL_DEPTH:
+            return False, b""
+        if self.meter is not None:
+            self.meter.frame()
+        with one_call_deeper():
+            outcome = self.vm._message(self.state, self.block, self.origin, self.address, to,
+                                       value, data, gas, 0, self.meter)  # fmt: skip
+        self.use_callee_gas(min(outcome.gas_used, gas))
+        if outcome.success:
+            self.logs.extend(outcome.logs)
+        return outcome.success, outcome.output
 
 
 class AccountVM(VM):

@@ -60,14 +60,13 @@ as an exceptional halt does on the EVM.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from enum import IntEnum
 from typing import Any, Protocol
 
 from eth_hash.auto import keccak
 
-from rollupkit.accountvm import Frame, Log, StateOverlay
+from rollupkit.accountvm import MAX_CALL_DEPTH, Frame, Log, StateOverlay, call_depth
 from rollupkit.errors import OutOfGas
 from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
 
@@ -121,7 +120,6 @@ KECCAK_WORD = 6
 ACCOUNT_ACCESS = 2_600
 VALUE_TRANSFER = 9_000
 NEW_ACCOUNT = 25_000
-MAX_CALL_DEPTH = 64
 MAX_HOST_COPY = 1 << 20  # no host call moves more guest memory than this (1 MiB)
 ALL_THE_GAS = 0xFFFF_FFFF
 MAX_TOPICS = 4
@@ -180,14 +178,6 @@ def guest_project_files(folder: Any, suffixes: tuple[str, ...]) -> dict[str, byt
 
 def words(length: int) -> int:
     return (length + 31) // 32
-
-
-_depth = threading.local()
-
-
-def call_depth() -> int:
-    """How many host CALLs deep the running guest is (0: called by a transaction)."""
-    return int(getattr(_depth, "value", 0))
 
 
 class Host:
@@ -266,7 +256,12 @@ class Host:
         slot = int.from_bytes(self._get(key_ptr, 32), "big")
         return self._put(out, _word(self.frame.state.get_storage(self.frame.address, slot)))
 
+    def _writing(self, what: str) -> None:
+        if self.frame.is_static:  # an exceptional halt, as a write in the EVM's STATICCALL
+            raise GuestFault(f"{what} in a static call")
+
     def storage_store(self, key_ptr: int, value_ptr: int, *_: int) -> int:
+        self._writing("a storage write")
         slot = int.from_bytes(self._get(key_ptr, 32), "big")
         value = int.from_bytes(self._get(value_ptr, 32), "big")
         state, address = self.frame.state, self.frame.address
@@ -284,12 +279,13 @@ class Host:
         return self._copy_out(self.return_data, dst, offset, length)
 
     def log(self, topics_ptr: int, count: int, data_ptr: int, length: int, *_: int) -> int:
+        self._writing("a log")
         if count > MAX_TOPICS:
             raise GuestFault(f"a log has at most {MAX_TOPICS} topics, not {count}")
         self.frame.use_gas(LOG_BASE + LOG_TOPIC * count + LOG_BYTE * length)
         raw = self._get(topics_ptr, 32 * count) if count else b""
         topics = tuple(raw[i : i + 32] for i in range(0, len(raw), 32))
-        self.frame.logs.append(Log(self.frame.address, topics, self._get(data_ptr, length)))
+        self.frame.emit_log(Log(self.frame.address, topics, self._get(data_ptr, length)))
         return 0
 
     def keccak256(self, pointer: int, length: int, out: int, *_: int) -> int:
@@ -302,6 +298,7 @@ class Host:
         return self._put(out, _word(self.frame.state.balance(address)))
 
     def transfer(self, address_ptr: int, value_ptr: int, *_: int) -> int:
+        self._writing("a transfer")
         state, me = self.frame.state, self.frame.address
         to = self._get(address_ptr, 20)
         value = int.from_bytes(self._get(value_ptr, 32), "big")
@@ -318,28 +315,17 @@ class Host:
         value = int.from_bytes(self._get(value_ptr, 32), "big")
         cost = ACCOUNT_ACCESS + COPY_WORD * words(length)
         if value:
+            self._writing("a call with value")
             cost += VALUE_TRANSFER + _new_account_gas(state, to, value)
         frame.use_gas(cost)
         data = self._get(data_ptr, length)
         self.return_data = b""
-        if call_depth() >= MAX_CALL_DEPTH or state.balance(frame.address) < value:
+        if state.balance(frame.address) < value:
             return 1
         allowed = frame.gas_left - frame.gas_left // 64
         forwarded = allowed if gas == ALL_THE_GAS else min(gas, allowed)
-        if frame.meter is not None:
-            frame.meter.frame()
-        _depth.value = call_depth() + 1
-        try:
-            outcome = frame.vm._message(state, frame.block, frame.origin, frame.address, to,
-                                        value, data, forwarded, 0, frame.meter)  # fmt: skip
-        finally:
-            _depth.value -= 1
-        frame.use_callee_gas(min(outcome.gas_used, forwarded))
-        self.return_data = outcome.output
-        if not outcome.success:
-            return 1
-        frame.logs.extend(outcome.logs)
-        return 0
+        success, self.return_data = frame.call(to, value, data, forwarded)
+        return 0 if success else 1
 
 
 def _word(value: int) -> bytes:

@@ -12,10 +12,10 @@ from rollupkit.testing.conformance import (
 from rollupkit.testing.evm import EvmScenario, calldata
 
 
-def evm_conformance_traces(state: str = "mpt") -> list[BuiltTrace]:
+def evm_conformance_traces(state: str = "mpt", vm: str = "evm") -> list[BuiltTrace]:
     """Small traces covering transfers, creation, storage writes and deletes, a revert,
     deposits (plain and with a call), forced inclusion, BLOCKHASH and several blocks."""
-    s = EvmScenario.create(wallets=4, state=state)
+    s = EvmScenario.create(wallets=4, state=state, vm=vm)
     w = s.wallets
     s.chain.deposit(b"\x42" * 20, 10**18)
     s.chain.deposit(s.store, 0, data=calldata("set(uint256,uint256)", 50, 5), sender=b"\x51" * 20)
@@ -50,6 +50,40 @@ class TestEvmConformance(VMConformanceTests):
 
     def build_conformance_traces(self) -> list[BuiltTrace]:
         return evm_conformance_traces()
+
+
+def multi_conformance_traces() -> list[BuiltTrace]:
+    """The EVM traces on a ``multi`` chain, and a block where the VMs call each other: RISC-V
+    and wasm contracts deployed, RISC-V calling wasm (a write, and a revert it survives), a
+    deposit calling the wasm contract."""
+    from rollupkit.chain import DevChain
+    from rollupkit.types import GenesisAccount
+    from rollupkit.wallets import dev_wallets
+    from rollupkit_multi import riscv_code, wasm_code
+    from rollupkit_riscv.examples import example_elf
+    from rollupkit_wasm.examples import example_wasm
+
+    w = dev_wallets(3, 42_424)
+    chain = DevChain({x.address: GenesisAccount(balance=10**24) for x in w}, chain_id=42_424,
+                     vm="multi")  # fmt: skip
+    (deploy_counter, counter) = w[0].create(wasm_code(example_wasm("counter")), gas=3_000_000)
+    (deploy_caller, caller) = w[0].create(riscv_code(example_elf("caller")), gas=5_000_000)
+    setup = chain.build(transactions=[deploy_counter, deploy_caller])
+    chain.deposit(counter, 0, data=calldata("increment()"), sender=b"\x51" * 20)
+    calls = chain.build(transactions=[
+        w[1].sign(to=caller, data=calldata("callIncrement(address)", counter), gas=500_000),
+        w[2].sign(to=caller, data=calldata("tryFail(address)", counter), gas=500_000),
+        w[1].transfer(w[2].address, 5),
+    ])  # fmt: skip
+    return [*evm_conformance_traces(vm="multi")[1:3], setup, calls]
+
+
+class TestMultiConformance(VMConformanceTests):
+    vm_name = "multi"
+    state_name = "mpt"
+
+    def build_conformance_traces(self) -> list[BuiltTrace]:
+        return multi_conformance_traces()
 
 
 class TestMptConformance(StateModelConformanceTests):

@@ -117,6 +117,12 @@ class EvmVM(VM):
     fork = FORK_NAME
     transaction_types = frozenset({0, 1, 2, 4})  # legacy, EIP-2930, EIP-1559, EIP-7702
 
+    #: The py-evm VM classes blocks and calls run on: over Ethereum's trie (a view offering
+    #: HexaryNodeStore) and over any other state view. A VM built on this one (``multi``)
+    #: swaps in its own.
+    evm_class: type[RollupEVM] = RollupEVM
+    view_evm_class: type[RollupEVM] = ViewRollupEVM
+
     def __init__(self) -> None:
         self._call_states = CallStates()
 
@@ -233,8 +239,7 @@ class EvmVM(VM):
                 evm_state.execution_meter = None
         return AccessListResult(found, result.gas_used, "" if result.success else result.error)
 
-    @staticmethod
-    def _call_state(state: StateView, chain_id: int, parent_header: bytes) -> StateAPI:
+    def _call_state(self, state: StateView, chain_id: int, parent_header: bytes) -> StateAPI:
         parent = _decode_header(bytes(parent_header))
         # A child block's context with no base fee: calls are free, as eth_call is.
         header = RollupEVM.create_header_from_parent(
@@ -242,7 +247,7 @@ class EvmVM(VM):
             coinbase=parent.coinbase,
         ).copy(base_fee_per_gas=0)  # fmt: skip
         chaindb = ChainDB(AtomicDB())
-        evm_class, state_db, _ = _engine_for(state)
+        evm_class, state_db, _ = self._engine_for(state)
         vm = evm_class(
             header, chaindb, ChainContext(chain_id), ConsensusContext(chaindb.db),
             state_db=state_db, ancestors=_ParentOnly(parent),
@@ -286,6 +291,16 @@ class EvmVM(VM):
 
     # --- execution ------------------------------------------------------------------------
 
+    def _engine_for(
+        self, state: StateView
+    ) -> tuple[type[RollupEVM], ViewDB | StateViewDB, Callable[[bytes], None] | None]:
+        """How py-evm runs over ``state``: (VM class, its state database, the view's
+        ``reset_root`` if py-evm writes the view's trie itself, else None)."""
+        store = state.capability(HexaryNodeStore)
+        if store is not None:  # Ethereum's trie: py-evm's own trie code drives the node store
+            return self.evm_class, ViewDB(store), store.reset_root
+        return self.view_evm_class, StateViewDB(state), None
+
     def open_block(
         self,
         state: StateView,
@@ -296,7 +311,7 @@ class EvmVM(VM):
         ancestors: AncestorHashes,
         meter: ExecutionMeter,
     ) -> EvmBlockExecution:
-        evm_class, state_db, reset_root = _engine_for(state)
+        evm_class, state_db, reset_root = self._engine_for(state)
         parent = self._header(parent_header)
         try:
             header = RollupEVM.create_header_from_parent(parent, **header_params(block))
@@ -469,17 +484,6 @@ def _fatal(exc: BaseException) -> BaseException | None:
     if isinstance(behind, GasCapExceeded | MissingWitnessError):
         return behind
     return _missing(behind)
-
-
-def _engine_for(
-    state: StateView,
-) -> tuple[type[RollupEVM], ViewDB | StateViewDB, Callable[[bytes], None] | None]:
-    """How py-evm runs over ``state``: (VM class, its state database, the view's
-    ``reset_root`` if py-evm writes the view's trie itself, else None)."""
-    store = state.capability(HexaryNodeStore)
-    if store is not None:  # Ethereum's trie: py-evm's own trie code drives the node store
-        return RollupEVM, ViewDB(store), store.reset_root
-    return ViewRollupEVM, StateViewDB(state), None
 
 
 def _store_key(state: StateView) -> Hashable:
