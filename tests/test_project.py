@@ -263,6 +263,28 @@ def test_generated_tests_pass_in_process(project: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_multi_vm_project_passes_its_own_tests(tmp_path: Path) -> None:
+    """`scaffold new --vm multi`: EVM contracts and both guest SDKs, and its tests (end to end,
+    the EVM token, and RISC-V calling wasm over web3.py with eth_call and eth_estimateGas)
+    pass."""
+    import subprocess
+    import sys
+
+    dest = tmp_path / "multi-rollup"
+    new_rollup(dest, RollupOptions(name="multi-rollup", vm="multi"))
+    assert (dest / "guest" / "riscv" / "caller.elf").is_file()
+    assert (dest / "guest" / "wasm" / "counter.wasm").is_file()
+    assert (dest / "contracts" / "MultiRollupToken.sol").is_file()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=dest, capture_output=True, text=True, check=False, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(dest)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert re.search(r"\b6 passed\b", done.stdout), done.stdout[-500:]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("vm", "state"), [("riscv", "mpt"), ("wasm", "binary")])
 def test_a_guest_vm_project_passes_its_own_tests(tmp_path: Path, vm: str, state: str) -> None:
     """`scaffold new --vm riscv|wasm [--state binary]`: the project gets the guest SDK and

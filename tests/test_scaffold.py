@@ -45,6 +45,13 @@ VM_FILES = {
     | {f"guest/{name}.{ext}" for name in ("token", "counter", "caller", "spin")
        for ext in ("c", "wasm")},
 }  # fmt: skip
+#: A chain of all three: the EVM's files, both guest SDKs in folders of their own, and a test
+#: of calls between the VMs.
+VM_FILES["multi"] = (
+    VM_FILES["evm"] | {"tests/test_multivm.py"}
+    | {f"guest/riscv/{p.removeprefix('guest/')}" for p in VM_FILES["riscv"]}
+    | {f"guest/wasm/{p.removeprefix('guest/')}" for p in VM_FILES["wasm"]}
+)  # fmt: skip
 
 COMBINATIONS = supported_combinations()
 

@@ -18,6 +18,7 @@ init code) starts with a guest prefix stores that code as it is, after the guest
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -33,7 +34,7 @@ from rollupkit_evm.engine import (
     ViewRollupState,
 )
 from rollupkit_evm.vm import EvmVM
-from rollupkit_multi.codes import guest_of
+from rollupkit_multi.codes import GUEST_PREFIXES, guest_of
 from rollupkit_multi.frame import EvmHostedFrame
 
 
@@ -131,6 +132,16 @@ class MultiVM(EvmVM):
     description = "EVM, RISC-V and wasm contracts in one state, calling each other (py-evm host)"
     evm_class = MultiEVM
     view_evm_class = ViewMultiEVM
+
+    @classmethod
+    def scaffold_files(cls) -> Mapping[str, bytes]:
+        """A project gets the EVM's files (the template's) and both guest SDKs, each in its
+        own folder: ``guest/riscv/`` and ``guest/wasm/``."""
+        files: dict[str, bytes] = {}
+        for name in sorted(set(GUEST_PREFIXES.values())):
+            for path, data in type(guest_vm(name)).scaffold_files().items():
+                files[f"guest/{name}/{path.removeprefix('guest/')}"] = data
+        return files
 
     def witness_code_gas(self, code: bytes) -> int:
         """What readying a witness's guest code costs its VM (EVM code: nothing)."""
