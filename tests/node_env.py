@@ -29,7 +29,7 @@ ATTESTER_KEYS = [w.private_key for w in dev_wallets(3, 1, offset=9000)]
 
 def chain_config(vm: str = "evm", state: str = "mpt") -> ChainConfig:
     alloc = {w.address: GenesisAccount(balance=10**24) for w in dev_wallets(6, CHAIN_ID)}
-    if vm == "evm":  # other VMs run the L2 bridge natively (rollupkit.accountvm)
+    if vm in ("evm", "multi"):  # other VMs run the L2 bridge natively (rollupkit.accountvm)
         alloc.update(l2_bridge_alloc())
     return ChainConfig(chain_id=CHAIN_ID, vm=vm, state=state, alloc=alloc)
 

@@ -43,6 +43,11 @@ SETUPS = [
         marks=[pytest.mark.slow],
     ),
     pytest.param(
+        ("embedded", "calldata", "zlib", "multi"),
+        id="multi-embedded-execute-calldata-zlib",
+        marks=[pytest.mark.slow],
+    ),
+    pytest.param(
         ("embedded", "calldata", "zstd", "evm", "binary"),
         id="evm-binary-embedded-execute-calldata-zstd",
         marks=[pytest.mark.slow],
@@ -81,9 +86,36 @@ def test_rollup_end_to_end(tmp_path: Path, setup: tuple[str, ...]) -> None:
         vm=vm,
         state=state,
     ) as r:
-        _journey(r, guest="" if vm == "evm" else vm)
+        if vm == "multi":  # calls between the VMs first, so the journey settles them too
+            _cross_vm_calls(r)
+        _journey(r, guest="" if vm in ("evm", "multi") else vm)
         if state != "mpt":
             _check_rpc_proof(r, state)
+
+
+def _cross_vm_calls(r: Rollup) -> None:
+    """On a multi chain, over the RPC: a RISC-V contract calls a wasm counter, and calls back
+    into an EVM contract (the example MultiHub)."""
+    from rollupkit_multi import riscv_code, wasm_code
+
+    l2, w = r.l2, r.wallets[4]
+    created = [w.create(code, gas=5_000_000) for code in (
+        wasm_code(example_wasm("counter")), riscv_code(example_elf("caller")),
+        artifact("MultiHub").bytecode)]  # fmt: skip
+    for tx, _ in created:
+        receipt = l2.eth.wait_for_transaction_receipt(l2.eth.send_raw_transaction(tx))
+        assert receipt["status"] == 1
+    (_, counter), (_, caller), (_, hub) = created
+    for target in (counter, hub):
+        tx_hash = l2.eth.send_raw_transaction(
+            w.sign(to=caller, data=calldata("callIncrement(address)", target), gas=1_000_000)
+        )
+        assert l2.eth.wait_for_transaction_receipt(tx_hash, poll_latency=0.1)["status"] == 1
+    for target in (counter, hub):
+        count = l2.eth.call({"to": Web3.to_checksum_address(target),
+                             "data": calldata("count()")})  # fmt: skip
+        assert int.from_bytes(count, "big") == 1
+    assert bytes(l2.eth.get_code(Web3.to_checksum_address(counter)))[:3] == b"\xef\xf0\x02"
 
 
 def _check_rpc_proof(r: Rollup, state: str) -> None:
