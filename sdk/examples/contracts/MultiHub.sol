@@ -19,6 +19,14 @@ contract MultiHub {
         revert("MultiHub: fail");
     }
 
+    /// `counter.increment()`, its result returned: the guest caller example's function, so a
+    /// caller in any VM has the same ABI.
+    function callIncrement(address counter) external returns (uint256) {
+        (bool ok, bytes memory out) = counter.call(abi.encodeWithSignature("increment()"));
+        require(ok, "the counter failed");
+        return abi.decode(out, (uint256));
+    }
+
     /// `caller_.callIncrement(counter)` on a guest caller example, with this call's value;
     /// its revert data comes back as this call's.
     function viaCaller(address caller_, address counter) external payable returns (uint256) {
