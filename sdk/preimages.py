@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator, MutableMapping
 
 from eth_hash.auto import keccak
 
+from rollupkit.types import Witness
+
 
 class RecordingStore(MutableMapping[bytes, bytes]):
     """An overlay over a base store that records every value read *from the base*.
@@ -69,3 +71,32 @@ def preimage_store(preimages: Iterable[bytes]) -> dict[bytes, bytes]:
     """A store holding each preimage under its keccak hash: nothing else can be found in it,
     so a forged or mislabelled witness entry is simply unreachable."""
     return {keccak(item): item for item in preimages}
+
+
+class RecordingStores:
+    """What a state view whose nodes and codes sit in two stores (``_nodes``, ``_codes``)
+    does for recording: a mixin, ahead of :class:`~rollupkit.interfaces.StateView` in the
+    bases, for views that wrap their stores in :class:`RecordingStore` when recording."""
+
+    _nodes: MutableMapping[bytes, bytes]
+    _codes: MutableMapping[bytes, bytes]
+
+    def witness(self) -> Witness:
+        """The nodes and codes read from the underlying stores (empty when not recording)."""
+        nodes = self._nodes.reads if isinstance(self._nodes, RecordingStore) else {}
+        codes = self._codes.reads if isinstance(self._codes, RecordingStore) else {}
+        return Witness(state_nodes=tuple(nodes.values()), codes=tuple(codes.values()))
+
+    def created_preimages(self) -> tuple[bytes, ...]:
+        """The hashes of the nodes and codes written and not flushed yet."""
+        created: list[bytes] = []
+        for store in (self._nodes, self._codes):
+            if isinstance(store, RecordingStore):
+                created.extend(store.created())
+        return tuple(created)
+
+    def flush(self) -> None:
+        """Write what was written into the underlying stores."""
+        for store in (self._nodes, self._codes):
+            if isinstance(store, RecordingStore):
+                store.flush()

@@ -267,21 +267,12 @@ def test_a_multi_vm_project_passes_its_own_tests(tmp_path: Path) -> None:
     """`scaffold new --vm multi`: EVM contracts and both guest SDKs, and its tests (end to end,
     the EVM token, and RISC-V calling wasm over web3.py with eth_call and eth_estimateGas)
     pass."""
-    import subprocess
-    import sys
-
     dest = tmp_path / "multi-rollup"
     new_rollup(dest, RollupOptions(name="multi-rollup", vm="multi"))
     assert (dest / "guest" / "riscv" / "caller.elf").is_file()
     assert (dest / "guest" / "wasm" / "counter.wasm").is_file()
     assert (dest / "contracts" / "MultiRollupToken.sol").is_file()
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=dest, capture_output=True, text=True, check=False, timeout=600,
-        env={**os.environ, "PYTHONPATH": str(dest)},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert re.search(r"\b6 passed\b", done.stdout), done.stdout[-500:]
+    _own_tests_pass(dest, 6)
 
 
 @pytest.mark.slow
@@ -290,9 +281,6 @@ def test_a_guest_vm_project_passes_its_own_tests(tmp_path: Path, vm: str, state:
     """`scaffold new --vm riscv|wasm [--state binary]`: the project gets the guest SDK and
     the example contracts, and its tests (end to end, and the token used from web3.py) pass
     on its state model."""
-    import subprocess
-    import sys
-
     from rollupkit_riscv.examples import example_elf
     from rollupkit_wasm.examples import example_wasm
 
@@ -303,10 +291,18 @@ def test_a_guest_vm_project_passes_its_own_tests(tmp_path: Path, vm: str, state:
     example = example_elf("token") if vm == "riscv" else example_wasm("token")
     assert (dest / "guest" / built).read_bytes() == example
     assert (dest / "guest" / "rollupkit.h").is_file() and (dest / "guest" / "Makefile").is_file()
+    _own_tests_pass(dest, 5)
+
+
+def _own_tests_pass(dest: Path, count: int) -> None:
+    """Run a generated project's own tests with pytest; all ``count`` of them pass."""
+    import subprocess
+    import sys
+
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=dest, capture_output=True, text=True, check=False, timeout=600,
         env={**os.environ, "PYTHONPATH": str(dest)},
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert re.search(r"\b5 passed\b", done.stdout), done.stdout[-500:]
+    assert re.search(rf"\b{count} passed\b", done.stdout), done.stdout[-500:]

@@ -253,7 +253,7 @@ def test_the_embedded_l1_is_not_offered_blobs(tmp_path: Path) -> None:
         (["web3"], ["'web3' would shadow an installed module"]),
         (["ok-name", "--dir", "afile/sub"], ["afile is a file, not a folder"]),
         (["Bad_Name"], ["invalid project name 'Bad_Name'"]),
-        (["ok-name", "--vm", "nope"], ["no vm plugin named 'nope'", "evm, riscv, wasm"]),
+        (["ok-name", "--vm", "nope"], ["no vm plugin named 'nope'", "evm, multi, riscv, wasm"]),
         (["ok-name", "--proof", "nope"], ["no proof plugin named 'nope'"]),
         (["ok-name", "--l1", "anvil", "--proof", "reexec"], ["EXECUTE precompile"]),
         (["ok-name", "--da", "blobs"], ["blob transactions"]),

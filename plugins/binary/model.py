@@ -23,7 +23,7 @@ from eth_hash.auto import keccak
 
 from rollupkit.errors import MissingWitnessError
 from rollupkit.interfaces import StateModel, StateStore, StateView
-from rollupkit.preimages import RecordingStore, preimage_store
+from rollupkit.preimages import RecordingStore, RecordingStores, preimage_store
 from rollupkit.types import EMPTY_CODE_HASH, ZERO_HASH, Account, AccountProof, StorageProof, Witness
 from rollupkit_binary.embedding import (
     BASIC_DATA_LEAF_KEY,
@@ -50,7 +50,7 @@ def _slot_key(address: bytes, slot: int) -> tuple[bytes, int]:
     return _stem(address, tree_index), sub_index
 
 
-class BinaryStateView(StateView):
+class BinaryStateView(RecordingStores, StateView):
     """Accounts, storage and code over a node store and a code store."""
 
     def __init__(
@@ -162,25 +162,6 @@ class BinaryStateView(StateView):
                     values[index] = value
         self._pending = {}
         return self._root
-
-    # --- recording -------------------------------------------------------------------------
-
-    def witness(self) -> Witness:
-        nodes = self._nodes.reads if isinstance(self._nodes, RecordingStore) else {}
-        codes = self._codes.reads if isinstance(self._codes, RecordingStore) else {}
-        return Witness(state_nodes=tuple(nodes.values()), codes=tuple(codes.values()))
-
-    def created_preimages(self) -> tuple[bytes, ...]:
-        created: list[bytes] = []
-        for store in (self._nodes, self._codes):
-            if isinstance(store, RecordingStore):
-                created.extend(store.created())
-        return tuple(created)
-
-    def flush(self) -> None:
-        for store in (self._nodes, self._codes):
-            if isinstance(store, RecordingStore):
-                store.flush()
 
 
 class BinaryStateModel(StateModel):

@@ -21,13 +21,13 @@ from rollupkit.ethstate import (
     verify_proof,
 )
 from rollupkit.interfaces import StateModel, StateStore, StateView
-from rollupkit.preimages import RecordingStore, preimage_store
+from rollupkit.preimages import RecordingStore, RecordingStores, preimage_store
 from rollupkit.types import EMPTY_CODE_HASH, Account, AccountProof, Witness
 
 __all__ = ["BLANK_ROOT", "MptStateModel", "MptStateView", "account_key", "slot_key"]
 
 
-class MptStateView(StateView, HexaryNodeStore):
+class MptStateView(RecordingStores, StateView, HexaryNodeStore):
     """Accounts, storage and code over a node store and a code store."""
 
     def __init__(
@@ -146,25 +146,6 @@ class MptStateView(StateView, HexaryNodeStore):
             raise MissingWitnessError(f"missing trie node 0x{exc.missing_node_hash.hex()}") from exc
         self.reset_root(accounts.root_hash)
         return self._root
-
-    # --- recording -----------------------------------------------------------------------
-
-    def witness(self) -> Witness:
-        nodes = self._nodes.reads if isinstance(self._nodes, RecordingStore) else {}
-        codes = self._codes.reads if isinstance(self._codes, RecordingStore) else {}
-        return Witness(state_nodes=tuple(nodes.values()), codes=tuple(codes.values()))
-
-    def created_preimages(self) -> tuple[bytes, ...]:
-        created: list[bytes] = []
-        for store in (self._nodes, self._codes):
-            if isinstance(store, RecordingStore):
-                created.extend(store.created())
-        return tuple(created)
-
-    def flush(self) -> None:
-        for store in (self._nodes, self._codes):
-            if isinstance(store, RecordingStore):
-                store.flush()
 
 
 class MptStateModel(StateModel):
