@@ -1,7 +1,7 @@
 """The ``binary`` state model: accounts, storage and code in EIP-7864's unified binary tree.
 
 Every VM runs over it, the ``evm`` VM included (py-evm through
-:class:`rollupkit.pyevm_state.ViewAccountDB`). Roots are EIP-7864 roots of the same
+:class:`rollupkit_evm.viewdb.ViewAccountDB`). Roots are EIP-7864 roots of the same
 contents, with two choices where the draft is silent, both so that a root depends only on
 the state, never on its history:
 
@@ -187,7 +187,7 @@ class BinaryStateModel(StateModel):
     ) -> AccountProof:
         tree = BinaryTree(store.nodes)
         path, values = tree.walk(root, _stem(address, 0))
-        account = _account(values.get(BASIC_DATA_LEAF_KEY), values.get(CODE_HASH_LEAF_KEY))
+        account = _account_in(values)
         storage = []
         for slot in slots:
             stem, index = _slot_key(address, slot)
@@ -207,10 +207,7 @@ class BinaryStateModel(StateModel):
             values = BinaryTree(record_store(proof.account_proof)).stem_values(
                 root, _stem(proof.address, 0)
             )
-            if (
-                _account(values.get(BASIC_DATA_LEAF_KEY), values.get(CODE_HASH_LEAF_KEY))
-                != proof.account
-            ):
+            if _account_in(values) != proof.account:
                 return False
             for item in proof.storage:
                 stem, index = _slot_key(proof.address, item.key)
@@ -229,3 +226,8 @@ def _account(basic: bytes | None, code_hash: bytes | None) -> Account | None:
         return None
     nonce, balance, _ = unpack_basic_data(basic or ZERO)
     return Account(nonce, balance, ZERO_HASH, code_hash or EMPTY_CODE_HASH)
+
+
+def _account_in(stem_values: dict[int, bytes]) -> Account | None:
+    """The account whose first stem holds ``stem_values``."""
+    return _account(stem_values.get(BASIC_DATA_LEAF_KEY), stem_values.get(CODE_HASH_LEAF_KEY))
