@@ -219,11 +219,20 @@ def _is_root(value: object) -> bool:
 
 
 def resolve_plugins(
-    vm: str, state: str, registry: PluginRegistry | None = None
+    vm: str, state: str, registry: PluginRegistry | None = None, *, client: str | None = None
 ) -> tuple[VM, StateModel]:
-    """Instances of the named VM and state model, checked to work together."""
+    """Instances of the named VM (or of its independent ``client``) and state model, checked
+    to work together."""
     registry = registry or get_registry()
-    vm_plugin: VM = registry.create("vm", vm)
+    vm_plugin: VM
+    if client is None:
+        vm_plugin = registry.create("vm", vm)
+    else:
+        vm_plugin = registry.create("client", client)
+        if vm_plugin.implements != vm:
+            raise UnsupportedCombinationError(
+                f"client {client!r} implements VM {vm_plugin.implements!r}, not {vm!r}"
+            )
     state_model: StateModel = registry.create("state", state)
     if not vm_plugin.supports_state_model(state_model):
         raise UnsupportedCombinationError(f"VM {vm!r} cannot execute over state model {state!r}")
@@ -239,11 +248,14 @@ def execute_detailed(
     vm: str = "evm",
     state: str = "mpt",
     registry: PluginRegistry | None = None,
+    client: str | None = None,
 ) -> ExecuteResult:
     """EXECUTE with its reasons: an :class:`ExecuteResult` that is truthy iff the transition
     holds. Never raises; a failure inside a plugin is reported as ``internal-error``."""
     try:
-        return _execute(pre_state_root, post_state_root, trace, gas_used, vm, state, registry)
+        return _execute(
+            pre_state_root, post_state_root, trace, gas_used, vm, state, registry, client
+        )
     except RecursionError:
         return _reject(RejectReason.MALFORMED_TRACE, "the trace nests too deeply")
     except MemoryError:
@@ -261,12 +273,14 @@ def execute(
     vm: str = "evm",
     state: str = "mpt",
     registry: PluginRegistry | None = None,
+    client: str | None = None,
 ) -> bool:
     """True iff ``trace`` takes ``pre_state_root`` to ``post_state_root`` using exactly
     ``gas_used`` gas (see the module docstring). Never raises."""
     return execute_detailed(
-        pre_state_root, post_state_root, trace, gas_used, vm=vm, state=state, registry=registry
-    ).ok
+        pre_state_root, post_state_root, trace, gas_used, vm=vm, state=state,
+        registry=registry, client=client,
+    ).ok  # fmt: skip
 
 
 def _execute(
@@ -277,6 +291,7 @@ def _execute(
     vm_name: str,
     state_name: str,
     registry: PluginRegistry | None,
+    client: str | None = None,
 ) -> ExecuteResult:
     if not _is_root(pre_state_root) or not _is_root(post_state_root):
         return _reject(RejectReason.BAD_ARGUMENT, "state roots must be 32-byte strings")
@@ -303,7 +318,7 @@ def _execute(
         return _reject(RejectReason.MALFORMED_TRACE, str(exc))
 
     try:
-        vm, model = resolve_plugins(vm_name, state_name, registry)
+        vm, model = resolve_plugins(vm_name, state_name, registry, client=client)
     except UnknownPluginError as exc:
         return _reject(RejectReason.UNKNOWN_PLUGIN, str(exc))
     except UnsupportedCombinationError as exc:

@@ -37,6 +37,17 @@ def rollupkit_register_vms() -> Iterable[tuple[str, type[VM]]]:
 
 
 @hookspec
+def rollupkit_register_clients() -> Iterable[tuple[str, type[VM]]]:
+    """Register independent execution clients of a VM (a second implementation of the same
+    state transition, for k-of-n verification: ``execute(..., vm="evm", client="revm")``).
+
+    Result rule: every implementation is called; each returns ``(name, cls)`` pairs with ``cls``
+    a concrete subclass of :class:`rollupkit.interfaces.VM` whose ``implements`` names the VM;
+    all pairs are collected.
+    """
+
+
+@hookspec
 def rollupkit_register_state_models() -> Iterable[tuple[str, type[StateModel]]]:
     """Register state models.
 

@@ -267,6 +267,12 @@ class VM(ABC):
 
     #: One line shown by ``rollupkit plugins list``.
     description: ClassVar[str] = ""
+    #: The execution client this class is (``py-evm``, ``revm``, ``unicorn``...): a VM can
+    #: have several independent clients, registered as plugins of kind ``client``.
+    client: ClassVar[str] = ""
+    #: For a class registered as a client: the name of the VM it implements (an independent
+    #: implementation of the same state transition, e.g. ``evm``).
+    implements: ClassVar[str] = ""
     #: EIP-2718 transaction types this VM executes (0 is legacy); others are invalid.
     transaction_types: ClassVar[frozenset[int]] = frozenset({0, 1, 2})
 
@@ -464,6 +470,7 @@ class ProofBackend(ABC):
 #: Plugin kind name → (base class, registration hook name). The CLI and docs read this.
 PLUGIN_KINDS: dict[str, tuple[type, str]] = {
     "vm": (VM, "rollupkit_register_vms"),
+    "client": (VM, "rollupkit_register_clients"),
     "state": (StateModel, "rollupkit_register_state_models"),
     "derivation": (Derivation, "rollupkit_register_derivations"),
     "proof": (ProofBackend, "rollupkit_register_proof_backends"),

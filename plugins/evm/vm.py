@@ -114,6 +114,7 @@ class EvmVM(VM):
     """Ethereum's EVM (py-evm), executing standard signed transactions."""
 
     description = f"Ethereum EVM on py-evm ({FORK_NAME} rules)"
+    client = "py-evm"
     fork = FORK_NAME
     transaction_types = frozenset({0, 1, 2, 4})  # legacy, EIP-2930, EIP-1559, EIP-7702
 

@@ -130,6 +130,7 @@ class MultiVM(EvmVM):
     """EVM, RISC-V and wasm contracts in one chain (see the module docstring)."""
 
     description = "EVM, RISC-V and wasm contracts in one state, calling each other (py-evm host)"
+    client = "py-evm + unicorn + wasmtime"
     evm_class = MultiEVM
     view_evm_class = ViewMultiEVM
 

@@ -28,6 +28,7 @@ MACHINE_GAS = 10_000
 class RiscvVM(AccountVM):
     """RV32IM contracts under Unicorn, on Ethereum's account model."""
 
+    client = "unicorn"
     description = "RV32IM ELF contracts under Unicorn, host ABI as ecalls; " + (
         "instructions metered in C"
         if native_meter()

@@ -236,6 +236,7 @@ class WasmVM(AccountVM):
     """wasm contracts under wasmtime, on Ethereum's account model."""
 
     description = "wasm contracts under wasmtime (fuel-metered), host ABI as imports"
+    client = "wasmtime"
 
     @classmethod
     def scaffold_files(cls) -> Mapping[str, bytes]:
