@@ -57,6 +57,7 @@ from eth_hash.auto import keccak
 from rollupkit.block import calldata_floor, fees
 from rollupkit.errors import (
     CallTimeout,
+    ClientUnsupported,
     GasCapExceeded,
     InvalidBlockError,
     InvalidTransactionError,
@@ -611,7 +612,7 @@ class AccountBlockExecution(BlockExecution):
             outcome = self.vm._message(calls, self.context, message.sender, message.sender,
                                        message.target, message.value, message.data, gas, 0,
                                        self.meter)  # fmt: skip
-        except (MissingWitnessError, GasCapExceeded, CallTimeout, MemoryError):
+        except (MissingWitnessError, GasCapExceeded, CallTimeout, ClientUnsupported, MemoryError):
             raise
         except Exception as exc:  # noqa: BLE001 - a deposit cannot be refused: its call fails
             outcome = Outcome(False, gas, error=f"the VM failed: {type(exc).__name__}: {exc}")
@@ -629,7 +630,7 @@ class AccountBlockExecution(BlockExecution):
         state = self.overlay.child()
         try:
             used, outcome = self.vm._apply(state, self.context, tx, self.meter)
-        except (MissingWitnessError, GasCapExceeded, MemoryError):
+        except (MissingWitnessError, GasCapExceeded, ClientUnsupported, MemoryError):
             raise
         except Exception as exc:
             raise InvalidTransactionError(f"the VM failed: {type(exc).__name__}: {exc}") from exc

@@ -76,6 +76,11 @@ class CallTimeout(RollupkitError):
     """A read-only call (``eth_call``, gas estimation) ran past its time limit."""
 
 
+class ClientUnsupported(RollupkitError):
+    """An independent execution client (``execute(..., client=...)``) met something it cannot
+    compute faithfully (a feature its engine lacks) and abstains: no verdict either way."""
+
+
 class OutOfGas(RollupkitError):
     """A VM frame needed more gas than it had left: an exceptional halt that uses all of the
     frame's gas (see :meth:`rollupkit.accountvm.Frame.use_gas`)."""

@@ -100,7 +100,10 @@ class ExecutionMeter:
     With ``budget`` None the meter only counts (the builder, which computes the claim).
     """
 
-    __slots__ = ("budget", "extra", "overdrawn", "running", "running_limit", "schedule", "used")
+    __slots__ = (
+        "budget", "extra", "overdrawn", "running", "running_limit", "schedule", "unseen_frames",
+        "used",
+    )  # fmt: skip
 
     def __init__(self, budget: int | None, schedule: ExecuteGasSchedule = SCHEDULE) -> None:
         self.budget = budget
@@ -110,6 +113,9 @@ class ExecutionMeter:
         self.running_limit = UNLIMITED
         self.extra = 0  # EXECUTE gas of the running code that is not L2 gas (call frames)
         self.overdrawn = False
+        #: Call frames a client could not count (see ``rollupkit_revm``): at most this many
+        #: more :attr:`ExecuteGasSchedule.call_frame` charges may be missing from ``used``.
+        self.unseen_frames = 0
 
     @property
     def remaining(self) -> int:

@@ -232,6 +232,8 @@ class RejectReason(enum.StrEnum):
     POST_STATE_MISMATCH = "post-state-mismatch"
     GAS_MISMATCH = "gas-mismatch"
     INTERNAL_ERROR = "internal-error"
+    #: An independent client abstained (ClientUnsupported): no verdict on the trace.
+    UNSUPPORTED_BY_CLIENT = "unsupported-by-client"
 
     @property
     def code(self) -> int:
@@ -258,6 +260,7 @@ REJECT_CODES: dict[RejectReason, int] = {
     RejectReason.POST_STATE_MISMATCH: 13,
     RejectReason.GAS_MISMATCH: 14,
     RejectReason.INTERNAL_ERROR: 15,
+    RejectReason.UNSUPPORTED_BY_CLIENT: 16,
 }
 
 
