@@ -10,7 +10,7 @@ Four kinds:
 * :class:`StateModel` builds state views from a full store or from a witness, computes roots
   and produces and checks eth_getProof-style proofs.
 * :class:`Derivation` turns L2 blocks into L1 data and back.
-* :class:`ProofBackend` produces and checks the evidence that settles a batch on L1.
+* :class:`ProofBackend` settles batches on L1: submit, an optional challenge window, finalize.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
+from rollupkit.errors import ProofError
 from rollupkit.types import (
     Account,
     AccountProof,
@@ -406,65 +407,133 @@ class Derivation(ABC):
 
 @dataclass(frozen=True)
 class SettlementContext:
-    """Where and how a batch settles: what a proof backend needs besides the batch."""
+    """Where a batch settles: what every proof backend needs besides the batch. A backend's
+    own settings (keys, thresholds, bonds) come from :meth:`ProofBackend.configure`."""
 
     l1_chain_id: int
     verifier: str  # the L1 verifier contract's address
     vm: str = "evm"
     state: str = "mpt"
-    attester_keys: tuple[bytes, ...] = ()  # for backends whose evidence is signatures
-    threshold: int = 0
+
+
+@dataclass(frozen=True)
+class ClaimedBatch:
+    """A batch as its settlement claims it: the transition (roots, trace, EXECUTE gas) and the
+    public outputs the settlement contract binds."""
+
+    pre_state_root: bytes
+    post_state_root: bytes
+    trace: bytes  # the encoded trace (see rollupkit.trace), whether or not it goes to L1
+    gas_used: int
+    outputs: PublicOutputs
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a proof backend made of a batch (:meth:`ProofBackend.submit`): what
+    ``NativeRollup.submitBatch`` will carry, and from when. The node stores it with the batch,
+    so a node restarting before the batch settles resumes from it."""
+
+    #: What ``submitBatch`` carries as its trace argument (the trace itself when the L1
+    #: re-executes it; empty when the evidence covers the claim alone).
+    trace: bytes
+    #: What ``submitBatch`` carries as its evidence argument (signatures, a proof, a claim id).
+    evidence: bytes
+    #: The L1 timestamp from which the batch may be finalised (0: at once).
+    final_at: int = 0
+    #: What else the backend wants to remember or show about it (JSON-able: stored by the
+    #: node with the batch, shown by ``rollup_getBatch``).
+    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 class ProofBackend(ABC):
-    """Produces and checks the evidence that settles a batch on L1, through one verifier
-    contract (an artifact of ``rollupkit.contracts`` implementing ``IVerifier``)."""
+    """Settles batches on L1 through one verifier contract (an artifact of
+    ``rollupkit.contracts`` implementing ``IVerifier``), with a lifecycle that fits
+    re-execution, attestations, optimistic claims and validity proofs alike:
+
+    1. :meth:`configure` once, with the deployment's ``proof_options`` (rollup.toml's
+       ``[l1.proof_options]`` table);
+    2. :meth:`submit` a batch the node posted: make its evidence, or propose its claim;
+    3. wait until the L1's clock reaches the submission's ``final_at`` (the end of a
+       challenge window; 0 for backends that settle at once);
+    4. :meth:`finalize`: the submission to send, or None while it cannot be sent yet;
+    5. the node calls ``NativeRollup.submitBatch(claim, submission.trace, submission.evidence)``,
+       and the verifier contract's ``verify`` decides, as :meth:`verify` does off-chain.
+    """
 
     description: ClassVar[str] = ""
     #: The verifier contract this backend settles through.
     verifier_contract: ClassVar[str] = ""
-    #: Whether the L1 must have the EXECUTE precompile.
-    requires_execute: ClassVar[bool] = False
-    #: Whether the verifier reads the trace from calldata (so blob DA cannot serve it).
-    trace_in_calldata: ClassVar[bool] = False
+    #: Seconds between a submission and its earliest finalisation, during which it can be
+    #: challenged (0: none). :meth:`submit` sets ``final_at`` from it.
+    challenge_window: ClassVar[int] = 0
+    #: The options :meth:`configure` takes: name -> what it is (shown to people, and the
+    #: default :meth:`configure` refuses any other).
+    known_options: ClassVar[Mapping[str, str]] = {}
+
+    @classmethod
+    def configured(cls, options: Mapping[str, Any] | None = None) -> Self:
+        """A new instance, configured with ``options`` (see :meth:`configure`)."""
+        backend = cls()
+        backend.configure(dict(options or {}))
+        return backend
+
+    def configure(self, options: Mapping[str, Any]) -> None:
+        """Take the deployment's backend-specific ``options`` (JSON-able values: the
+        ``[l1.proof_options]`` table of rollup.toml or of the node's settings), once, after
+        creation; raise :class:`rollupkit.errors.ProofError` naming what is wrong. This
+        default takes none beyond :attr:`known_options` and refuses others by name; a
+        backend with options overrides it (calling it first) and keeps what it needs."""
+        unknown = sorted(set(options) - set(self.known_options))
+        if unknown:
+            takes = ", ".join(self.known_options) or "none"
+            raise ProofError(
+                f"unknown proof option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                f"for {type(self).__name__} (it takes: {takes})"
+            )
+
+    def dev_options(self) -> dict[str, Any]:
+        """Options for a development chain on an L1 rollupkit starts (dev keys, short
+        windows): what ``rollupkit scaffold new`` writes into ``[l1.proof_options]``. None by
+        default."""
+        return {}
+
+    def check_setup(self, *, l1: str, carrier: str) -> str | None:
+        """Why this backend cannot settle on the L1 ``l1`` (``embedded``, ``anvil`` or a
+        JSON-RPC URL) with batch data carried by ``carrier`` (``calldata`` or ``blobs``),
+        in one clause a person can act on; None when it can. Project checks and the
+        scaffolder's choices come from this. Every setup works by default."""
+        return None
 
     @abstractmethod
-    def verifier_arguments(
-        self, *, vm: str, state: str, attesters: Sequence[str], threshold: int
-    ) -> list[object]:
-        """Constructor arguments of :attr:`verifier_contract`."""
+    def verifier_arguments(self, *, vm: str, state: str) -> list[object]:
+        """Constructor arguments of :attr:`verifier_contract` for a chain of ``vm`` over
+        ``state`` (anything else comes from :meth:`configure`); raise
+        :class:`rollupkit.errors.ProofError` when the options cannot make one."""
 
     @abstractmethod
-    def onchain_trace(self, trace: bytes) -> bytes:
-        """What ``submitBatch`` carries as its trace argument."""
+    def submit(self, batch: ClaimedBatch, context: SettlementContext) -> Submission:
+        """Start settling ``batch``: make its evidence (or post its claim), and say from when
+        it may be finalised. Raise :class:`rollupkit.errors.ProofError` when it does not hold
+        or cannot be submitted. After a crash before its result was stored the node calls it
+        again for the same batch: a backend that acts on L1 here finds its earlier action
+        instead of repeating it."""
 
-    @abstractmethod
-    def prove(
-        self,
-        *,
-        pre_state_root: bytes,
-        post_state_root: bytes,
-        trace: bytes,
-        gas_used: int,
-        outputs: PublicOutputs,
-        context: SettlementContext,
-    ) -> bytes:
-        """Evidence that the transition holds with these public outputs (empty when the L1
-        re-executes); raise :class:`rollupkit.errors.ProofError` when it does not hold."""
+    def finalize(
+        self, batch: ClaimedBatch, submission: Submission, context: SettlementContext
+    ) -> Submission | None:
+        """Called once the L1's clock reached ``submission.final_at``: the submission to send
+        to ``submitBatch`` (by default ``submission``, as it is), or None while it cannot be
+        sent yet (asked again later). Raise :class:`rollupkit.errors.ProofError` when it never
+        will (its claim was challenged and lost): the node then submits the batch afresh."""
+        return submission
 
     @abstractmethod
     def verify(
-        self,
-        *,
-        pre_state_root: bytes,
-        post_state_root: bytes,
-        trace: bytes,
-        gas_used: int,
-        outputs: PublicOutputs,
-        evidence: bytes,
-        context: SettlementContext,
+        self, batch: ClaimedBatch, submission: Submission, context: SettlementContext
     ) -> bool:
-        """Check ``evidence`` off-chain as the L1 verifier will; never raises."""
+        """Whether the verifier contract accepts ``batch`` with ``submission``'s trace and
+        evidence, checked off-chain as the L1 does it; never raises."""
 
 
 #: Plugin kind name → (base class, registration hook name). The CLI and docs read this.

@@ -100,8 +100,7 @@ def deploy(
         genesis_state_root=genesis.state_root,
         genesis_block_hash=genesis.hash,
         proof=l1.verifier,
-        attesters=ATTESTERS,
-        threshold=2,
+        proof_options={"attesters": ATTESTERS, "threshold": 2} if l1.verifier != "reexec" else {},
         finality_delay=finality_delay,
         inclusion_deadline=inclusion_deadline,
     )

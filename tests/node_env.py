@@ -88,7 +88,10 @@ def running_rollup(
         settings = deploy_for_chain(
             chain, url, accounts[0], batcher_key=bytes(accounts[1].key),
             proof="multiclient" if attestation else "reexec",
-            attester_keys=ATTESTER_KEYS if attestation else (), threshold=2,
+            proof_options=(
+                {"attester_keys": ["0x" + k.hex() for k in ATTESTER_KEYS], "threshold": 2}
+                if attestation else {}
+            ),
             derivation=derivation, compression=compression,
             inclusion_deadline=inclusion_deadline, finality_delay=finality_delay,
             batch_interval=0.3,

@@ -328,7 +328,7 @@ def test_up_refuses_a_chain_id_another_rollup_uses_on_its_l1(tmp_path: Path) -> 
                                        chain_id=42_424))  # fmt: skip
         config = load_project(dest)
         chain = project_chain(config, load_hooks(config.hooks, config.root))
-        keys = Keys(accounts[2], bytes(accounts[3].key), ())
+        keys = Keys(accounts[2], bytes(accounts[3].key))
         with pytest.raises(DeploymentError, match="chain id 42424 is already used"):
             ensure_deployment(config, chain, running.url, keys)
 

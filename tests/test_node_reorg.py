@@ -52,7 +52,9 @@ def deploy(anvil: Anvil, chain: ChainConfig, **options: Any) -> L1Settings:
         accounts[0],
         batcher_key=bytes(accounts[1].key),
         proof="multiclient",
-        attester_keys=[w.private_key for w in dev_wallets(2, 1, offset=9000)],
+        proof_options={
+            "attester_keys": ["0x" + w.private_key.hex() for w in dev_wallets(2, 1, offset=9000)]
+        },
         **options,
     )
 

@@ -69,7 +69,21 @@ def test_no_project_here(tmp_path: Path) -> None:
         ("rpc_port = 8546", "rpc_port = 70000", "[node] rpc_port must be a TCP port"),
         ("chain_id = 42424", "chain_id = 1337", "[chain] chain id 1337 is the embedded L1's own"),
         ("[node]", "[nodes]", "unknown table [nodes] (did you mean 'node'?)"),
-        ("threshold = 2", "threshold = 5", "threshold exceeds"),
+        (
+            "permissionless = false",
+            "permissionless = false\n[l1.proof_options]\nthreshold = 2",
+            "[l1.proof_options] unknown proof option threshold for ReexecBackend (it takes: none)",
+        ),
+        (
+            'proof = "reexec"',
+            'proof = "multiclient"\nproof_options = { attester_keys = ["0x12"] }',
+            "[l1.proof_options] attester_keys[0] is not a 32-byte hex private key",
+        ),
+        (
+            "permissionless = false",
+            "permissionless = false\nattesters = 3",
+            "[l1] attesters is an option of the proof backend now, in [l1.proof_options]",
+        ),
         ("max_blocks_per_batch = 32", "max_blocks_per_batch = 32\nturbo = true", "turbo"),
         ('[project]\nname = "proj-rollup"', '[project]\nname = "proj-rollup', "not valid TOML"),
     ],

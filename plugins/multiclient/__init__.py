@@ -1,6 +1,13 @@
 """rollupkit's ``multiclient`` proof backend: k of n independent verifier clients re-execute
 the batch and sign its claim (``AttestationVerifier``). Works on any L1, EXECUTE or not, and
-with blob DA: the trace need not be on L1, the signatures cover the claim.
+with blob DA: the trace need not be on L1, the signatures cover the claim. A batch is final as
+soon as enough clients signed it.
+
+Options (``[l1.proof_options]``)::
+
+    attester_keys = ["0x…", …]   # the clients' keys this node signs with (hex)
+    attesters = ["0x…", …]       # the verifier's signers, if not all their keys are above
+    threshold = 2                # signatures a batch needs (default: every attester)
 
 The clients here are rollupkit's EXECUTE run with the keys the node was given (a devnet
 setup); production deployments run independent clients (say, py-evm and revm) with their own
@@ -9,17 +16,22 @@ keys, and the node gathers their signatures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
+from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_keys import keys
+from eth_utils import is_address, to_canonical_address, to_checksum_address
+from eth_utils.exceptions import ValidationError
 
 from rollupkit.errors import ProofError
-from rollupkit.interfaces import ProofBackend, SettlementContext
+from rollupkit.interfaces import ClaimedBatch, ProofBackend, SettlementContext, Submission
 from rollupkit.plugins import hookimpl
-from rollupkit.types import PublicOutputs
 
 HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+#: Keys of the dev verifier clients (:meth:`MulticlientBackend.dev_options`). Dev only: anyone
+#: can sign with them.
+DEV_ATTESTER_KEYS = tuple((9000 + i + 1).to_bytes(32, "big") for i in range(3))
 
 
 class MulticlientBackend(ProofBackend):
@@ -27,56 +39,112 @@ class MulticlientBackend(ProofBackend):
 
     description = "k-of-n verifier clients re-execute and sign (AttestationVerifier); any L1"
     verifier_contract = "AttestationVerifier"
+    known_options = {
+        "attester_keys": "hex private keys of the verifier clients this node signs for",
+        "attesters": "addresses of the verifier's signers (default: those of attester_keys)",
+        "threshold": "how many signatures a batch needs (default: every attester)",
+    }
 
-    def verifier_arguments(
-        self, *, vm: str, state: str, attesters: Sequence[str], threshold: int
-    ) -> list[object]:
-        if not attesters:
-            raise ProofError("the multiclient backend needs attester addresses")
-        return [list(attesters), threshold or len(attesters)]
+    def __init__(self) -> None:
+        self.keys: tuple[bytes, ...] = ()
+        self.attesters: tuple[bytes, ...] = ()  # canonical addresses
+        self.threshold = 0
 
-    def onchain_trace(self, trace: bytes) -> bytes:
-        return b""
+    def configure(self, options: Mapping[str, Any]) -> None:
+        super().configure(options)
+        raw_keys = options.get("attester_keys", [])
+        if not isinstance(raw_keys, list | tuple):
+            raise ProofError("attester_keys must be a list of hex private keys")
+        parsed = []
+        for i, key in enumerate(raw_keys):
+            try:
+                parsed.append(keys.PrivateKey(bytes.fromhex(str(key).removeprefix("0x"))))
+            except (ValueError, TypeError, ValidationError):
+                raise ProofError(f"attester_keys[{i}] is not a 32-byte hex private key") from None
+        self.keys = tuple(k.to_bytes() for k in parsed)
+        own = [k.public_key.to_canonical_address() for k in parsed]
+        raw_attesters = options.get("attesters")
+        if raw_attesters is None:
+            attesters = own
+        else:
+            if not isinstance(raw_attesters, list | tuple) or not all(
+                isinstance(a, str) and is_address(a) for a in raw_attesters
+            ):
+                raise ProofError("attesters must be a list of 0x-hex addresses")
+            attesters = [to_canonical_address(a) for a in raw_attesters]
+            strangers = [to_checksum_address(a) for a in own if a not in attesters]
+            if strangers:
+                raise ProofError(
+                    f"attester_keys sign as {', '.join(strangers)}, not one of the attesters"
+                )
+        if len(set(attesters)) != len(attesters):
+            raise ProofError("an attester is listed twice")
+        self.attesters = tuple(attesters)
+        threshold = options.get("threshold", len(attesters))
+        positive = isinstance(threshold, int) and not isinstance(threshold, bool) and threshold > 0
+        if "threshold" in options and not positive:
+            raise ProofError(f"threshold must be a positive integer, not {threshold!r}")
+        if attesters and threshold > len(attesters):
+            raise ProofError(
+                f"threshold {threshold} exceeds the number of attesters ({len(attesters)})"
+            )
+        self.threshold = threshold
 
-    def prove(
-        self, *, pre_state_root: bytes, post_state_root: bytes, trace: bytes, gas_used: int,
-        outputs: PublicOutputs, context: SettlementContext,
-    ) -> bytes:  # fmt: skip
+    def dev_options(self) -> dict[str, Any]:
+        return {"attester_keys": ["0x" + k.hex() for k in DEV_ATTESTER_KEYS], "threshold": 2}
+
+    def verifier_arguments(self, *, vm: str, state: str) -> list[object]:
+        if not self.attesters:
+            raise ProofError(
+                "the multiclient backend needs its attesters: set attester_keys (or attesters) "
+                "in [l1.proof_options]"
+            )
+        return [[to_checksum_address(a) for a in self.attesters], self.threshold]
+
+    def submit(self, batch: ClaimedBatch, context: SettlementContext) -> Submission:
+        """Each client this node holds a key of re-executes the batch and signs its claim;
+        final at once. The signatures cover an empty trace argument: the data is posted
+        elsewhere (calldata to the inbox, or blobs)."""
         from rollupkit.l1.contracts import AttestationRefused, attest_batch
 
-        if not context.attester_keys:
+        if not self.keys:
             raise ProofError("no attester keys: the multiclient backend has nobody to sign")
+        if len(self.keys) < self.threshold:
+            raise ProofError(
+                f"{len(self.keys)} attester keys cannot make the {self.threshold} signatures "
+                "a batch needs"
+            )
         try:
-            return attest_batch(
-                context.attester_keys, l1_chain_id=context.l1_chain_id,
-                verifier=context.verifier, pre_state_root=pre_state_root,
-                post_state_root=post_state_root, trace=trace, gas_used=gas_used,
-                claimed=outputs, vm=context.vm, state=context.state,
-                onchain_trace=self.onchain_trace(trace),
+            evidence = attest_batch(
+                self.keys, l1_chain_id=context.l1_chain_id, verifier=context.verifier,
+                pre_state_root=batch.pre_state_root, post_state_root=batch.post_state_root,
+                trace=batch.trace, gas_used=batch.gas_used, claimed=batch.outputs,
+                vm=context.vm, state=context.state, onchain_trace=b"",
             )  # fmt: skip
         except AttestationRefused as exc:
             raise ProofError(str(exc)) from exc
+        return Submission(trace=b"", evidence=evidence, detail={"signatures": len(self.keys)})
 
     def verify(
-        self, *, pre_state_root: bytes, post_state_root: bytes, trace: bytes, gas_used: int,
-        outputs: PublicOutputs, evidence: bytes, context: SettlementContext,
-    ) -> bool:  # fmt: skip
-        """The contract's rule: enough distinct, ascending signers among the known ones."""
+        self, batch: ClaimedBatch, submission: Submission, context: SettlementContext
+    ) -> bool:
+        """The contract's rule: enough distinct, ascending signers among the attesters, over
+        this claim and the trace argument the settlement carries."""
         from rollupkit.l1.contracts import attestation_digest
 
         try:
-            (signatures,) = abi_decode(["bytes[]"], evidence)
+            (signatures,) = abi_decode(["bytes[]"], submission.evidence)
             digest = attestation_digest(
-                context.l1_chain_id, context.verifier, outputs, self.onchain_trace(trace)
+                context.l1_chain_id, context.verifier, batch.outputs, submission.trace
             )
-            allowed = {
-                keys.PrivateKey(k).public_key.to_canonical_address() for k in context.attester_keys
-            }
+            allowed = set(self.attesters)
             previous = b""
             for raw in signatures:
+                if len(raw) != 65:
+                    return False
                 r, s, v = raw[:32], raw[32:64], raw[64]
                 v = v - 27 if v >= 27 else v
-                if len(raw) != 65 or int.from_bytes(s, "big") > HALF_N:
+                if int.from_bytes(s, "big") > HALF_N:
                     return False
                 signer = (
                     keys.Signature(vrs=(v, int.from_bytes(r, "big"), int.from_bytes(s, "big")))
@@ -86,7 +154,7 @@ class MulticlientBackend(ProofBackend):
                 if signer not in allowed or signer <= previous:
                     return False
                 previous = signer
-            return len(signatures) >= (context.threshold or len(allowed))
+            return bool(allowed) and len(signatures) >= self.threshold
         except Exception:  # noqa: BLE001 - malformed evidence is simply not evidence
             return False
 

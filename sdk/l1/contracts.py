@@ -8,7 +8,7 @@ claims. The node and the tests use the same code.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,22 +279,19 @@ def deploy_rollup(
     proof: str = "reexec",
     vm: str = "evm",
     state: str = "mpt",
-    attesters: Sequence[str] = (),
-    threshold: int = 0,
+    proof_options: Mapping[str, Any] | None = None,
     inclusion_deadline: int = 3600,
     finality_delay: int = 0,
     max_message_gas: int = 10_000_000,
     sequencer: str = "0x0000000000000000000000000000000000000000",
     genesis_backing: int = 0,
 ) -> RollupContracts:
-    """Deploy L1Bridge, the verifier of proof backend ``proof`` (reexec, multiclient, ...)
-    and NativeRollup, and wire them. ``genesis_backing`` wei are locked in the bridge first,
-    to back the L2's genesis balances (dev chains)."""
-    backend = get_registry().create("proof", proof)
+    """Deploy L1Bridge, the verifier of proof backend ``proof`` (reexec, multiclient, ...),
+    configured with ``proof_options``, and NativeRollup, and wire them. ``genesis_backing``
+    wei are locked in the bridge first, to back the L2's genesis balances (dev chains)."""
+    backend = get_registry().get("proof", proof).configured(proof_options)
+    arguments = backend.verifier_arguments(vm=vm, state=state)
     bridge = _deploy(w3, account, "L1Bridge", max_message_gas, finality_delay)
-    arguments = backend.verifier_arguments(
-        vm=vm, state=state, attesters=attesters, threshold=threshold
-    )
     verifier_address = _deploy(w3, account, backend.verifier_contract, *arguments)
     rollup = _deploy(
         w3,

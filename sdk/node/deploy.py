@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,7 @@ def deploy_for_chain(
     *,
     batcher_key: bytes,
     proof: str = "reexec",
-    attester_keys: Sequence[bytes] = (),
-    threshold: int = 0,
+    proof_options: Mapping[str, Any] | None = None,
     derivation: str = "calldata",
     compression: str = "none",
     inclusion_deadline: int = 3600,
@@ -50,7 +49,8 @@ def deploy_for_chain(
     **settings: Any,
 ) -> L1Settings:
     """Deploy bridge, verifier and settlement for ``chain`` on the L1 at ``l1_url``; return
-    the settings a node needs to use them.
+    the settings a node needs to use them. ``proof_options`` configure the proof backend
+    (its verifier's constructor arguments come from them; the node settles with them).
 
     Settlement is gated: only the batcher (``batcher_key``'s address) may submit batches, so a
     stranger cannot settle a competing chain. ``permissionless=True`` lets anyone submit.
@@ -61,11 +61,10 @@ def deploy_for_chain(
     w3 = Web3(Web3.HTTPProvider(l1_url))
     genesis = genesis_of(chain)
     start = int(w3.eth.block_number)
-    attesters = [EthAccount.from_key(k).address for k in attester_keys]
     contracts = deploy_rollup(
         w3, deployer, l2_chain_id=chain.chain_id, genesis_state_root=genesis.state_root,
         genesis_block_hash=genesis.hash, proof=proof, vm=chain.vm, state=chain.state,
-        attesters=attesters, threshold=threshold or len(attesters),
+        proof_options=proof_options,
         inclusion_deadline=inclusion_deadline, finality_delay=finality_delay,
         sequencer=ZERO if permissionless else EthAccount.from_key(batcher_key).address,
         genesis_backing=genesis_balance(chain) if back_genesis else 0,
@@ -76,7 +75,7 @@ def deploy_for_chain(
         deploy_block=start,
         inbox=default_inbox(chain.chain_id),
         batcher_key=batcher_key,
-        attester_keys=list(attester_keys),
+        proof_options=dict(proof_options or {}),
         derivation=derivation,
         compression=compression,
         inclusion_deadline=inclusion_deadline,

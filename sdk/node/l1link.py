@@ -7,9 +7,13 @@ hashes; when one changes (a reorg), it forgets what came from the dropped blocks
 L2 back to before the first block that used a dropped message, and re-reads.
 
 :meth:`L1Link.batch_step` (sequencer only) groups blocks into batches, posts each batch's data
-(calldata or blobs), then settles it (EXECUTE re-execution, or attestations), strictly in
-order; a failed step is retried on the next call, and a batch found already settled on L1
-(say, after a crash between sending and recording) is not sent twice.
+(calldata or blobs), then settles it through the proof backend's lifecycle, strictly in
+order: ``built`` → post its data → ``posted`` → :meth:`ProofBackend.submit` → ``submitted``
+(the submission stored with the batch) → once L1's clock reaches its ``final_at``,
+:meth:`ProofBackend.finalize` and ``NativeRollup.submitBatch`` → ``settled``. Each step is
+recorded before the next, so a restarted node resumes where it stopped; a failed step is
+retried on the next call, and a batch found already settled on L1 (say, after a crash between
+sending and recording) is not sent twice.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 from web3 import Web3
 
-from rollupkit.errors import RollupkitError, TraceError
-from rollupkit.interfaces import SettlementContext
+from rollupkit.errors import ProofError, RollupkitError, TraceError
+from rollupkit.interfaces import ClaimedBatch, ProofBackend, SettlementContext, Submission
 from rollupkit.l1.contracts import Deployment, RollupContracts, message_from_event
 from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.sequencer import L1View
@@ -56,7 +60,8 @@ class L1Settings:
     deploy_block: int
     inbox: str
     batcher_key: bytes
-    attester_keys: list[bytes] = field(default_factory=list)
+    #: The proof backend's own settings (JSON-able; see ProofBackend.configure).
+    proof_options: dict[str, Any] = field(default_factory=dict)
     derivation: str = "calldata"
     compression: str = "none"
     confirmations: int = 0
@@ -83,6 +88,8 @@ class L1Link:
         self.contracts = RollupContracts(self.w3, settings.deployment, self.batcher)
         self.derivation = get_registry().create("derivation", settings.derivation)
         self.view = L1View()
+        self._proof: ProofBackend | None = None
+        self._assembled: tuple[tuple[int, int, bytes], Any] | None = None
         self._block_cache: dict[int, Any] = {}
         self._unbatched_since: dict[int, float] = {}
         #: When (time.monotonic) the blocks waiting to be batched are due, if some are: the
@@ -169,7 +176,8 @@ class L1Link:
         missing = []
         for batch in self.store.batches():
             detail = batch["detail"]
-            for kind, status in (("post", ("posted", "settled")), ("settle", ("settled",))):
+            posted = ("posted", "submitted", "settled")
+            for kind, status in (("post", posted), ("settle", ("settled",))):
                 number, tx = detail.get(f"{kind}_l1_block"), detail.get(f"{kind}_tx")
                 if batch["status"] not in status or tx is None or number is None:
                     continue
@@ -326,8 +334,12 @@ class L1Link:
                 detail = batch["detail"]
                 posted_late = detail.get("post_l1_block", -1) >= fork
                 settled_late = detail.get("settle_l1_block", -1) >= fork
-                if batch["status"] in ("posted", "settled") and (posted_late or settled_late):
-                    self.store.update_batch(batch["id"], "built" if posted_late else "posted")
+                if batch["status"] in ("posted", "submitted", "settled") and (
+                    posted_late or settled_late
+                ):
+                    # Submitted afresh: a submission may rest on what was dropped.
+                    status = "built" if posted_late else "posted"
+                    self.store.update_batch(batch["id"], status, _submission=None)
             settled = [b for b in self.store.batches("settled")]
             self.store.set_meta("settled_block", settled[-1]["last_block"] if settled else 0)
             recent = [r for r in self.store.get_meta("l1_recent", []) if r[0] < fork]
@@ -384,7 +396,8 @@ class L1Link:
 
     def batch_step(self) -> bool:
         """Make a batch if it is time, then move the oldest unsettled batch one step (post
-        it, or settle it); whether a batch moved."""
+        it, submit it to the proof backend, or finalise and settle it); whether a batch
+        moved (not when it waits for its challenge window)."""
         if self.store.get_meta("diverged") is not None:
             return False  # L1 settled a chain this node cannot rebuild: nothing would settle
         self._make_batch()
@@ -407,7 +420,9 @@ class L1Link:
             if batch["status"] == "built":
                 self._post(batch)
             elif batch["status"] == "posted":
-                self._settle(batch)
+                self._submit(batch)
+            elif batch["status"] == "submitted":
+                return self._settle(batch)
             return True  # strictly in order
         return False
 
@@ -501,47 +516,114 @@ class L1Link:
             )
             self.store.commit()
 
-    def _settle(self, batch: dict[str, Any]) -> None:
-        assembled = self.chain.assemble_batch(batch["first_block"], batch["last_block"])
+    def proof_backend(self) -> ProofBackend:
+        """The deployment's proof backend, configured with the node's ``proof_options``
+        (made on first use: a follower never settles)."""
+        if self._proof is None:
+            backend_class = get_registry().get("proof", self.settings.deployment.proof)
+            self._proof = backend_class.configured(self.settings.proof_options)
+        return self._proof
+
+    def _settlement(self, batch: dict[str, Any]) -> tuple[Any, ClaimedBatch] | None:
+        """The assembled batch and its claim, or None when L1 already holds it (settled
+        before a crash could record it: marked settled here)."""
+        assembled = self._assemble(batch["first_block"], batch["last_block"])
         onchain = self.contracts.state()
         if onchain["block_hash"] == assembled.outputs.block_hash:
             self._mark_settled(batch, None)  # settled before a crash could record it
-            return
+            return None
         if onchain["state_root"] != assembled.pre_state_root:
             raise RollupkitError(
                 f"L1 is at L2 block {onchain['block_number']}, not at the parent of batch "
                 f"{batch['id']}: waiting for L1 to catch up"
             )
-        backend = get_registry().create("proof", self.settings.deployment.proof)
-        context = SettlementContext(
+        claimed = ClaimedBatch(
+            pre_state_root=assembled.pre_state_root, post_state_root=assembled.post_state_root,
+            trace=assembled.trace, gas_used=assembled.gas_used, outputs=assembled.outputs,
+        )  # fmt: skip
+        return assembled, claimed
+
+    def _assemble(self, first: int, last: int) -> Any:
+        """The batch of blocks ``first``..``last``, assembled once for its settlement steps
+        (the blocks are the same while the last one's hash is)."""
+        tip = self.store.block(last)
+        key = (first, last, tip.hash if tip is not None else b"")
+        if self._assembled is None or self._assembled[0] != key:
+            self._assembled = (key, self.chain.assemble_batch(first, last))
+        return self._assembled[1]
+
+    def _context(self) -> SettlementContext:
+        return SettlementContext(
             l1_chain_id=int(self.w3.eth.chain_id), verifier=self.settings.deployment.verifier,
             vm=self.chain.config.vm, state=self.chain.config.state,
-            attester_keys=tuple(self.settings.attester_keys),
         )  # fmt: skip
-        trace_arg = backend.onchain_trace(assembled.trace)
-        if backend.requires_execute:
-            # The L1 re-executes: no evidence to make, and proving would only re-execute the
-            # blocks this node built itself. The L1 runs that same check when the settlement's
-            # gas is estimated, so a batch it would refuse is never sent.
-            evidence = b""
-        else:
-            evidence = backend.prove(
-                pre_state_root=assembled.pre_state_root,
-                post_state_root=assembled.post_state_root, trace=assembled.trace,
-                gas_used=assembled.gas_used, outputs=assembled.outputs, context=context,
-            )  # fmt: skip
+
+    def _submit(self, batch: dict[str, Any]) -> None:
+        """Hand a posted batch to the proof backend and store what it made of it."""
+        found = self._settlement(batch)
+        if found is None:
+            return
+        _, claimed = found
         try:
-            receipt = self.contracts.submit_batch(assembled.outputs, trace_arg, evidence)
+            submission = self.proof_backend().submit(claimed, self._context())
         except RollupkitError as exc:
+            self._failed(batch, "posted", exc)
+            raise
+        log.info("batch %d submitted (final from L1 time %d)", batch["id"], submission.final_at)
+        with self.chain.lock:
+            self.store.update_batch(
+                batch["id"], "submitted", **_stored_submission(submission, claimed)
+            )
+            self.store.commit()
+
+    def _settle(self, batch: dict[str, Any]) -> bool:
+        """Settle a submitted batch once its time has come: finalise its submission, then
+        ``submitBatch``; whether it moved."""
+        stored = batch["detail"].get("_submission")
+        if stored is None:  # its submission was dropped: submit it afresh
             with self.chain.lock:
-                attempts = int(batch["detail"].get("attempts", 0)) + 1
+                self.store.update_batch(batch["id"], "posted")
+                self.store.commit()
+            return True
+        found = self._settlement(batch)
+        if found is None:
+            return True
+        assembled, claimed = found
+        submission = _loaded_submission(stored, claimed)
+        if self.view.timestamp < submission.final_at:
+            return False  # its challenge window is still open
+        backend, context = self.proof_backend(), self._context()
+        try:
+            final = backend.finalize(claimed, submission, context)
+        except ProofError as exc:
+            # It will never settle as it is (say, its claim was challenged and lost).
+            self._failed(batch, "posted", exc, _submission=None)
+            raise
+        if final is None:
+            return False  # not yet: asked again on the next step
+        if final != submission:
+            with self.chain.lock:
                 self.store.update_batch(
-                    batch["id"], "posted", attempts=attempts, last_error=str(exc)
+                    batch["id"], "submitted", **_stored_submission(final, claimed)
                 )
                 self.store.commit()
+        try:
+            receipt = self.contracts.submit_batch(assembled.outputs, final.trace, final.evidence)
+        except RollupkitError as exc:
+            self._failed(batch, "submitted", exc)
             raise
         log.info("batch %d settled: %d L1 gas", batch["id"], int(receipt["gasUsed"]))
-        self._mark_settled(batch, receipt, assembled, len(trace_arg))
+        self._mark_settled(batch, receipt, assembled, len(final.trace))
+        return True
+
+    def _failed(self, batch: dict[str, Any], status: str, exc: Exception, **detail: Any) -> None:
+        """Record a failed settlement step (it is retried from ``status``)."""
+        with self.chain.lock:
+            attempts = int(batch["detail"].get("attempts", 0)) + 1
+            self.store.update_batch(
+                batch["id"], status, attempts=attempts, last_error=str(exc), **detail
+            )
+            self.store.commit()
 
     def _mark_settled(
         self, batch: dict[str, Any], receipt: Any, assembled: Any = None, trace_bytes: int = 0
@@ -567,3 +649,30 @@ class L1Link:
             settled = int(self.store.get_meta("settled_block", 0))
             self.store.set_meta("settled_block", max(settled, batch["last_block"]))
             self.store.commit()
+
+
+def _stored_submission(submission: Submission, batch: ClaimedBatch) -> dict[str, Any]:
+    """A submission as the batch's details keep it (JSON): all of it under ``_submission``
+    (hidden from RPC; the trace left out when it is the batch's own, which the node can
+    assemble again), its time and its backend's details shown."""
+    return {
+        "_submission": {
+            "trace": None if submission.trace == batch.trace else submission.trace.hex(),
+            "evidence": submission.evidence.hex(),
+            "final_at": submission.final_at,
+            "detail": dict(submission.detail),
+        },
+        "final_at": submission.final_at,
+        "submission": dict(submission.detail),
+    }
+
+
+def _loaded_submission(stored: dict[str, Any], batch: ClaimedBatch) -> Submission:
+    """The inverse of :func:`_stored_submission`."""
+    trace = batch.trace if stored["trace"] is None else bytes.fromhex(stored["trace"])
+    return Submission(
+        trace=trace,
+        evidence=bytes.fromhex(stored["evidence"]),
+        final_at=int(stored["final_at"]),
+        detail=dict(stored.get("detail") or {}),
+    )

@@ -4,8 +4,9 @@
 
 * ``rollup_status()``: head, settled block, L1 queue position, pending transactions.
 * ``rollup_getBlockStatus(block)``: which batch holds a block and how far it got
-  (``unbatched``, ``built``, ``posted``, ``settled``).
-* ``rollup_getBatch(id)``: a batch's blocks, status and L1 transactions.
+  (``unbatched``, ``built``, ``posted``, ``submitted`` to the proof backend, ``settled``).
+* ``rollup_getBatch(id)``: a batch's blocks, status and L1 transactions (and, once submitted,
+  ``finalAt``, the L1 time from which it may settle, and the backend's ``submission`` detail).
 * ``rollup_getWithdrawalProof(txHash)``: each withdrawal the transaction made, with its leaf
   index and Merkle proof against its batch's withdrawals root, and the batch's settlement
   index on L1 (what ``L1Bridge.claimWithdrawal`` takes).

@@ -28,16 +28,19 @@
     bridge = "0x…"
     verifier = "0x…"
     rollup = "0x…"
-    proof = "reexec"                       # proof backend: reexec, multiclient
+    proof = "reexec"                       # proof backend: reexec, multiclient, ...
     deploy_block = 0
     inbox = "0x…"
     batcher_key = "0x…"                    # or set ROLLUPKIT_BATCHER_KEY
-    attester_keys = []
     derivation = "calldata"                # or "blobs"
     compression = "none"                   # or "zlib", "zstd"
     inclusion_deadline = 3600
     max_blocks_per_batch = 32
     batch_interval = 2.0
+
+    [l1.proof_options]                     # the proof backend's own (see its documentation)
+    attester_keys = ["0x…"]                # multiclient: the clients' keys, and how many
+    threshold = 1                          # signatures a batch needs
 
 Relative paths are relative to the file.
 """
@@ -108,6 +111,14 @@ def l1_from_dict(data: dict[str, Any]) -> L1Settings:
     key = os.environ.get(BATCHER_KEY_ENV) or data.get("batcher_key")
     if not key:
         raise ConfigError(f"[l1] needs batcher_key (or set {BATCHER_KEY_ENV})")
+    if "attester_keys" in data:
+        raise ConfigError(
+            "[l1] attester_keys is an option of the proof backend now: move it into "
+            "[l1.proof_options]"
+        )
+    proof_options = data.get("proof_options", {})
+    if not isinstance(proof_options, dict):
+        raise ConfigError("[l1] proof_options must be a table")
     try:
         deployment = Deployment(
             bridge=data["bridge"], verifier=data["verifier"], rollup=data["rollup"],
@@ -119,7 +130,7 @@ def l1_from_dict(data: dict[str, Any]) -> L1Settings:
             deploy_block=int(data.get("deploy_block", 0)),
             inbox=data["inbox"],
             batcher_key=_hex(key, "batcher_key", 32),
-            attester_keys=[_hex(k, "attester key", 32) for k in data.get("attester_keys", [])],
+            proof_options=proof_options,
             derivation=data.get("derivation", "calldata"),
             compression=data.get("compression", "none"),
             confirmations=int(data.get("confirmations", 0)),
@@ -200,7 +211,7 @@ def to_dict(config: NodeConfig, *, include_key: bool = True) -> dict[str, Any]:
             "url": s.url, "bridge": s.deployment.bridge, "verifier": s.deployment.verifier,
             "rollup": s.deployment.rollup, "proof": s.deployment.proof,
             "deploy_block": s.deploy_block, "inbox": s.inbox,
-            "attester_keys": ["0x" + k.hex() for k in s.attester_keys],
+            **({"proof_options": dict(s.proof_options)} if s.proof_options else {}),
             "derivation": s.derivation, "compression": s.compression,
             "confirmations": s.confirmations, "inclusion_deadline": s.inclusion_deadline,
             "max_blocks_per_batch": s.max_blocks_per_batch, "max_batch_gas": s.max_batch_gas,

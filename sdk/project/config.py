@@ -24,9 +24,14 @@ The file a scaffolded project carries (every key commented there)::
     derivation = "calldata"
     compression = "none"
 
-A project's configuration is checked as a whole when loaded: unknown plugins and combinations
-that cannot work (a proof that needs EXECUTE on an L1 without it, blobs on an L1 without blob
-transactions) are refused with one sentence saying why.
+    [l1.proof_options]                 # the proof backend's own settings (multiclient:
+    attester_keys = ["0x…", "0x…"]     # the verifier clients' keys, and how many must sign)
+    threshold = 2
+
+A project's configuration is checked as a whole when loaded: unknown plugins, options a proof
+backend does not take, and combinations that cannot work (a proof backend that cannot run on
+that L1 or with that data carrier, blobs on an L1 without blob transactions) are refused with
+one sentence saying why.
 """
 
 from __future__ import annotations
@@ -63,8 +68,8 @@ class L1Options:
     proof: str = "reexec"
     derivation: str = "calldata"
     compression: str = "none"
-    attesters: int = 3  # dev verifier clients, for proof backends that take attestations
-    threshold: int = 2
+    #: The proof backend's own settings ([l1.proof_options]; see ProofBackend.configure).
+    proof_options: dict[str, Any] = field(default_factory=dict)
     inclusion_deadline: int = 3600
     finality_delay: int = 0
     confirmations: int = 0
@@ -153,26 +158,29 @@ def check_combination(
     vm_impl = registry.create("vm", vm)
     if not vm_impl.supports_state_model(registry.create("state", state)):
         raise ProjectError(f"VM {vm!r} cannot execute over the {state!r} state model")
-    backend = registry.get("proof", proof)
     carrier = registry.get("derivation", derivation).carrier
-    if backend.requires_execute and l1 != "embedded":
-        raise ProjectError(
-            f"proof {proof!r} needs an L1 with the EXECUTE precompile, which only the embedded "
-            f"L1 has; use the embedded L1, or a proof that does not ({_not_execute(registry)})"
-        )
     if carrier == "blobs" and l1 == "embedded":
         raise ProjectError(
             "the embedded L1 does not take blob transactions; use calldata, or anvil as the L1"
         )
-    if carrier == "blobs" and backend.trace_in_calldata:
+    reason = registry.create("proof", proof).check_setup(l1=l1, carrier=carrier)
+    if reason is not None:
+        others = [n for n in proofs_for(l1, carrier, registry) if n != proof]
         raise ProjectError(
-            f"proof {proof!r} reads the batch from calldata, so blobs cannot carry it; use calldata"
+            f"proof {proof!r} cannot settle here: {reason}, or a proof backend that can "
+            f"({', '.join(others) or 'none installed'})"
         )
 
 
-def _not_execute(registry: PluginRegistry) -> str:
-    names = [n for n in registry.names("proof") if not registry.get("proof", n).requires_execute]
-    return ", ".join(names) or "none installed"
+def proofs_for(l1: str, carrier: str, registry: PluginRegistry | None = None) -> list[str]:
+    """The installed proof backends that can settle on ``l1`` with ``carrier`` data (each
+    one's :meth:`~rollupkit.interfaces.ProofBackend.check_setup` says so)."""
+    registry = registry or get_registry()
+    return [
+        name
+        for name in registry.names("proof")
+        if registry.create("proof", name).check_setup(l1=l1, carrier=carrier) is None
+    ]
 
 
 def find_project(start: Path | None = None) -> Path:
@@ -228,8 +236,6 @@ def load_project(root: Path | None = None, registry: PluginRegistry | None = Non
             f"{path}: [chain] gas_limit {gas_limit} is below the floor {MIN_BLOCK_GAS_LIMIT} "
             "EXECUTE enforces (forced transactions must always fit)"
         )
-    if config.l1.threshold > config.l1.attesters:
-        raise ProjectError(f"{path}: [l1] threshold exceeds the number of attesters")
     for key, port in (("[node] rpc_port", config.rpc_port), ("[l1] port", config.l1.port)):
         if not 0 <= port <= 65535:
             raise ProjectError(f"{path}: {key} must be a TCP port (0-65535), not {port}")
@@ -244,6 +250,10 @@ def load_project(root: Path | None = None, registry: PluginRegistry | None = Non
         )  # fmt: skip
     except RollupkitError as exc:
         raise ProjectError(f"{path}: {exc}") from None
+    try:
+        (registry or get_registry()).get("proof", l1.proof).configured(l1.proof_options)
+    except RollupkitError as exc:
+        raise ProjectError(f"{path}: [l1.proof_options] {exc}") from None
     return config
 
 
@@ -258,10 +268,20 @@ _SCHEMA: dict[str, dict[str, str]] = {
     },
     "node": {"block_time": "float", "rpc_host": "str", "rpc_port": "int", "empty_blocks": "bool"},
     "l1": {
-        name: {"int": "int", "float": "float", "str": "str", "bool": "bool"}[str(f.type)]
+        name: {"int": "int", "float": "float", "str": "str", "bool": "bool"}.get(
+            str(f.type), "table"
+        )
         for name, f in L1Options.__dataclass_fields__.items()
     },
 }  # fmt: skip
+#: Keys an earlier template wrote that live elsewhere now: where to.
+_MOVED = {
+    ("l1", key): (
+        "is an option of the proof backend now, in [l1.proof_options] (`rollupkit scaffold "
+        "update` brings the template's; multiclient takes attester_keys and threshold)"
+    )
+    for key in ("attesters", "threshold")
+}
 _TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false",
                "table": "a table", "int|str": "an integer (or a string of one)"}  # fmt: skip
 
@@ -292,6 +312,8 @@ def _check_keys(data: dict[str, Any], path: Path) -> None:
             raise ProjectError(f"{path}: [{table}] must be a table")
         schema = _SCHEMA[table]
         for key, value in values.items():
+            if (table, key) in _MOVED:
+                raise ProjectError(f"{path}: [{table}] {key} {_MOVED[table, key]}")
             if key not in schema:
                 raise ProjectError(
                     f"{path}: [{table}] unknown key {key!r}{_did_you_mean(key, schema)}"

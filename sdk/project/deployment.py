@@ -2,7 +2,8 @@
 
 The record (``.rollupkit/deployment.json``) says which L1 (chain id and genesis block hash),
 which contracts, and a fingerprint of everything the contracts were deployed for: the L2
-genesis, the proof backend, the VM and state model, the deadlines, the attesters. ``up`` reuses
+genesis, the proof backend and its verifier's arguments, the VM and state model, the deadlines.
+``up`` reuses
 the deployment when all of that still matches and the contracts are still on the L1; otherwise
 it deploys afresh and says why.
 """
@@ -27,22 +28,21 @@ from rollupkit.l1.devnet import dev_accounts
 from rollupkit.node.deploy import deploy_for_chain, genesis_of
 from rollupkit.node.l1link import L1Settings, default_inbox
 from rollupkit.node.l2chain import ChainConfig
+from rollupkit.plugins import get_registry
 from rollupkit.project.config import ProjectConfig
 
 RECORD_FILE = "deployment.json"
 DEPLOYER_KEY_ENV = "ROLLUPKIT_DEPLOYER_KEY"
 BATCHER_KEY_ENV = "ROLLUPKIT_BATCHER_KEY"
-#: Keys of the dev verifier clients (for proofs that take attestations). Dev only.
-DEV_ATTESTER_KEYS = tuple((9000 + i + 1).to_bytes(32, "big") for i in range(8))
 
 
 @dataclass(frozen=True)
 class Keys:
-    """Who deploys, who posts batches, who attests."""
+    """Who deploys and who posts batches (the proof backend's keys, if it has any, are in
+    its options: [l1.proof_options])."""
 
     deployer: Any  # an eth_account LocalAccount
     batcher: bytes
-    attesters: tuple[bytes, ...]
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,9 @@ class Deployed:
 
 def project_keys(config: ProjectConfig) -> Keys:
     """Dev keys on an L1 rollupkit starts; keys from the environment on an L1 named by URL."""
-    attesters = DEV_ATTESTER_KEYS[: config.l1.attesters]
     if not config.l1.is_url:
         accounts = dev_accounts(4)
-        return Keys(accounts[0], bytes(accounts[1].key), attesters)
+        return Keys(accounts[0], bytes(accounts[1].key))
     deployer = os.environ.get(DEPLOYER_KEY_ENV)
     if not deployer:
         raise DeploymentError(
@@ -72,12 +71,13 @@ def project_keys(config: ProjectConfig) -> Keys:
         batcher = bytes(EthAccount.from_key(os.environ.get(BATCHER_KEY_ENV) or deployer).key)
     except ValueError as exc:
         raise DeploymentError(f"bad key in {DEPLOYER_KEY_ENV}/{BATCHER_KEY_ENV}: {exc}") from None
-    return Keys(account, batcher, attesters)
+    return Keys(account, batcher)
 
 
 def fingerprint(config: ProjectConfig, chain: ChainConfig, keys: Keys) -> str:
     """A digest of everything the contracts are deployed for."""
     genesis = genesis_of(chain)
+    backend = get_registry().get("proof", config.l1.proof).configured(config.l1.proof_options)
     what = {
         "genesis": genesis.hash.hex(),
         "chain_id": chain.chain_id,
@@ -86,10 +86,10 @@ def fingerprint(config: ProjectConfig, chain: ChainConfig, keys: Keys) -> str:
         "proof": config.l1.proof,
         "inclusion_deadline": config.l1.inclusion_deadline,
         "finality_delay": config.l1.finality_delay,
-        "attesters": [EthAccount.from_key(k).address for k in keys.attesters],
-        "threshold": config.l1.threshold,
+        # what the verifier is deployed with (not the options: they may hold private keys)
+        "verifier": backend.verifier_arguments(vm=chain.vm, state=chain.state),
     }
-    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=repr).encode()).hexdigest()
 
 
 def read_record(config: ProjectConfig) -> dict[str, Any] | None:
@@ -145,7 +145,8 @@ def ensure_deployment(
         settings = L1Settings(
             url=l1_url, deployment=deployment, deploy_block=int(record["deploy_block"]),
             inbox=record["inbox"], batcher_key=keys.batcher,
-            attester_keys=list(keys.attesters), inclusion_deadline=options.inclusion_deadline,
+            proof_options=dict(options.proof_options),
+            inclusion_deadline=options.inclusion_deadline,
             **node_settings,
         )  # fmt: skip
         return Deployed(settings, record, False, "")
@@ -160,8 +161,7 @@ def ensure_deployment(
     try:
         settings = deploy_for_chain(
             chain, l1_url, keys.deployer, batcher_key=keys.batcher, proof=options.proof,
-            attester_keys=keys.attesters,
-            threshold=options.threshold, inclusion_deadline=options.inclusion_deadline,
+            proof_options=options.proof_options, inclusion_deadline=options.inclusion_deadline,
             finality_delay=options.finality_delay, permissionless=options.permissionless,
             back_genesis=not options.is_url, **node_settings,
         )  # fmt: skip

@@ -16,7 +16,7 @@ from rollupkit.errors import (
     RollupkitError,
 )
 from rollupkit.plugins import PluginRegistry, get_registry
-from rollupkit.project.config import L1_KINDS, check_chain_id, check_combination
+from rollupkit.project.config import L1_KINDS, check_chain_id, check_combination, proofs_for
 from rollupkit.scaffold.naming import Names, derive_names
 
 
@@ -81,17 +81,17 @@ def choices(registry: PluginRegistry | None = None) -> dict[str, list[str]]:
     }
 
 
-def default_proof_for(l1: str, registry: PluginRegistry | None = None) -> str:
-    """The proof a chain on ``l1`` settles with by default: re-execution through EXECUTE on
-    the embedded L1, the first backend that does not need EXECUTE elsewhere."""
+def default_proof_for(
+    l1: str, registry: PluginRegistry | None = None, *, carrier: str = "calldata"
+) -> str:
+    """The proof a chain on ``l1`` settles with by default: re-execution through EXECUTE
+    where it can run (the embedded L1), else the first backend that can settle there."""
     registry = registry or get_registry()
     names = registry.names("proof")
-    if l1 == "embedded" and "reexec" in names:
+    usable = proofs_for(l1, carrier, registry)
+    if "reexec" in usable:
         return "reexec"
-    for name in names:
-        if not registry.get("proof", name).requires_execute:
-            return name
-    return names[0] if names else "reexec"
+    return usable[0] if usable else names[0] if names else "reexec"
 
 
 def validate(options: RollupOptions, registry: PluginRegistry | None = None) -> None:

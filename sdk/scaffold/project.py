@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import tomli_w
 from eth_hash.auto import keccak
 
 from rollupkit import __version__
@@ -94,6 +95,11 @@ def plugin_distributions(options: RollupOptions, registry: PluginRegistry) -> li
     return sorted(origins - {"built-in", "local"})  # "local": registered in code, not installed
 
 
+def _proof_options_toml(options: dict[str, Any]) -> str:
+    """``options`` as a TOML ``[l1.proof_options]`` table (empty when there are none)."""
+    return tomli_w.dumps({"l1": {"proof_options": options}}).strip() if options else ""
+
+
 def _symbol(parts: list[str]) -> str:
     initials = "".join(p[0] for p in parts)
     return (initials if len(initials) >= 3 else "".join(parts)[:4]).upper()
@@ -130,7 +136,8 @@ def rollup_context(
         "treasury": keccak(f"{names.name} treasury".encode())[12:].hex(),
         "l1_kind": options.l1 if options.l1 in L1_KINDS else "url",
         "proof_description": proof.description or options.proof,
-        "proof_requires_execute": bool(proof.cls.requires_execute),
+        # the backend's development options, as rollup.toml's [l1.proof_options] table
+        "proof_options_toml": _proof_options_toml(proof.cls().dev_options()),
         "carrier": registry.get("derivation", options.da).carrier,
         # the example token's build, for VMs that run rollupkit's C examples
         "guest_token": {"riscv": "token.elf", "wasm": "token.wasm"}.get(options.vm, ""),

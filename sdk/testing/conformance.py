@@ -15,15 +15,18 @@ For a VM plugin::
 
 For a state model plugin, subclass :class:`StateModelConformanceTests` and set
 ``state_name``; for a derivation, :class:`DerivationConformanceTests` with ``derivation_name``;
-for a proof backend, :class:`ProofBackendConformanceTests` with ``proof_name``. Every test
-asserts something that fails when the plugin is wrong; none needs to be overridden.
+for a proof backend, :class:`ProofBackendConformanceTests` with ``proof_name`` (and
+``proof_options``, when its ``dev_options()`` do not suit). Every test asserts something that
+fails when the plugin is wrong; none needs to be overridden (but for a proof backend whose
+submissions wait out a challenge window on L1: see ``ProofBackendConformanceTests.finalized``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -33,7 +36,14 @@ import rlp
 from rollupkit.builder import BuiltTrace
 from rollupkit.errors import MissingWitnessError, ProofError, TraceError
 from rollupkit.execution import execute, execute_detailed
-from rollupkit.interfaces import StateModel, StateStore
+from rollupkit.interfaces import (
+    ClaimedBatch,
+    ProofBackend,
+    SettlementContext,
+    StateModel,
+    StateStore,
+    Submission,
+)
 from rollupkit.plugins import get_registry
 from rollupkit.trace import decode_trace, encode_trace
 from rollupkit.types import Account, AccountProof, RejectReason, StorageProof
@@ -448,93 +458,149 @@ class DerivationConformanceTests:
 
 
 class ProofBackendConformanceTests:
-    """Conformance tests for a proof backend plugin. Set ``proof_name``.
+    """Conformance tests for a proof backend plugin. Set ``proof_name`` (and ``proof_options``
+    if the backend's :meth:`~rollupkit.interfaces.ProofBackend.dev_options` do not suit).
 
-    The backend proves an honest batch and its evidence verifies; it refuses to prove a false
-    transition; evidence does not verify another claim; tampered or garbage evidence does not
-    verify and never makes ``verify`` raise; its verifier contract ships with rollupkit.
+    The lifecycle, generically: an honest batch is submitted, finalised and verifies; a false
+    claim is refused (:class:`~rollupkit.errors.ProofError`) or does not verify; a submission
+    does not verify another claim; a tampered or garbage submission does not verify and never
+    makes ``verify`` raise. Options are JSON-able and unknown ones are refused; setup checks
+    give a reason or None; the verifier contract ships with rollupkit and takes the
+    constructor arguments the backend gives.
     """
 
     proof_name: ClassVar[str]
-    attester_keys: ClassVar[tuple[bytes, ...]] = tuple(
-        (9000 + i).to_bytes(32, "big") for i in range(1, 4)
-    )
+    #: What the backend is configured with (None: its own ``dev_options()``).
+    proof_options: ClassVar[Mapping[str, Any] | None] = None
 
     @pytest.fixture(scope="class")
     @classmethod
-    def batch(cls) -> BuiltTrace:
-        return _sample_chain_blocks()[2]
+    def batch(cls) -> ClaimedBatch:
+        built = _sample_chain_blocks()[2]
+        return ClaimedBatch(
+            pre_state_root=built.pre_state_root,
+            post_state_root=built.post_state_root,
+            trace=built.encoded,
+            gas_used=built.gas_used,
+            outputs=built.outputs,
+        )
 
     @pytest.fixture
-    def backend(self) -> Any:
-        return get_registry().create("proof", self.proof_name)
+    def backend(self) -> ProofBackend:
+        cls = get_registry().get("proof", self.proof_name)
+        options = self.proof_options if self.proof_options is not None else cls().dev_options()
+        backend: ProofBackend = cls.configured(options)
+        return backend
 
     @pytest.fixture
-    def context(self) -> Any:
-        from rollupkit.interfaces import SettlementContext
+    def context(self) -> SettlementContext:
+        return SettlementContext(l1_chain_id=1337, verifier="0x" + "ab" * 20, vm="evm", state="mpt")
 
-        return SettlementContext(
-            l1_chain_id=1337, verifier="0x" + "ab" * 20, vm="evm", state="mpt",
-            attester_keys=self.attester_keys, threshold=2,
-        )  # fmt: skip
+    def finalized(
+        self,
+        backend: ProofBackend,
+        batch: ClaimedBatch,
+        submission: Submission,
+        context: SettlementContext,
+    ) -> Submission:
+        """``submission`` made final. There is no L1 clock here, so by default it must be
+        final at once; a backend whose submissions wait out a challenge window on an L1
+        overrides this to let the window pass (and its tests to provide that L1)."""
+        assert submission.final_at == 0, (
+            f"{self.proof_name} submissions wait until L1 time {submission.final_at}: override "
+            "finalized() to let the challenge window pass"
+        )
+        final = backend.finalize(batch, submission, context)
+        assert final is not None, "finalize() refused a submission whose time had come"
+        return final
 
-    def _claim(self, batch: BuiltTrace, **changes: Any) -> dict[str, Any]:
-        claim = {
-            "pre_state_root": batch.pre_state_root,
-            "post_state_root": batch.post_state_root,
-            "trace": batch.encoded,
-            "gas_used": batch.gas_used,
-            "outputs": batch.outputs,
-        }
-        claim.update(changes)
-        return claim
+    def _settle(
+        self, backend: ProofBackend, batch: ClaimedBatch, context: SettlementContext
+    ) -> Submission:
+        return self.finalized(backend, batch, backend.submit(batch, context), context)
 
-    def test_verifier_contract_ships(self, backend: Any) -> None:
+    def test_verifier_contract_ships(self, backend: ProofBackend) -> None:
         from rollupkit.contracts import artifact
 
         abi = artifact(backend.verifier_contract).abi
         assert any(item.get("name") == "verify" for item in abi)
-        arguments = backend.verifier_arguments(
-            vm="evm", state="mpt", attesters=["0x" + "11" * 20], threshold=1
-        )
-        assert isinstance(arguments, list)
+        arguments = backend.verifier_arguments(vm="evm", state="mpt")
+        inputs = [i["inputs"] for i in abi if i.get("type") == "constructor"]
+        assert isinstance(arguments, list) and len(arguments) == len(inputs[0] if inputs else [])
 
-    def test_honest_batch_proves_and_verifies(
-        self, backend: Any, context: Any, batch: BuiltTrace
-    ) -> None:
-        evidence = backend.prove(**self._claim(batch), context=context)
-        assert isinstance(evidence, bytes)
-        assert backend.verify(**self._claim(batch), evidence=evidence, context=context)
+    def test_options_are_json_and_unknown_ones_are_refused(self, backend: ProofBackend) -> None:
+        json.dumps(backend.dev_options())  # they go into rollup.toml and node settings
+        cls = type(backend)
+        with pytest.raises(ProofError, match="no_such_option"):
+            cls.configured({**backend.dev_options(), "no_such_option": 1})
 
-    def test_false_transition_is_not_proven(
-        self, backend: Any, context: Any, batch: BuiltTrace
-    ) -> None:
-        wrong = replace(batch.outputs, post_state_root=b"\x01" * 32)
-        with pytest.raises(ProofError):
-            backend.prove(**self._claim(batch, post_state_root=b"\x01" * 32, outputs=wrong),
-                          context=context)  # fmt: skip
+    def test_setup_checks_give_a_reason_or_none(self, backend: ProofBackend) -> None:
+        answers = [
+            backend.check_setup(l1=l1, carrier=carrier)
+            for l1 in ("embedded", "anvil", "http://127.0.0.1:8545")
+            for carrier in ("calldata", "blobs")
+        ]
+        assert all(a is None or (isinstance(a, str) and a) for a in answers)
+        assert None in answers, f"{self.proof_name} says it can settle on no L1 at all"
 
-    def test_evidence_does_not_verify_another_claim(
-        self, backend: Any, context: Any, batch: BuiltTrace
+    def test_honest_batch_submits_finalizes_and_verifies(
+        self, backend: ProofBackend, context: SettlementContext, batch: ClaimedBatch
     ) -> None:
-        evidence = backend.prove(**self._claim(batch), context=context)
+        submission = backend.submit(batch, context)
+        assert isinstance(submission, Submission)
+        assert isinstance(submission.trace, bytes) and isinstance(submission.evidence, bytes)
+        assert isinstance(submission.final_at, int) and submission.final_at >= 0
+        if not backend.challenge_window:
+            assert submission.final_at == 0, "no challenge window, yet not final at once"
+        json.dumps(dict(submission.detail))  # the node stores it with the batch
+        final = self.finalized(backend, batch, submission, context)
+        assert backend.verify(batch, final, context)
+
+    def test_false_claim_is_refused_or_does_not_verify(
+        self, backend: ProofBackend, context: SettlementContext, batch: ClaimedBatch
+    ) -> None:
+        lies = [
+            replace(batch, post_state_root=b"\x01" * 32,
+                    outputs=replace(batch.outputs, post_state_root=b"\x01" * 32)),
+            replace(batch, outputs=replace(batch.outputs, withdrawal_count=1)),
+        ]  # fmt: skip
+        for lie in lies:
+            try:
+                submission = self._settle(backend, lie, context)
+            except ProofError:
+                continue
+            assert not backend.verify(lie, submission, context)
+
+    def test_submission_does_not_verify_another_claim(
+        self, backend: ProofBackend, context: SettlementContext, batch: ClaimedBatch
+    ) -> None:
+        submission = self._settle(backend, batch, context)
         others = [
-            self._claim(batch, outputs=replace(batch.outputs, post_state_root=b"\x01" * 32),
-                        post_state_root=b"\x01" * 32),
-            self._claim(batch, outputs=replace(batch.outputs, withdrawals_root=b"\x02" * 32)),
-            self._claim(batch, outputs=replace(batch.outputs, gas_used=batch.gas_used + 1),
-                        gas_used=batch.gas_used + 1),
+            replace(batch, post_state_root=b"\x01" * 32,
+                    outputs=replace(batch.outputs, post_state_root=b"\x01" * 32)),
+            replace(batch, outputs=replace(batch.outputs, withdrawals_root=b"\x02" * 32)),
+            replace(batch, gas_used=batch.gas_used + 1,
+                    outputs=replace(batch.outputs, gas_used=batch.gas_used + 1)),
         ]  # fmt: skip
         for claim in others:
-            assert not backend.verify(**claim, evidence=evidence, context=context)
+            assert not backend.verify(claim, submission, context)
+        elsewhere = replace(context, verifier="0x" + "cd" * 20, l1_chain_id=1)
+        if submission.evidence:  # evidence binds where it settles (re-execution has none)
+            assert not backend.verify(batch, submission, elsewhere)
 
-    def test_tampered_or_garbage_evidence_does_not_verify(
-        self, backend: Any, context: Any, batch: BuiltTrace
+    def test_tampered_or_garbage_submission_does_not_verify(
+        self, backend: ProofBackend, context: SettlementContext, batch: ClaimedBatch
     ) -> None:
-        evidence = backend.prove(**self._claim(batch), context=context)
-        if not evidence:
-            pytest.skip(f"{self.proof_name} settles without evidence (the L1 re-executes)")
-        flipped = bytearray(evidence)
-        flipped[len(flipped) // 2] ^= 0x01
-        for bad in (bytes(flipped), evidence[:-1], b"", b"\x00" * 97, b"\xff" * 5):
-            assert not backend.verify(**self._claim(batch), evidence=bad, context=context)
+        submission = self._settle(backend, batch, context)
+        bad = [replace(submission, trace=b"", evidence=b""),
+               replace(submission, trace=b"\x00" * 97, evidence=b"\xff" * 5)]  # fmt: skip
+        if submission.evidence:
+            flipped = bytearray(submission.evidence)
+            flipped[len(flipped) // 2] ^= 0x01
+            for evidence in (bytes(flipped), submission.evidence[:-1], b"", b"\x00" * 97):
+                bad.append(replace(submission, evidence=evidence))
+        if submission.trace:
+            for trace in (submission.trace[:-1], submission.trace + b"\x00", b"\xc0"):
+                bad.append(replace(submission, trace=trace))
+        for tampered in bad:
+            assert not backend.verify(batch, tampered, context)
