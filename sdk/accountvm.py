@@ -600,11 +600,13 @@ class AccountBlockExecution(BlockExecution):
 
     def apply_deposit(self, message: L1Message, gas: int) -> int:
         if not message.data:
-            self.overlay.add_balance(message.target, message.value)
+            if message.value:  # as the EVM: a deposit of nothing reads no account
+                self.overlay.add_balance(message.target, message.value)
             return 0
         # The value is minted to the sender and carried by the call: a call that fails (or
         # gets no gas) leaves it with the sender, as on OP Stack.
-        self.overlay.add_balance(message.sender, message.value)
+        if message.value:
+            self.overlay.add_balance(message.sender, message.value)
         if gas <= 0:
             return 0
         calls = self.overlay.child()  # an interpreter's bug must leave nothing behind

@@ -24,7 +24,10 @@ the journal, over an in-memory database with no way to fetch missing state. So t
   zeroes the base fee) or ``BLOCKHASH`` (its database cannot be given block hashes), a
   contract creating a contract (the init code it runs is out of sight, so the two opcodes
   above cannot be ruled out), deleting an account that existed before, and a sender with
-  less than twice the gas it buys (revm's own balance check would see the bought gas twice);
+  less than twice the gas it buys (revm's own balance check would see the bought gas twice),
+  account accesses in a deposit's call (revm warms its caller and target, the L2 does not),
+  and state the witness does not hold (revm reads an account before charging for the access,
+  so an access that runs out of gas reads what py-evm, charging first, never needed);
 * **cannot count call frames**, which EXECUTE gas charges for (:data:`~rollupkit.metering.
   ExecuteGasSchedule.call_frame`): it counts the frames that committed (revm's journal keeps
   one entry list per committed checkpoint) and bounds the rest by the gas spent (a frame costs
@@ -50,7 +53,7 @@ from rollupkit.accountvm import (
     StateOverlay,
 )
 from rollupkit.block import DELEGATION_PREFIX, calldata_floor, fees
-from rollupkit.errors import ClientUnsupported
+from rollupkit.errors import ClientUnsupported, MissingWitnessError
 from rollupkit.metering import ExecutionMeter
 from rollupkit.types import GenesisAccount
 from rollupkit_revm.journal import (
@@ -67,6 +70,18 @@ PRAGUE_PRECOMPILES = frozenset((0x0B + i).to_bytes(20, "big") for i in range(7))
 #: Opcodes whose answer pyrevm cannot give: BLOCKHASH (no block hashes in its database) and
 #: BASEFEE (its message call zeroes the block's base fee).
 UNANSWERED_OPCODES = {0x40: "BLOCKHASH", 0x48: "BASEFEE"}
+#: A deposit's call runs with the deposit's sender as revm's coinbase (revm loads its coinbase,
+#: which a deposit's call need not touch, so the witness may not hold it): COINBASE is then
+#: the one more opcode it cannot answer.
+DEPOSIT_UNANSWERED = {**UNANSWERED_OPCODES, 0x41: "COINBASE"}
+#: revm warms a message's caller, target and the precompiles before it runs, as for a
+#: transaction; the L2 runs a deposit's call with nothing warm (rollupkit_evm's
+#: ``_apply_deposit``). So a deposit's call that accesses another account could cost
+#: differently: this client abstains from those.
+for _op, _name in {0x31: "BALANCE", 0x3B: "EXTCODESIZE", 0x3C: "EXTCODECOPY",
+                   0x3F: "EXTCODEHASH", 0xF1: "CALL", 0xF2: "CALLCODE", 0xF4: "DELEGATECALL",
+                   0xFA: "STATICCALL", 0xFF: "SELFDESTRUCT"}.items():  # fmt: skip
+    DEPOSIT_UNANSWERED[_op] = f"{_name} in a deposit's call"
 #: Discovery rounds before giving up on a transaction (each round finds at least one new
 #: account or slot; a chain of dependent reads could otherwise take one round per read).
 MAX_ROUNDS = 16
@@ -79,7 +94,7 @@ _PUSH1, _PUSH32, _JUMPDEST = 0x60, 0x7F, 0x5B
 _NO_FALL_THROUGH = frozenset({0x00, 0x56, 0xF3, 0xFD, 0xFE, 0xFF})
 
 
-def unanswered_opcode(code: bytes) -> str | None:
+def unanswered_opcode(code: bytes, opcodes: Mapping[int, str] = UNANSWERED_OPCODES) -> str | None:
     """The first opcode this client cannot answer that ``code`` could execute, or None.
 
     Sound without following jumps: an executed instruction is reached either by falling
@@ -94,8 +109,8 @@ def unanswered_opcode(code: bytes) -> str | None:
         while i < end and i not in seen:
             seen.add(i)
             op = code[i]
-            if op in UNANSWERED_OPCODES:
-                return UNANSWERED_OPCODES[op]
+            if op in opcodes:
+                return opcodes[op]
             if op in _NO_FALL_THROUGH:
                 break
             i += op - _PUSH1 + 2 if _PUSH1 <= op <= _PUSH32 else 1
@@ -124,6 +139,7 @@ class Job:
     gas: int
     gas_price: int
     access_list: Sequence[tuple[bytes, Sequence[int]]] = ()
+    deposit: bool = False  # a deposit's call: the coinbase is not to be read
 
 
 @dataclass
@@ -145,7 +161,7 @@ class RevmVM(AccountVM):
     transaction_types = frozenset({0, 1, 2, 4})  # as the evm VM: 4 is then abstained from
 
     def __init__(self) -> None:
-        self._checked_codes: dict[bytes, str | None] = {}
+        self._checked_codes: dict[bytes, str | None] = {}  # by code hash (+ "d": deposits)
 
     def predeploys(self, chain_id: int) -> Mapping[bytes, GenesisAccount]:
         from rollupkit_evm.vm import EvmVM
@@ -167,23 +183,31 @@ class RevmVM(AccountVM):
         price = min(max_fee, block.base_fee + tip)
         nonce, balance = state.account(sender) or (0, 0)
         bought = tx.gas * price
-        if balance - bought < bought + tx.value:
-            raise ClientUnsupported("revm would count the bought gas twice: sender too poor")
-        # A call's nonce is the sender's business here; revm bumps it itself for a creation.
-        create = not tx.to
-        state.set_account(sender, nonce=nonce if create else nonce + 1, balance=balance - bought)
-        access = [
-            (bytes(a), [int(s) for s in slots]) for a, slots in getattr(tx, "access_list", ())
-        ]
-        if create:
-            self._check_opcodes(bytes(tx.data))
+        access = [(bytes(a), [int(s) for s in keys]) for a, keys in getattr(tx, "access_list", ())]
         job = Job(sender, bytes(tx.to) if tx.to else None, tx.value, bytes(tx.data), tx.gas,
                   price, access)  # fmt: skip
-        ran = self._run(state, block, job)
-        used = max(int(ran.result.gas_used), calldata_floor(tx))
+        if job.to is None:
+            # pyrevm runs a creation as a whole transaction: revm buys the gas, bumps the
+            # nonce, refunds and pays the coinbase the full price (its base fee is 0).
+            self._check_opcodes(job.data)
+            ran = self._run(state, block, job)
+            used = int(ran.result.gas_used)
+            state.add_balance(block.coinbase, -used * block.base_fee)
+        else:
+            # A message call: the sender's nonce and gas are this client's to take.
+            if balance - bought < bought + tx.value:
+                raise ClientUnsupported("revm would count the bought gas twice: sender too poor")
+            state.set_account(sender, nonce=nonce + 1, balance=balance - bought)
+            ran = self._run(state, block, job)
+            used = int(ran.result.gas_used)
+            state.add_balance(sender, (tx.gas - used) * price)
+            state.add_balance(block.coinbase, used * (price - block.base_fee))
+        floor = calldata_floor(tx)  # EIP-7623 (Prague): revm here is Cancun
+        if used < floor:
+            state.add_balance(sender, -(floor - used) * price)
+            state.add_balance(block.coinbase, (floor - used) * (price - block.base_fee))
+            used = floor
         self._count_frames(meter, ran, used)
-        state.add_balance(sender, (tx.gas - used) * price)
-        state.add_balance(block.coinbase, used * (price - block.base_fee))
         return used, _outcome(ran, used)
 
     def _message(
@@ -209,7 +233,8 @@ class RevmVM(AccountVM):
         if gas + intrinsic > block.gas_limit:
             raise ClientUnsupported("revm would refuse a call over the block's gas limit")
         frame_state = state.child()
-        ran = self._run(frame_state, block, Job(sender, to, value, data, gas + intrinsic, 0))
+        job = Job(sender, to, value, data, gas + intrinsic, 0, deposit=True)
+        ran = self._run(frame_state, block, job)
         result = ran.result
         refunded = int(result.gas_refunded) if result.is_success else 0
         used = int(result.gas_used) + refunded - intrinsic
@@ -236,14 +261,22 @@ class RevmVM(AccountVM):
         into ``state`` and return what it did."""
         known: dict[bytes, tuple[int, int, bytes] | None] = {}
         slots: dict[tuple[bytes, int], int] = {}
-        for address in (job.caller, job.to, block.coinbase, *(a for a, _ in job.access_list)):
+        coinbase = job.caller if job.deposit else block.coinbase
+        for address in (job.caller, job.to, coinbase, *(a for a, _ in job.access_list)):
             if address is not None:
-                known[address] = _account(state, address)
+                try:
+                    known[address] = _account(state, address)
+                except MissingWitnessError:
+                    if not job.deposit or address != job.caller:
+                        raise
+                    # revm loads a message's caller; a deposit's call without value need not
+                    # (nor did the builder), so the witness may well not hold it.
+                    raise ClientUnsupported("a deposit's sender is not in the witness") from None
         for address, keys in job.access_list:
             for slot in keys:
                 slots[(address, slot)] = state.get_storage(address, slot)
         for _ in range(MAX_ROUNDS):
-            evm = _evm(block, known, slots)
+            evm = _evm(block, coinbase, known, slots)
             result = _execute(evm, job)
             # The database cache holds every read, reverted frames' too; the journal holds
             # what the committed frames changed.
@@ -251,8 +284,8 @@ class RevmVM(AccountVM):
             if not self._discover(state, reads, known, slots):
                 accounts = parse_journal(evm.journal_str)
                 self._check_supported(reads, accounts, known, job)
-                codes = {a: bytes(evm.get_code("0x" + a.hex()) or b"")
-                         for a, loaded in accounts.items() if loaded.created}  # fmt: skip
+                codes = {a: _created_code(evm, loaded) for a, loaded in accounts.items()
+                         if loaded.created}  # fmt: skip
                 ran = Ran(result, accounts, codes, max(evm.journal_len - 1, 0))
                 _write_back(state, ran, known)
                 return ran
@@ -266,16 +299,33 @@ class RevmVM(AccountVM):
         slots: dict[tuple[bytes, int], int],
     ) -> bool:
         """Learn what revm read that was not known; True if revm assumed wrong (an unknown
-        account exists, an unknown slot is not zero), so the job must run again."""
+        account exists, an unknown slot is not zero), so the job must run again.
+
+        A run on a wrong assumption may read what the real execution never does, and the
+        witness need not hold it: such a read is only an error if the run that reads it
+        assumed nothing wrong."""
         again = False
+        missing: MissingWitnessError | None = None
         for address, read_slots in reads.items():
             if address not in known:
-                known[address] = found = _account(state, address)
+                try:
+                    known[address] = found = _account(state, address)
+                except MissingWitnessError as exc:
+                    missing = exc
+                    continue
                 again = again or found is not None
             for slot in read_slots:
                 if (address, slot) not in slots:
-                    slots[(address, slot)] = value = state.get_storage(address, slot)
+                    try:
+                        slots[(address, slot)] = value = state.get_storage(address, slot)
+                    except MissingWitnessError as exc:
+                        missing = exc
+                        continue
                     again = again or value != 0
+        if missing is not None and not again:
+            # revm reads an account before charging for the access (py-evm charges first),
+            # so a call that runs out of gas there reads what the witness never needed.
+            raise ClientUnsupported(f"revm read state the witness does not hold: {missing}")
         return again
 
     def _check_supported(
@@ -291,7 +341,7 @@ class RevmVM(AccountVM):
                 raise ClientUnsupported(f"precompile 0x{address.hex()} is Prague's (EIP-2537)")
             before = known.get(address)
             if before is not None and before[2]:
-                self._check_opcodes(before[2])
+                self._check_opcodes(before[2], DEPOSIT_UNANSWERED if job.deposit else None)
         created = _created_by(job, known)
         for address, loaded in accounts.items():
             before = known.get(address)
@@ -301,13 +351,13 @@ class RevmVM(AccountVM):
             if creator or (loaded.created and address != created):
                 raise ClientUnsupported("a contract created a contract (its init code is unseen)")
 
-    def _check_opcodes(self, code: bytes) -> None:
-        key = keccak(code)
+    def _check_opcodes(self, code: bytes, opcodes: Mapping[int, str] | None = None) -> None:
+        key = keccak(code) + (b"d" if opcodes else b"")
         if key not in self._checked_codes:
             if code.startswith(DELEGATION_PREFIX):
                 self._checked_codes[key] = "EIP-7702 delegated code"
             else:
-                op = unanswered_opcode(code)
+                op = unanswered_opcode(code, opcodes or UNANSWERED_OPCODES)
                 self._checked_codes[key] = f"code using {op}" if op else None
         problem = self._checked_codes[key]
         if problem:
@@ -321,6 +371,16 @@ def _account(state: StateOverlay, address: bytes) -> tuple[int, int, bytes] | No
     return found[0], found[1], state.get_code(address)
 
 
+def _created_code(evm: Any, loaded: LoadedAccount) -> bytes:
+    """The code revm deployed: pyrevm returns it padded for analysis (zeros after the end),
+    so it is the prefix with the code hash revm recorded."""
+    padded = bytes(evm.get_code("0x" + loaded.address.hex()) or b"")
+    for end in range(len(padded), max(len(padded) - 66, -1), -1):
+        if keccak(padded[:end]) == loaded.code_hash:
+            return padded[:end]
+    raise JournalFormatError(f"no prefix of 0x{loaded.address.hex()}'s code has its hash")
+
+
 def _created_by(job: Job, known: Mapping[bytes, tuple[int, int, bytes] | None]) -> bytes | None:
     """The address a creation transaction creates (None for a call)."""
     if job.to is not None:
@@ -331,13 +391,14 @@ def _created_by(job: Job, known: Mapping[bytes, tuple[int, int, bytes] | None]) 
 
 def _evm(
     block: BlockContext,
+    coinbase: bytes,
     known: Mapping[bytes, tuple[int, int, bytes] | None],
     slots: Mapping[tuple[bytes, int], int],
 ) -> Any:
     env = pyrevm.Env(
         cfg=pyrevm.CfgEnv(chain_id=block.chain_id),
         block=pyrevm.BlockEnv(
-            number=block.number, coinbase="0x" + block.coinbase.hex(),
+            number=block.number, coinbase="0x" + coinbase.hex(),
             timestamp=block.timestamp, difficulty=0, prevrandao=block.prev_randao,
             basefee=block.base_fee, gas_limit=block.gas_limit, excess_blob_gas=0,
         ),
@@ -353,7 +414,12 @@ def _evm(
             )
     for (address, slot), value in slots.items():
         if value and known.get(address) is not None:
+            # pyrevm writes a slot into revm's journal (warm, and "changed" from 0) once the
+            # account is loaded there, which its first slot does; reverting a checkpoint
+            # around each write leaves only the database's copy: cold, original value.
+            checkpoint = evm.snapshot()
             evm.insert_account_storage("0x" + address.hex(), slot, value)
+            evm.revert(checkpoint)
     return evm
 
 
