@@ -49,12 +49,16 @@ def execute_command(
     gas: int = typer.Option(..., "--gas", help="Claimed gas used.", min=0),
     vm: str = typer.Option("evm", help="VM plugin."),
     state: str = typer.Option("mpt", help="State model plugin."),
+    client: str = typer.Option(
+        None, help="An independent client of the VM (e.g. revm for evm, rv32ref for riscv)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
 ) -> None:
     """Run EXECUTE on a trace file. Exit status 0 if it verifies, 1 if not."""
     from rollupkit.execution import execute_detailed, resolve_plugins
 
-    resolve_plugins(vm, state)  # an unknown plugin name is a usage error, not a verdict
+    # An unknown plugin or client name is a usage error, not a verdict.
+    resolve_plugins(vm, state, client=client)
     result = execute_detailed(
         parse_root(pre, "--pre"),
         parse_root(post, "--post"),
@@ -62,6 +66,7 @@ def execute_command(
         gas,
         vm=vm,
         state=state,
+        client=client,
     )
     if as_json:
         outputs = None

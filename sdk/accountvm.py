@@ -593,6 +593,7 @@ class AccountBlockExecution(BlockExecution):
         self.transaction_gas = 0
         self.deposit_gas = 0
         self._header: Any = None
+        self._encoded: tuple[tuple[bytes, ...], tuple[bytes, ...]] = ((), ())
 
     def account_state(self, address: bytes) -> AccountState:
         nonce, balance = self.overlay.account(address) or (0, 0)
@@ -646,8 +647,11 @@ class AccountBlockExecution(BlockExecution):
 
     def pending_header(self) -> bytes:
         block = self.block
-        tx_root = ordered_trie_root([tx.encode() for tx in self.included])
-        receipt_root = ordered_trie_root([r.encode() for r in self.receipts])
+        # Encoded once, for the roots and for the block result.
+        self._encoded = (tuple(map(_encode_tx, self.included)),
+                         tuple(map(_encode_receipt, self.receipts)))  # fmt: skip
+        tx_root = ordered_trie_root(self._encoded[0])
+        receipt_root = ordered_trie_root(self._encoded[1])
         bloom = 0
         for receipt in self.receipts:
             bloom |= int(receipt.bloom)
@@ -676,8 +680,7 @@ class AccountBlockExecution(BlockExecution):
             header=rlp.encode(sealed), info=info,
             gas_used=self.transaction_gas + self.deposit_gas,
             transactions_root=header.transaction_root, receipts_root=header.receipt_root,
-            transactions=tuple(_encode_tx(tx) for tx in self.included),
-            receipts=tuple(_encode_receipt(r) for r in self.receipts),
+            transactions=self._encoded[0], receipts=self._encoded[1],
             withdrawals=withdrawals_from_logs((log.address, log.topics, log.data)
                                               for log in self.logs),
         )  # fmt: skip

@@ -108,6 +108,26 @@ def test_execute_verdicts_and_json(trace_file) -> None:  # type: ignore[no-untyp
     )
 
 
+def test_execute_with_an_independent_client(trace_file) -> None:  # type: ignore[no-untyped-def]
+    path, built = trace_file
+    pre, post = "0x" + built.pre_state_root.hex(), "0x" + built.post_state_root.hex()
+    gas = str(built.gas_used)
+    done = cli("execute", str(path), "--pre", pre, "--post", post, "--gas", gas, "--client", "revm")
+    assert done.returncode == 0 and done.stdout.strip() == "EXECUTE: true"
+    wrong = cli("execute", str(path), "--pre", pre, "--post", pre, "--gas", gas, "--client", "revm")
+    assert wrong.returncode == 1 and "post-state-mismatch" in wrong.stdout
+    assert_one_line_error(
+        cli("execute", str(path), "--pre", pre, "--post", post, "--gas", gas, "--client", "nope"),
+        "no client plugin named 'nope'",
+    )
+    assert_one_line_error(
+        cli(
+            "execute", str(path), "--pre", pre, "--post", post, "--gas", gas, "--client", "rv32ref"
+        ),  # fmt: skip
+        "client 'rv32ref' implements VM 'riscv', not 'evm'",
+    )
+
+
 def test_trace_inspect(trace_file) -> None:  # type: ignore[no-untyped-def]
     path, _ = trace_file
     done = cli("trace", "inspect", str(path))
