@@ -123,7 +123,7 @@ def test_execute_with_an_independent_client(trace_file) -> None:  # type: ignore
     assert_one_line_error(
         cli(
             "execute", str(path), "--pre", pre, "--post", post, "--gas", gas, "--client", "rv32ref"
-        ),  # fmt: skip
+        ),
         "client 'rv32ref' implements VM 'riscv', not 'evm'",
     )
 
