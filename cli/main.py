@@ -22,6 +22,7 @@ from rollupkit_cli import (
     commands_plugins,
     commands_scaffold,
     commands_up,
+    commands_verifier,
 )
 from rollupkit_cli._typer import new_app
 
@@ -41,6 +42,7 @@ app.command("down")(commands_up.down)
 app.add_typer(commands_demo.app, name="demo")
 app.command("execute")(commands_execute.execute_command)
 app.add_typer(commands_execute.trace_app, name="trace")
+app.add_typer(commands_verifier.app, name="verifier")
 
 _debug = os.environ.get("ROLLUPKIT_DEBUG", "") not in ("", "0")
 

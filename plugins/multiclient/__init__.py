@@ -5,13 +5,21 @@ soon as enough clients signed it.
 
 Options (``[l1.proof_options]``)::
 
-    attester_keys = ["0x…", …]   # the clients' keys this node signs with (hex)
-    attesters = ["0x…", …]       # the verifier's signers, if not all their keys are above
+    verifiers = ["http://…", …]  # verifier services to ask (rollupkit verifier serve)
+    attesters = ["0x…", …]       # the verifier contract's signers
     threshold = 2                # signatures a batch needs (default: every attester)
+    distinct_clients = 2         # how many different clients the signers must run (default 1)
+    timeout = 120                # seconds to wait for the verifiers
+    attester_keys = ["0x…", …]   # dev: keys this node signs with itself, re-executing locally
 
-The clients here are rollupkit's EXECUTE run with the keys the node was given (a devnet
-setup); production deployments run independent clients (say, py-evm and revm) with their own
-keys, and the node gathers their signatures.
+A production deployment runs n verifier services (:mod:`rollupkit.verifier`), each with its
+own key and its own client (py-evm, revm, ...), and lists them in ``verifiers``: the settler
+asks them all at once and settles with what the first ``threshold`` honest ones sign, so a
+verifier that is down, slow or wrong does not stop settlement, and fewer than ``threshold``
+agreeing ones stop it instead of settling a wrong root. A refusal is reported by the
+verifier (an alert when its client disagrees) and, here, in the error that keeps the batch
+waiting. With ``attester_keys`` instead, the node signs for those keys after its own EXECUTE
+(the devnet setup).
 """
 
 from __future__ import annotations
@@ -40,12 +48,18 @@ class MulticlientBackend(ProofBackend):
     description = "k-of-n verifier clients re-execute and sign (AttestationVerifier); any L1"
     verifier_contract = "AttestationVerifier"
     known_options = {
+        "verifiers": "URLs of verifier services (rollupkit verifier serve) to gather signatures",
+        "distinct_clients": "how many different clients the signers must run (default 1)",
+        "timeout": "seconds to wait for the verifier services (default 120)",
         "attester_keys": "hex private keys of the verifier clients this node signs for",
         "attesters": "addresses of the verifier's signers (default: those of attester_keys)",
         "threshold": "how many signatures a batch needs (default: every attester)",
     }
 
     def __init__(self) -> None:
+        self.verifiers: tuple[str, ...] = ()
+        self.distinct_clients = 1
+        self.timeout = 120.0
         self.keys: tuple[bytes, ...] = ()
         self.attesters: tuple[bytes, ...] = ()  # canonical addresses
         self.threshold = 0
@@ -89,6 +103,22 @@ class MulticlientBackend(ProofBackend):
                 f"threshold {threshold} exceeds the number of attesters ({len(attesters)})"
             )
         self.threshold = threshold
+        verifiers = options.get("verifiers", [])
+        if not isinstance(verifiers, list | tuple) or not all(
+            isinstance(u, str) and u.startswith(("http://", "https://")) for u in verifiers
+        ):
+            raise ProofError("verifiers must be a list of http(s):// URLs")
+        self.verifiers = tuple(verifiers)
+        distinct = options.get("distinct_clients", 1)
+        if not isinstance(distinct, int) or isinstance(distinct, bool) or distinct < 1:
+            raise ProofError(f"distinct_clients must be a positive integer, not {distinct!r}")
+        if distinct > max(self.threshold, 1):
+            raise ProofError(f"distinct_clients {distinct} exceeds the threshold {self.threshold}")
+        self.distinct_clients = distinct
+        timeout = options.get("timeout", 120)
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+            raise ProofError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        self.timeout = float(timeout)
 
     def dev_options(self) -> dict[str, Any]:
         return {"attester_keys": ["0x" + k.hex() for k in DEV_ATTESTER_KEYS], "threshold": 2}
@@ -107,6 +137,15 @@ class MulticlientBackend(ProofBackend):
         elsewhere (calldata to the inbox, or blobs)."""
         from rollupkit.l1.contracts import AttestationRefused, attest_batch
 
+        if self.verifiers:
+            from rollupkit_multiclient.gather import gather_signatures
+
+            evidence, detail = gather_signatures(
+                self.verifiers, batch, context, attesters=self.attesters,
+                threshold=self.threshold, distinct_clients=self.distinct_clients,
+                timeout=self.timeout,
+            )  # fmt: skip
+            return Submission(trace=b"", evidence=evidence, detail=detail)
         if not self.keys:
             raise ProofError("no attester keys: the multiclient backend has nobody to sign")
         if len(self.keys) < self.threshold:
