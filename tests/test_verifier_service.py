@@ -164,3 +164,56 @@ def test_a_claim_that_does_not_continue_l1_is_refused_without_executing() -> Non
             with pytest.raises(ProofError, match="does not continue"):
                 backend(servers, threshold=1).submit(batch, context)
             assert first.post_state_root == second.pre_state_root
+
+
+def test_the_verifier_is_a_process_started_from_the_command_line() -> None:
+    import subprocess
+    import sys
+
+    from test_cli import assert_one_line_error, cli
+
+    with running_l1("anvil") as l1:
+        rollup = deploy(l1)
+        address = rollup.contracts.deployment.rollup
+        command = [sys.executable, "-m", "rollupkit_cli", "verifier", "serve", "--key",
+                   "0x" + ATTESTER_KEYS[1].hex(), "--l1", l1.url, "--rollup", address,
+                   "--client", "revm", "--port", "0"]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            lines = [process.stdout.readline() for _ in range(2)]
+            assert "revm client for evm over mpt" in lines[0]
+            url = lines[1].split()[-1]
+            server = types.SimpleNamespace(url=url)
+            built = token_batch(rollup)
+            batch, context = claim(rollup, built)
+            one = MulticlientBackend.configured(
+                {"verifiers": [url], "attesters": ATTESTERS, "threshold": 1}
+            )
+            submission = one.submit(batch, context)  # L1 wants 2: one signature is checked here
+            assert one.verify(batch, submission, context)
+            assert status(server)["attested"] == 1 and status(server)["client"] == "revm"
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            if process.stdout is not None:
+                process.stdout.close()
+        assert_one_line_error(
+            cli("verifier", "serve", "--key", "0x12", "--l1", l1.url, "--rollup", address),
+            "a private key is 32 bytes",
+        )
+        assert_one_line_error(
+            cli(
+                "verifier",
+                "serve",
+                "--key",
+                "0x" + "11" * 32,
+                "--l1",
+                l1.url,
+                "--rollup",
+                address,
+                "--client",
+                "nope",
+            ),
+            "no client plugin named 'nope'",
+        )
