@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account as EthAccount
 from web3 import Web3
 
 from rollupkit.l1.anvil import Anvil
@@ -22,6 +23,8 @@ from rollupkit.node.sequencer import SequencerPolicy
 from rollupkit.testing.evm import l2_bridge_alloc
 from rollupkit.testing.wallets import Wallet, dev_wallets
 from rollupkit.types import GenesisAccount
+from rollupkit.verifier import VerifierSettings
+from rollupkit.verifier import serve as serve_verifier
 
 CHAIN_ID = 42_424
 ATTESTER_KEYS = [w.private_key for w in dev_wallets(3, 1, offset=9000)]
@@ -80,9 +83,13 @@ def running_rollup(
     block_time: float = 0.2,
     vm: str = "evm",
     state: str = "mpt",
+    verifier_clients: tuple[str | None, ...] = (),
 ) -> Iterator[Rollup]:
+    """A sequencer and a follower on an L1. On anvil batches settle by attestations: signed by
+    the node itself, or with ``verifier_clients`` gathered from one verifier service per
+    client (:mod:`rollupkit.verifier`), 2 of them needed, from 2 different clients."""
     chain = chain_config(vm, state)
-    with _l1(l1) as (url, devnet):
+    with ExitStack() as services, _l1(l1) as (url, devnet):
         accounts = dev_accounts(4)
         attestation = l1 != "embedded"
         settings = deploy_for_chain(
@@ -96,6 +103,19 @@ def running_rollup(
             inclusion_deadline=inclusion_deadline, finality_delay=finality_delay,
             batch_interval=0.3,
         )  # fmt: skip
+        if verifier_clients:
+            urls = []
+            for key, client in zip(ATTESTER_KEYS, verifier_clients, strict=False):
+                server = serve_verifier(VerifierSettings(
+                    key, url, settings.deployment.rollup, vm=vm, state=state, client=client,
+                ))  # fmt: skip
+                services.callback(server.stop)
+                urls.append(server.url)
+            attesters = [EthAccount.from_key(k).address for k in ATTESTER_KEYS]
+            settings.proof_options = {
+                "verifiers": urls, "attesters": attesters, "threshold": 2,
+                "distinct_clients": 2, "timeout": 60,
+            }  # fmt: skip
         policy = SequencerPolicy(
             censor=censor, inclusion_deadline=inclusion_deadline, deadline_margin=deadline_margin
         )

@@ -63,6 +63,20 @@ SETUPS = [
 ]
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not _anvil(), reason="npm install provides anvil")
+def test_rollup_settles_through_verifier_services_of_two_clients(tmp_path: Path) -> None:
+    """k-of-n on a stock L1 with verifier services: py-evm and revm sign (2 of 3 needed, from
+    2 clients), the third (py-evm) as a spare; the node gathers and settles."""
+    with running_rollup(
+        tmp_path, l1="anvil", derivation="calldata", compression="zstd",
+        verifier_clients=(None, "revm", None),
+    ) as r:  # fmt: skip
+        _journey(r, guest="")
+        settled = r.sequencer.store.batches("settled")
+        assert settled and all(b["detail"]["submission"]["signatures"] >= 2 for b in settled)
+
+
 def withdrawal_from_rpc(item: dict) -> Withdrawal:  # type: ignore[type-arg]
     return Withdrawal(
         int(item["nonce"], 16),
