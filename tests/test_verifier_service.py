@@ -21,7 +21,7 @@ from test_l1_contracts import _anvil_available
 from rollupkit.errors import ProofError
 from rollupkit.interfaces import ClaimedBatch, SettlementContext
 from rollupkit.plugins import get_registry, hookimpl
-from rollupkit.verifier import VerifierSettings, serve
+from rollupkit.verifier import VerifierSettings, outputs_json, serve
 from rollupkit_multiclient import MulticlientBackend
 from rollupkit_revm import RevmVM
 
@@ -217,3 +217,37 @@ def test_the_verifier_is_a_process_started_from_the_command_line() -> None:
             ),
             "no client plugin named 'nope'",
         )
+
+
+def test_malformed_requests_get_a_clear_error_and_no_signature() -> None:
+    with running_l1("anvil") as l1:
+        rollup = deploy(l1)
+        with verifiers(rollup, ["revm"]) as servers:
+            built = token_batch(rollup)
+            good = {
+                "pre": "0x" + built.pre_state_root.hex(),
+                "post": "0x" + built.post_state_root.hex(), "gas": built.gas_used,
+                "trace": "0x" + built.encoded.hex(),
+                "outputs": outputs_json(built.outputs),
+            }  # fmt: skip
+            bad_requests = [
+                [],
+                "x",
+                {**good, "gas": -1},
+                {**good, "gas": True},
+                {**good, "pre": "0x12"},
+                {**good, "trace": "zz"},
+                {**good, "outputs": {}},
+                {**good, "outputs": {**good["outputs"], "block_hash": 5.5}},
+            ]
+            for request in bad_requests:
+                answer = requests.post(servers[0].url, json={
+                    "jsonrpc": "2.0", "id": 1, "method": "verifier_attest", "params": [request],
+                }, timeout=30).json()  # fmt: skip
+                assert answer["error"]["code"] == -32602, (request, answer)
+            garbage = {**good, "trace": "0x" + b"\xc0\x01".hex()}
+            answer = requests.post(servers[0].url, json={
+                "jsonrpc": "2.0", "id": 1, "method": "verifier_attest", "params": [garbage],
+            }, timeout=30).json()  # fmt: skip
+            assert "malformed-trace" in answer["error"]["message"]
+            assert status(servers[0])["attested"] == 0
