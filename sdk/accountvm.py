@@ -665,6 +665,10 @@ class AccountBlockExecution(BlockExecution):
         )  # fmt: skip
         return rlp.encode(self._header)
 
+    def intermediate_root(self) -> bytes:
+        self.overlay.commit()  # the overlay's writes into the view; reads go on through it
+        return self.view.commit()
+
     def seal(self, system_storage: Mapping[int, int]) -> BlockResult:
         block, header, overlay = self.block, self._header, self.overlay
         for slot, value in system_storage.items():

@@ -22,6 +22,7 @@ so a trace that claims little gas stops early. A VM plugin supplies only the ste
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,12 +138,19 @@ def execute_block(
     queue_before: QueuePosition,
     meter: ExecutionMeter,
     drop_invalid: bool = False,
-) -> ExecutedBlock:
-    """Execute ``block`` on ``state`` with ``vm`` and seal it (see the module docstring).
+    after_transaction: Callable[[int, BlockExecution], None] | None = None,
+    stop_after: int | None = None,
+) -> Any:
+    """Execute ``block`` on ``state`` with ``vm`` and seal it (see the module docstring): an
+    :class:`ExecutedBlock`.
 
     ``queue_before`` is the L1 queue position before the block; its messages must continue
     it (:class:`~rollupkit.errors.InvalidMessageError` otherwise). Sequencer transactions that
     are invalid raise :class:`InvalidTransactionError`, or with ``drop_invalid`` are left out.
+    For disputes (:mod:`rollupkit.steps`): ``after_transaction(count, execution)`` is called
+    after each of the first ``count`` sequencer transactions; with ``stop_after`` the block
+    stops after that many (its L1 messages first) and the intermediate state root is
+    returned instead.
     """
     if block.gas_limit < MIN_BLOCK_GAS_LIMIT:
         raise InvalidBlockError(
@@ -182,6 +190,8 @@ def execute_block(
             continue  # consumed as a no-op: forcing garbage cannot stall the chain
     dropped: list[int] = []
     for index, raw in enumerate(block.transactions):
+        if stop_after is not None and index - len(dropped) >= stop_after:
+            return execution.intermediate_root()
         try:
             tx = decode_signed_transaction(raw, chain_id)
             transaction_gas += _apply(vm, execution, tx, block, transaction_gas, meter)
@@ -191,6 +201,16 @@ def execute_block(
                     f"block {block.number}, transaction {index}: {exc}"
                 ) from exc
             dropped.append(index)
+            continue
+        if after_transaction is not None:
+            after_transaction(index + 1 - len(dropped), execution)
+    if stop_after is not None:
+        if stop_after > len(block.transactions) - len(dropped):
+            raise InvalidBlockError(
+                f"block {block.number} has {len(block.transactions)} transactions, not "
+                f"{stop_after}"
+            )
+        return execution.intermediate_root()
     commitment = vm.header_commitment(execution.pending_header())
     kept = without_transactions(block, tuple(dropped))
     result = execution.seal(system_writes(chain_id, kept, queue_after, commitment))

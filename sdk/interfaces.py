@@ -256,6 +256,14 @@ class BlockExecution(ABC):
         (giving the account nonce 1 if it has 0, so it is never cleaned up as empty), commit
         the state view and return the sealed block."""
 
+    def intermediate_root(self) -> bytes:
+        """The state root as the block has left it so far (its L1 messages and the
+        transactions applied; no system write, no seal): the state a dispute bisects to
+        (:mod:`rollupkit.steps`). The block can go on after it. A VM that cannot stop
+        mid-block keeps this default, and its chains cannot be disputed transaction by
+        transaction."""
+        raise NotImplementedError(f"{type(self).__name__} has no intermediate state roots")
+
 
 class VM(ABC):
     """An execution engine for L2 blocks.

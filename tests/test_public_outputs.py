@@ -65,6 +65,6 @@ def test_reject_codes_never_change() -> None:
         "unsupported-combination": 5, "bad-argument": 6, "bad-ancestors": 7,
         "pre-state-mismatch": 8, "missing-witness": 9, "invalid-messages": 10,
         "invalid-block": 11, "invalid-transaction": 12, "post-state-mismatch": 13,
-        "gas-mismatch": 14, "internal-error": 15,
+        "gas-mismatch": 14, "internal-error": 15, "unsupported-by-client": 16,
     }  # fmt: skip
     assert set(REJECT_CODES) == set(RejectReason)

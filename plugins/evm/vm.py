@@ -416,6 +416,11 @@ class EvmBlockExecution(BlockExecution):
             self._filled = self.vm.get_block().copy(transactions=self.included, header=header)
         return rlp.encode(self._filled.header)
 
+    def intermediate_root(self) -> bytes:
+        with _engine_errors(self.number):
+            self.state.lock_changes()
+            return bytes(self.state.make_state_root())
+
     def seal(self, system_storage: Mapping[int, int]) -> BlockResult:
         state = self.state
         with _engine_errors(self.number):
