@@ -207,8 +207,7 @@ def execute_block(
     if stop_after is not None:
         if stop_after > len(block.transactions) - len(dropped):
             raise InvalidBlockError(
-                f"block {block.number} has {len(block.transactions)} transactions, not "
-                f"{stop_after}"
+                f"block {block.number} has {len(block.transactions)} transactions, not {stop_after}"
             )
         return execution.intermediate_root()
     commitment = vm.header_commitment(execution.pending_header())

@@ -422,6 +422,9 @@ class SettlementContext:
     verifier: str  # the L1 verifier contract's address
     vm: str = "evm"
     state: str = "mpt"
+    #: For a backend that sends L1 transactions of its own (an optimistic claim's bond): the
+    #: node's :class:`rollupkit.l1.contracts.RollupContracts` (web3, account, ``transact``).
+    l1: Any = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

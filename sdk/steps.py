@@ -7,8 +7,9 @@ transactions applied), then ``(b, end)`` (the block sealed: system write and hea
 :meth:`~StepState.commitment` is the 32 bytes two parties compare on L1:
 ``keccak(abi.encode(block_pre_state_root, state_root, block_hash, block_input_hash,
 transactions, end))``, where ``block_pre_state_root`` is the state the block started from
-(so one step can be re-executed from any agreed position), ``block_hash`` is zero except at
-``end``, and ``block_input_hash`` is ``keccak`` of the block's trace encoding
+(so one step can be re-executed from any agreed position; zero at an ``end``, where the next
+block starts from ``state_root``), ``block_hash`` is zero except at ``end``, and
+``block_input_hash`` is ``keccak`` of the block's trace encoding
 (:func:`rollupkit.trace.encode_block`), which pins the step to the batch's posted data.
 
 One step is checked by :func:`execute_step` (on L1: the ``EXECUTE_STEP`` precompile): a
@@ -76,12 +77,15 @@ class StepState:
     end: bool
 
     def commitment(self) -> bytes:
+        # At an end the block's pre-state is not needed to go on (the next block starts from
+        # the state root), so it is left out: L1 can then compute a claim's final commitment.
+        pre = ZERO_HASH if self.end else self.block_pre_state_root
         return bytes(
             keccak(
                 abi_encode(
                     ["bytes32", "bytes32", "bytes32", "bytes32", "uint256", "bool"],
                     [
-                        self.block_pre_state_root,
+                        pre,
                         self.state_root,
                         self.block_hash,
                         self.block_input_hash,

@@ -96,7 +96,13 @@ class RollupContracts:
             _address(deployment.verifier), abi=artifact(deployment.verifier_contract).abi
         )
         self._errors = _error_selectors(
-            ["L1Bridge", "NativeRollup", "ExecuteVerifier", "AttestationVerifier"]
+            [
+                "L1Bridge",
+                "NativeRollup",
+                "ExecuteVerifier",
+                "AttestationVerifier",
+                "OptimisticVerifier",
+            ]
         )
 
     # --- transactions -------------------------------------------------------------------------

@@ -37,7 +37,13 @@ from rollupkit.gas_market import ExecuteGasConfig, ExecuteGasMarket
 from rollupkit.interfaces import AccessListResult
 from rollupkit.kvstore import PyEvmKV, SqliteKV
 from rollupkit.l1 import DEFAULT_L1_CHAIN_ID
-from rollupkit.l1.precompile import EXECUTE_ADDRESS, execute_precompile, market_in_effect
+from rollupkit.l1.precompile import (
+    EXECUTE_ADDRESS,
+    EXECUTE_STEP_ADDRESS,
+    execute_precompile,
+    execute_step_precompile,
+    market_in_effect,
+)
 from rollupkit.metering import CallLimits, DeadlineMeter, ExecutionMeter
 from rollupkit.pyevm_engine import (
     CallStates,
@@ -54,7 +60,11 @@ _META_PREFIX = b"rollupkit:devnet:"
 class L1Computation(MeteredComputation):
     """Prague computation (metered, native precompiles) plus EXECUTE at 0x…0101."""
 
-    _precompiles = {**MeteredComputation._precompiles, EXECUTE_ADDRESS: execute_precompile}
+    _precompiles = {
+        **MeteredComputation._precompiles,
+        EXECUTE_ADDRESS: execute_precompile,
+        EXECUTE_STEP_ADDRESS: execute_step_precompile,
+    }
 
 
 class L1State(PragueState):

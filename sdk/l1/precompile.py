@@ -152,3 +152,56 @@ class _Verdicts:
 
 
 _VERDICTS = _Verdicts()
+
+
+# --- EXECUTE_STEP: one step of a batch, for optimistic disputes (rollupkit.steps) ------------
+
+EXECUTE_STEP_ADDRESS = bytes.fromhex("0000000000000000000000000000000000000102")
+#: (bytes32 blockPreStateRoot, uint256 transactions, bool end, uint256 gas, string vm,
+#:  string stateModel, bytes trace)
+STEP_INPUT_TYPES = ["bytes32", "uint256", "bool", "uint256", "string", "string", "bytes"]
+#: (bool ok, bytes32 commitment, bytes32 stateRoot, bytes32 blockHash, bytes32 blockInputHash)
+STEP_OUTPUT_TYPES = ["bool", "bytes32", "bytes32", "bytes32", "bytes32"]
+
+
+def encode_step_input(
+    block_pre_state_root: bytes, transactions: int, end: bool, gas: int, trace: bytes, *,
+    vm: str = "evm", state: str = "mpt",
+) -> bytes:  # fmt: skip
+    return abi_encode(STEP_INPUT_TYPES, [block_pre_state_root, transactions, end, gas, vm, state,
+                                         trace])  # fmt: skip
+
+
+def execute_step_precompile(computation: ComputationAPI) -> ComputationAPI:
+    """py-evm precompile function: charged as EXECUTE for ``gas`` (the work it may do), then
+    :func:`rollupkit.steps.execute_step`; the answer is the state at the step's position."""
+    from rollupkit.steps import execute_step
+
+    market = ACTIVE_MARKET.get()
+    if market is None:
+        raise ExecuteRefused("EXECUTE_STEP is not available outside a block")
+    try:
+        pre, transactions, end, gas, vm, state, trace = abi_decode(
+            STEP_INPUT_TYPES, computation.msg.data_as_bytes
+        )
+    except Exception as exc:
+        raise ExecuteRefused(f"EXECUTE_STEP input does not decode: {exc}") from exc
+    number = computation.state.block_number
+    if number > market.block_number:
+        market.start_block(number)
+    computation.consume_gas(market.quote(gas), reason="EXECUTE_STEP precompile")
+    try:
+        market.charge(gas)
+    except ExecuteGasLimitExceeded as exc:
+        raise ExecuteRefused(str(exc)) from exc
+    result = execute_step(pre, trace, transactions, end, gas, vm=vm, state=state)
+    zero = b"\x00" * 32
+    if not result.ok or result.state is None:
+        computation.output = abi_encode(STEP_OUTPUT_TYPES, [False, zero, zero, zero, zero])
+    else:
+        s = result.state
+        computation.output = abi_encode(
+            STEP_OUTPUT_TYPES,
+            [True, s.commitment(), s.state_root, s.block_hash, s.block_input_hash],
+        )
+    return computation

@@ -555,7 +555,7 @@ class L1Link:
     def _context(self) -> SettlementContext:
         return SettlementContext(
             l1_chain_id=int(self.w3.eth.chain_id), verifier=self.settings.deployment.verifier,
-            vm=self.chain.config.vm, state=self.chain.config.state,
+            vm=self.chain.config.vm, state=self.chain.config.state, l1=self.contracts,
         )  # fmt: skip
 
     def _submit(self, batch: dict[str, Any]) -> None:
