@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+
 from rollupkit.builder import BuiltTrace
+from rollupkit.interfaces import SettlementContext
 from rollupkit.testing.conformance import (
     DerivationConformanceTests,
     ProofBackendConformanceTests,
@@ -104,6 +109,39 @@ class TestReexecConformance(ProofBackendConformanceTests):
 
 class TestMulticlientConformance(ProofBackendConformanceTests):
     proof_name = "multiclient"
+
+
+class TestOptimisticConformance(ProofBackendConformanceTests):
+    """On a fresh embedded L1 per test (a claim can be proposed once), the window passed by
+    moving L1's clock."""
+
+    proof_name = "optimistic"
+    proof_options = {"bond": 10**18, "window": 600, "move_time": 300}
+
+    @pytest.fixture
+    def context(self) -> Iterator[SettlementContext]:  # type: ignore[override]
+        from l1_env import running_l1
+
+        from rollupkit.l1.contracts import deploy_rollup
+
+        with running_l1("embedded") as l1:
+            contracts = deploy_rollup(
+                l1.w3, l1.accounts[0], l2_chain_id=42_424, genesis_state_root=b"\x01" * 32,
+                genesis_block_hash=b"\x02" * 32, proof="optimistic",
+                proof_options=self.proof_options,
+            )  # fmt: skip
+            self.l1 = l1
+            yield SettlementContext(
+                l1_chain_id=l1.w3.eth.chain_id, verifier=contracts.deployment.verifier,
+                l1=contracts,
+            )  # fmt: skip
+
+    def finalized(self, backend, batch, submission, context):  # type: ignore[no-untyped-def]
+        assert backend.finalize(batch, submission, context) is None  # the window is open
+        self.l1.advance(600 + 120)
+        final = backend.finalize(batch, submission, context)
+        assert final is not None
+        return final
 
 
 def guest_conformance_traces(vm: str, state: str = "mpt") -> list[BuiltTrace]:

@@ -217,7 +217,7 @@ def test_the_backend_refuses_to_finalise_a_claim_that_lost() -> None:
                              built.gas_used, wrong_outputs)  # fmt: skip
         submission = s.backend.submit(wrong, context(s))
         assert not s.backend.verify(wrong, submission, context(s))
-        assert s.backend.verify(claimed(built), replace(submission), context(s))
+        assert not s.backend.verify(claimed(built), submission, context(s))  # names one claim
         watchtower = Watchtower(s.watcher, lambda _: honest, BOND, replace=False)
         defender = Defender(s.sequencer, claim_id(wrong_outputs), commitment)
         for _ in range(100):

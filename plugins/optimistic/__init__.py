@@ -50,6 +50,8 @@ class OptimisticBackend(ProofBackend):
         "move_time": "seconds each party has for a move in a dispute (default 600)",
     }
 
+    challenge_window = DEFAULTS["window"]
+
     def __init__(self) -> None:
         self.bond = DEFAULTS["bond"]
         self.window = DEFAULTS["window"]
@@ -64,6 +66,7 @@ class OptimisticBackend(ProofBackend):
             setattr(self, name, value)
         if self.window == 0 or self.move_time == 0:
             raise ProofError("window and move_time must be at least one second")
+        self.challenge_window = self.window
 
     def dev_options(self) -> dict[str, Any]:
         return {"bond": 10**18, "window": 120, "move_time": 60}
@@ -82,8 +85,10 @@ class OptimisticBackend(ProofBackend):
         inputs, counts = batch_layout(batch.trace)
         receipt = propose(context.l1, batch.outputs, inputs, counts, self.bond)
         proposal = proposal_of(context.l1, batch.outputs)
+        # The evidence names the proposal and where it is (the verifier contract looks the
+        # proposal up by the claim; the node keeps the evidence to know which it made).
         return Submission(
-            trace=b"", evidence=b"", final_at=int(proposal["deadline"]),
+            trace=b"", evidence=_receipt(batch, context), final_at=int(proposal["deadline"]),
             detail={"claim": "0x" + claim_id(batch.outputs).hex(),
                     "proposed_in": receipt["transactionHash"].to_0x_hex()},
         )  # fmt: skip
@@ -114,7 +119,19 @@ class OptimisticBackend(ProofBackend):
             )  # fmt: skip
         except Exception:  # noqa: BLE001 - verify never raises
             return False
-        return result.ok and result.outputs == batch.outputs and submission.evidence == b""
+        named = submission.evidence == _receipt(batch, context) and submission.trace == b""
+        return named and result.ok and result.outputs == batch.outputs
+
+
+def _receipt(batch: ClaimedBatch, context: SettlementContext) -> bytes:
+    """keccak(chain id, verifier, claim hash): which proposal, on which L1 and verifier."""
+    from eth_abi import encode as abi_encode
+    from eth_hash.auto import keccak
+
+    return bytes(keccak(abi_encode(
+        ["uint256", "address", "bytes32"],
+        [context.l1_chain_id, context.verifier, claim_id(batch.outputs)],
+    )))  # fmt: skip
 
 
 @hookimpl
