@@ -320,3 +320,15 @@ def _own_tests_pass(dest: Path, count: int) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert re.search(rf"\b{count} passed\b", done.stdout), done.stdout[-500:]
+
+
+@pytest.mark.slow
+def test_an_optimistic_project_passes_its_own_tests(tmp_path: Path) -> None:
+    """`scaffold new --proof optimistic`: its batches are proposed with a bond and settle once
+    the (development: 20 s) challenge window has passed; its tests, end to end to a claimed
+    withdrawal, pass."""
+    dest = tmp_path / "optimistic-rollup"
+    new_rollup(dest, RollupOptions(name="optimistic-rollup", proof="optimistic"))
+    toml = (dest / "rollup.toml").read_text()
+    assert 'proof = "optimistic"' in toml and "window = 20" in toml
+    _own_tests_pass(dest, 5)

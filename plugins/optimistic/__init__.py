@@ -69,7 +69,8 @@ class OptimisticBackend(ProofBackend):
         self.challenge_window = self.window
 
     def dev_options(self) -> dict[str, Any]:
-        return {"bond": 10**18, "window": 120, "move_time": 60}
+        # Short, so a development chain settles in seconds (a real one wants hours).
+        return {"bond": 10**18, "window": 20, "move_time": 20}
 
     def check_setup(self, *, l1: str, carrier: str) -> str | None:
         if l1 != "embedded":
