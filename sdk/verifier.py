@@ -78,7 +78,9 @@ class VerifierService:
 
         from rollupkit.contracts import artifact
 
-        resolve_plugins(settings.vm, settings.state, client=settings.client)  # fail at start
+        # Resolved once, at start (an unknown plugin fails here): its name for the status.
+        vm, _ = resolve_plugins(settings.vm, settings.state, client=settings.client)
+        self.client_name = vm.client
         self.settings = settings
         self.account = EthAccount.from_key(settings.key)
         self.w3 = Web3(Web3.HTTPProvider(settings.l1_url, request_kwargs={"timeout": 30}))
@@ -89,12 +91,6 @@ class VerifierService:
         self.l1_chain_id = int(self.w3.eth.chain_id)
         self.status = VerifierStatus()
         self._lock = threading.Lock()  # one batch at a time: EXECUTE is CPU-bound anyway
-
-    @property
-    def client_name(self) -> str:
-        return (
-            self.settings.client or resolve_plugins(self.settings.vm, self.settings.state)[0].client
-        )
 
     def methods(self) -> dict[str, Any]:
         return {"verifier_attest": self.attest, "verifier_status": self.describe}

@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyrevm
-import rlp
 from eth_hash.auto import keccak
 
 from rollupkit.accountvm import (
@@ -51,11 +50,13 @@ from rollupkit.accountvm import (
     Log,
     Outcome,
     StateOverlay,
+    call_intrinsic_gas,
 )
 from rollupkit.block import DELEGATION_PREFIX, calldata_floor, fees
 from rollupkit.errors import ClientUnsupported, MissingWitnessError
 from rollupkit.metering import ExecutionMeter
 from rollupkit.types import GenesisAccount
+from rollupkit.wallets import contract_address
 from rollupkit_revm.journal import (
     JournalFormatError,
     LoadedAccount,
@@ -228,8 +229,7 @@ class RevmVM(AccountVM):
         transaction's intrinsic gas, so it is given that much more and it is taken back."""
         if to is None:
             raise ClientUnsupported("the revm client runs creations only as transactions")
-        zeros = data.count(0)
-        intrinsic = 21_000 + 4 * zeros + 16 * (len(data) - zeros)
+        intrinsic = call_intrinsic_gas(data, create=False)
         if gas + intrinsic > block.gas_limit:
             raise ClientUnsupported("revm would refuse a call over the block's gas limit")
         frame_state = state.child()
@@ -385,8 +385,7 @@ def _created_by(job: Job, known: Mapping[bytes, tuple[int, int, bytes] | None]) 
     """The address a creation transaction creates (None for a call)."""
     if job.to is not None:
         return None
-    nonce = (known.get(job.caller) or (0, 0, b""))[0]
-    return keccak(rlp.encode([job.caller, nonce]))[12:]
+    return contract_address(job.caller, (known.get(job.caller) or (0, 0, b""))[0])
 
 
 def _evm(
