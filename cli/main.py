@@ -43,6 +43,7 @@ app.add_typer(commands_demo.app, name="demo")
 app.command("execute")(commands_execute.execute_command)
 app.add_typer(commands_execute.trace_app, name="trace")
 app.add_typer(commands_verifier.app, name="verifier")
+app.command("watchtower")(commands_node.watchtower)
 
 _debug = os.environ.get("ROLLUPKIT_DEBUG", "") not in ("", "0")
 

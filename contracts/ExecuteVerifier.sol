@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {BatchClaim, IVerifier} from "./IVerifier.sol";
+import {BatchClaim, IVerifier, firstMismatch} from "./IVerifier.sol";
 
 /// Verifies a batch by re-execution: the L1's EXECUTE precompile at 0x…0101.
 contract ExecuteVerifier is IVerifier {
@@ -29,31 +29,8 @@ contract ExecuteVerifier is IVerifier {
         if (!success || output.length != 14 * 32) revert ExecuteFailed();
         (bool ok, uint8 reason) = abi.decode(output, (bool, uint8));
         if (!ok) revert TraceRejected(reason);
-        _compare(claim, output);
+        uint256 field = firstMismatch(claim, output);
+        if (field < 12) revert OutputsMismatch(field);
         return true;
-    }
-
-    function _compare(BatchClaim calldata claim, bytes memory output) private pure {
-        bytes32[12] memory expected = [
-            claim.postStateRoot,
-            bytes32(claim.gasUsed),
-            bytes32(claim.chainId),
-            claim.parentHash,
-            claim.blockHash,
-            bytes32(claim.blockNumber),
-            bytes32(claim.queueStartIndex),
-            claim.queueStartHash,
-            bytes32(claim.messagesConsumed),
-            claim.queueEndHash,
-            claim.withdrawalsRoot,
-            bytes32(claim.withdrawalCount)
-        ];
-        for (uint256 i = 0; i < 12; i++) {
-            bytes32 actual;
-            assembly {
-                actual := mload(add(output, add(96, mul(i, 32))))
-            }
-            if (actual != expected[i]) revert OutputsMismatch(i);
-        }
     }
 }

@@ -25,3 +25,31 @@ interface IVerifier {
         external
         returns (bool);
 }
+
+/// Which of the claim's fields EXECUTE's `output` (`abi.encode(bool ok, uint8 reason, ...)`:
+/// the claim's fields but the pre-state root, see rollupkit.types.VERDICT_FIELDS) differs in
+/// first, as an index into that list; 12 when every one is what the claim says.
+function firstMismatch(BatchClaim calldata claim, bytes memory output) pure returns (uint256) {
+    bytes32[12] memory expected = [
+        claim.postStateRoot,
+        bytes32(claim.gasUsed),
+        bytes32(claim.chainId),
+        claim.parentHash,
+        claim.blockHash,
+        bytes32(claim.blockNumber),
+        bytes32(claim.queueStartIndex),
+        claim.queueStartHash,
+        bytes32(claim.messagesConsumed),
+        claim.queueEndHash,
+        claim.withdrawalsRoot,
+        bytes32(claim.withdrawalCount)
+    ];
+    for (uint256 i = 0; i < 12; i++) {
+        bytes32 actual;
+        assembly {
+            actual := mload(add(output, add(96, mul(i, 32))))
+        }
+        if (actual != expected[i]) return i;
+    }
+    return 12;
+}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {BatchClaim, IVerifier} from "./IVerifier.sol";
+import {BatchClaim, IVerifier, firstMismatch} from "./IVerifier.sol";
 
 /// Optimistic settlement (seed 001: "the EXECUTE precompile only needs to be called once on a
 /// small EVM segment to settle a fraud proof challenge").
@@ -16,10 +16,16 @@ import {BatchClaim, IVerifier} from "./IVerifier.sol";
 /// EXECUTE_STEP; the loser's bond goes to the winner. A party that does not move in
 /// `moveTime` loses (in the last phase, proving the step is on the challenger). Claims whose
 /// dispute is not about a step (a wrong withdrawals root with every state right, an invalid
-/// block) are settled by `resolveWhole`: EXECUTE over the whole batch.
+/// block) are settled by `resolveWhole`: EXECUTE over the whole batch, whose trace must hold
+/// the proposal's blocks (TRACE_LAYOUT says which it holds).
+///
+/// A proposal is the claim *and* its layout (`proposalId`): a claim proposed over blocks that
+/// are not the posted ones, and lost on purpose, does not bar the same claim over the right
+/// blocks. NativeRollup's `verify` names the layout in its evidence.
 contract OptimisticVerifier is IVerifier {
     address public constant EXECUTE = address(0x0101);
     address public constant EXECUTE_STEP = address(0x0102);
+    address public constant TRACE_LAYOUT = address(0x0103);
 
     string public vm;
     string public stateModel;
@@ -58,11 +64,13 @@ contract OptimisticVerifier is IVerifier {
     mapping(bytes32 => Proposal) public proposals;
     mapping(bytes32 => Game) public games;
 
-    event Proposed(bytes32 indexed claimHash, address indexed proposer, uint256 positions, BatchClaim claim);
-    event Challenged(bytes32 indexed claimHash, address indexed challenger);
-    event Bisected(bytes32 indexed claimHash, uint256 mid, bytes32 midCommitment);
-    event Responded(bytes32 indexed claimHash, bool agree, uint256 lo, uint256 hi);
-    event Resolved(bytes32 indexed claimHash, bool proposerWon, address winner);
+    event Proposed(
+        bytes32 indexed id, address indexed proposer, uint256 positions, bytes32 layout, BatchClaim claim
+    );
+    event Challenged(bytes32 indexed id, address indexed challenger);
+    event Bisected(bytes32 indexed id, uint256 mid, bytes32 midCommitment);
+    event Responded(bytes32 indexed id, bool agree, uint256 lo, uint256 hi);
+    event Resolved(bytes32 indexed id, bool proposerWon, address winner);
 
     error WrongBond(uint256 expected);
     error AlreadyProposed();
@@ -78,6 +86,8 @@ contract OptimisticVerifier is IVerifier {
     error BadPosition();
     error StepFailed();
     error WholeFailed();
+    error NotTheProposedBlocks();
+    error BadEvidence();
 
     constructor(string memory vm_, string memory stateModel_, uint256 bond_, uint256 window_, uint256 moveTime_) {
         vm = vm_;
@@ -89,6 +99,11 @@ contract OptimisticVerifier is IVerifier {
 
     function claimHash(BatchClaim calldata claim) public pure returns (bytes32) {
         return keccak256(abi.encode(claim));
+    }
+
+    /// A proposal: a claim over the blocks of `layout` (keccak(abi.encode(inputs, counts))).
+    function proposalId(BatchClaim calldata claim, bytes32 layout) public pure returns (bytes32) {
+        return keccak256(abi.encode(claimHash(claim), layout));
     }
 
     /// The commitment of a position (rollupkit.steps.StepState.commitment).
@@ -109,7 +124,8 @@ contract OptimisticVerifier is IVerifier {
     {
         if (msg.value != bond) revert WrongBond(bond);
         if (inputs.length == 0 || inputs.length != counts.length) revert BadLayout();
-        id = claimHash(claim);
+        bytes32 layout = keccak256(abi.encode(inputs, counts));
+        id = proposalId(claim, layout);
         if (proposals[id].status != Status.None) revert AlreadyProposed();
         uint256 positions = 0;
         for (uint256 i = 0; i < counts.length; i++) {
@@ -120,18 +136,23 @@ contract OptimisticVerifier is IVerifier {
             msg.sender,
             uint64(block.timestamp + window),
             Status.Pending,
-            keccak256(abi.encode(inputs, counts)),
+            layout,
             positions,
             commitment(0, claim.preStateRoot, claim.parentHash, 0, 0, true),
             commitment(0, claim.postStateRoot, claim.blockHash, inputs[last], counts[last], true)
         );
-        emit Proposed(id, msg.sender, positions, claim);
+        emit Proposed(id, msg.sender, positions, layout, claim);
     }
 
-    /// NativeRollup's check: the claim was proposed, its window has passed, no dispute is
-    /// open and none was lost. Settling it returns the proposer's bond.
-    function verify(BatchClaim calldata claim, bytes calldata, bytes calldata) external returns (bool) {
-        bytes32 id = claimHash(claim);
+    /// NativeRollup's check: the claim was proposed over the layout the evidence names
+    /// (`abi.encode(bytes32 layout, uint256 chainId, address verifier)`: this L1 and this
+    /// contract), its window has passed, no dispute is open and none was lost. Settling it
+    /// returns the proposer's bond.
+    function verify(BatchClaim calldata claim, bytes calldata, bytes calldata evidence) external returns (bool) {
+        if (evidence.length != 96) revert BadEvidence();
+        (bytes32 layout, uint256 chainId, address at) = abi.decode(evidence, (bytes32, uint256, address));
+        if (chainId != block.chainid || at != address(this)) revert BadEvidence();
+        bytes32 id = proposalId(claim, layout);
         Proposal storage p = proposals[id];
         if (p.status != Status.Pending) revert NotPending();
         if (games[id].challenger != address(0)) revert GameOpen();
@@ -208,16 +229,19 @@ contract OptimisticVerifier is IVerifier {
         _settle(id, reached == g.hiCommitment);
     }
 
-    /// The whole batch, by EXECUTE: settles any dispute (and a claim no one bisects over).
-    function resolveWhole(BatchClaim calldata claim, bytes calldata trace) external {
-        bytes32 id = claimHash(claim);
+    /// The whole batch, by EXECUTE over a trace of the proposal's blocks: settles any
+    /// dispute (and a claim no one bisects over).
+    function resolveWhole(BatchClaim calldata claim, bytes32 layout, bytes calldata trace) external {
+        bytes32 id = proposalId(claim, layout);
         if (proposals[id].status != Status.Pending) revert NotPending();
+        (bool read, bytes memory held) = TRACE_LAYOUT.call(trace);
+        if (!read || held.length != 32 || abi.decode(held, (bytes32)) != layout) revert NotTheProposedBlocks();
         bytes memory input =
             abi.encode(claim.preStateRoot, claim.postStateRoot, claim.gasUsed, vm, stateModel, trace);
         (bool success, bytes memory output) = EXECUTE.call(input);
         if (!success || output.length != 14 * 32) revert WholeFailed();
         (bool ok,) = abi.decode(output, (bool, uint8));
-        bool holds = ok && _sameOutputs(claim, output);
+        bool holds = ok && firstMismatch(claim, output) == 12;
         if (holds && games[id].challenger == address(0)) revert NoGame(); // nothing to settle
         _settle(id, holds);
     }
@@ -311,30 +335,5 @@ contract OptimisticVerifier is IVerifier {
             payable(winner).transfer(challenger != address(0) ? 2 * bond : bond);
         }
         emit Resolved(id, proposerWon, winner);
-    }
-
-    function _sameOutputs(BatchClaim calldata claim, bytes memory output) private pure returns (bool) {
-        bytes32[12] memory expected = [
-            claim.postStateRoot,
-            bytes32(claim.gasUsed),
-            bytes32(claim.chainId),
-            claim.parentHash,
-            claim.blockHash,
-            bytes32(claim.blockNumber),
-            bytes32(claim.queueStartIndex),
-            claim.queueStartHash,
-            bytes32(claim.messagesConsumed),
-            claim.queueEndHash,
-            claim.withdrawalsRoot,
-            bytes32(claim.withdrawalCount)
-        ];
-        for (uint256 i = 0; i < 12; i++) {
-            bytes32 actual;
-            assembly {
-                actual := mload(add(output, add(96, mul(i, 32))))
-            }
-            if (actual != expected[i]) return false;
-        }
-        return true;
     }
 }

@@ -18,7 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
 from rollupkit.errors import ProofError
 from rollupkit.types import (
@@ -35,6 +35,7 @@ from rollupkit.types import (
 
 if TYPE_CHECKING:
     from rollupkit.metering import ExecutionMeter
+    from rollupkit.steps import BatchSteps
 
 #: A decoded, signature-checked Ethereum transaction (py-evm's signed transaction classes:
 #: ``sender``, ``nonce``, ``gas``, ``to``, ``value``, ``data``, ``intrinsic_gas``, ...), as
@@ -425,6 +426,26 @@ class SettlementContext:
     #: For a backend that sends L1 transactions of its own (an optimistic claim's bond): the
     #: node's :class:`rollupkit.l1.contracts.RollupContracts` (web3, account, ``transact``).
     l1: Any = field(default=None, compare=False, hash=False)
+    #: The batch position by position as the node's chain has it (:mod:`rollupkit.steps`),
+    #: for a backend that defends its claim in a dispute; computed on the first call.
+    steps: Callable[[], BatchSteps] | None = field(default=None, compare=False, hash=False)
+
+
+#: What a watchtower's chain says about the blocks a claim is about, given the claim's fields
+#: by name (:data:`rollupkit.types.CLAIM_FIELDS`) and how many blocks after its parent it names:
+#: their :class:`rollupkit.steps.BatchSteps`, or None while the chain cannot tell (it has not
+#: derived those blocks yet, or does not hold the claim's parent).
+ClaimJudge = Callable[[dict[str, Any], int], "BatchSteps | None"]
+
+
+class Watcher(Protocol):
+    """A proof backend's watchtower (:meth:`ProofBackend.watchtower`)."""
+
+    #: What it did, one line per action, oldest first.
+    log: list[str]
+
+    def poll(self) -> None:
+        """Look at L1's new claims and make every move that is the watchtower's."""
 
 
 @dataclass(frozen=True)
@@ -467,6 +488,8 @@ class ProofBackend(ABC):
     2. :meth:`submit` a batch the node posted: make its evidence, or propose its claim;
     3. wait until the L1's clock reaches the submission's ``final_at`` (the end of a
        challenge window; 0 for backends that settle at once);
+       meanwhile :meth:`tend` is called on every settler step (a disputed claim is defended
+       there);
     4. :meth:`finalize`: the submission to send, or None while it cannot be sent yet;
     5. the node calls ``NativeRollup.submitBatch(claim, submission.trace, submission.evidence)``,
        and the verifier contract's ``verify`` decides, as :meth:`verify` does off-chain.
@@ -538,6 +561,24 @@ class ProofBackend(ABC):
         sent yet (asked again later). Raise :class:`rollupkit.errors.ProofError` when it never
         will (its claim was challenged and lost): the node then submits the batch afresh."""
         return submission
+
+    def tend(
+        self, batch: ClaimedBatch, submission: Submission, context: SettlementContext
+    ) -> None:
+        """Called on every settler step while ``submission`` waits to be finalised: a backend
+        whose claims can be disputed answers a dispute here (with ``context.steps``). Raise
+        :class:`rollupkit.errors.ProofError` on what the node should report; nothing by
+        default."""
+        return None
+
+    def watchtower(self, context: SettlementContext, judge: ClaimJudge) -> Watcher:
+        """A watchtower for this backend's verifier (``context.l1`` acting for it): it
+        judges each claim posted to L1 by ``judge`` and disputes the wrong ones. Raise
+        :class:`rollupkit.errors.ProofError` when the backend has no claims to watch."""
+        raise ProofError(
+            f"{type(self).__name__} settles each batch when it is submitted: there is no claim "
+            "to watch (a watchtower is for optimistic backends)"
+        )
 
     @abstractmethod
     def verify(

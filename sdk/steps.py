@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
+from rollupkit import messages
 from rollupkit.ancestors import KnownAncestors, RecordingAncestors, verify_header_chain
 from rollupkit.block import execute_block
 from rollupkit.errors import (
@@ -39,7 +40,7 @@ from rollupkit.execution import check_pre_state, read_queue_position, resolve_pl
 from rollupkit.interfaces import VM, BlockExecution, StateModel, StateStore
 from rollupkit.metering import ExecutionMeter
 from rollupkit.trace import LIMITS, decode_trace, encode_block, encode_trace
-from rollupkit.types import ZERO_HASH, BlockInput, QueuePosition, Trace, Witness
+from rollupkit.types import ZERO_HASH, BlockInput, PublicOutputs, QueuePosition, Trace, Witness
 
 
 @dataclass(frozen=True)
@@ -247,3 +248,80 @@ def _execute_step(
     else:
         reached = StepState(pre_root, bytes(executed), ZERO_HASH, input_hash, transactions, False)
     return StepResult(True, reached, gas_used=meter.used)
+
+
+def batch_layout(trace: bytes) -> tuple[list[bytes], list[int]]:
+    """Each block's input hash and transaction count: what a claim pins its batch with."""
+    blocks = decode_trace(trace).blocks
+    return [block_input_hash(b) for b in blocks], [len(b.transactions) for b in blocks]
+
+
+def layout_hash(inputs: Sequence[bytes], counts: Sequence[int]) -> bytes:
+    """``keccak(abi.encode(inputs, counts))``: a layout as ``OptimisticVerifier`` keeps it."""
+    return bytes(keccak(abi_encode(["bytes32[]", "uint256[]"], [list(inputs), list(counts)])))
+
+
+@dataclass
+class BatchSteps:
+    """What a party's own chain says about a batch, position by position: the claim it would
+    make (its outputs), the batch's layout, the state at every position, and a way to build
+    the one-block trace proving any step. What an optimistic dispute is played with, by the
+    proposer defending a claim and by a watchtower challenging one."""
+
+    outputs: PublicOutputs
+    inputs: list[bytes]
+    counts: list[int]
+    states: list[StepState]  # positions 1..N
+    step_trace: Callable[[int], bytes]  # position k (1-based) -> the trace proving it
+    trace: bytes = b""  # the whole batch's trace (for a whole-batch EXECUTE)
+
+    @property
+    def layout(self) -> bytes:
+        return layout_hash(self.inputs, self.counts)
+
+    def state(self, k: int) -> StepState:
+        if k == 0:
+            return start_state(self.outputs.pre_state_root, self.outputs.parent_hash)
+        return self.states[k - 1]
+
+    def commitment(self, k: int) -> bytes:
+        return self.state(k).commitment()
+
+
+def batch_steps(
+    vm: VM,
+    model: StateModel,
+    store: StateStore,
+    *,
+    chain_id: int,
+    header_by_number: Callable[[int], bytes],
+    first_block: int,
+    queue_start: QueuePosition,
+    trace: bytes,
+    outputs: PublicOutputs,
+) -> BatchSteps:
+    """The :class:`BatchSteps` of a batch of a chain held in ``store`` (its headers by
+    number): blocks ``first_block``.. as ``trace`` (their encoded batch trace) holds them,
+    claimed as ``outputs``. The states are computed here (one re-execution of the batch);
+    step traces when asked for."""
+    blocks = decode_trace(trace).blocks
+    states = step_states(
+        vm, model, store, chain_id=chain_id, header_by_number=header_by_number,
+        parent_header=header_by_number(first_block - 1), queue_start=queue_start, blocks=blocks,
+    )  # fmt: skip
+    queues = [queue_start]
+    for block in blocks:
+        queues.append(messages.consume(queues[-1], block.l1_messages))
+    where = positions([len(b.transactions) for b in blocks])
+
+    def step_trace(k: int) -> bytes:
+        p = where[k - 1]
+        return build_step_trace(
+            vm, model, store, chain_id=chain_id, header_by_number=header_by_number,
+            parent_header=header_by_number(first_block + p.block - 2),
+            queue_start=queues[p.block - 1], block=blocks[p.block - 1],
+            transactions=p.transactions, end=p.end,
+        )  # fmt: skip
+
+    inputs, counts = batch_layout(trace)
+    return BatchSteps(outputs, inputs, counts, states, step_trace, trace)

@@ -84,24 +84,30 @@ def running_rollup(
     vm: str = "evm",
     state: str = "mpt",
     verifier_clients: tuple[str | None, ...] = (),
+    proof: str | None = None,
+    proof_options: dict[str, Any] | None = None,
+    watchtower: bool = False,
+    permissionless: bool = False,
 ) -> Iterator[Rollup]:
     """A sequencer and a follower on an L1. On anvil batches settle by attestations: signed by
     the node itself, or with ``verifier_clients`` gathered from one verifier service per
-    client (:mod:`rollupkit.verifier`), 2 of them needed, from 2 different clients."""
+    client (:mod:`rollupkit.verifier`), 2 of them needed, from 2 different clients. ``proof``
+    and ``proof_options`` choose another backend; ``watchtower``: the follower runs one
+    (bonds from dev account 3)."""
     chain = chain_config(vm, state)
     with ExitStack() as services, _l1(l1) as (url, devnet):
         accounts = dev_accounts(4)
-        attestation = l1 != "embedded"
+        attestation = l1 != "embedded" and proof is None
         settings = deploy_for_chain(
             chain, url, accounts[0], batcher_key=bytes(accounts[1].key),
-            proof="multiclient" if attestation else "reexec",
-            proof_options=(
+            proof=proof or ("multiclient" if attestation else "reexec"),
+            proof_options=proof_options if proof_options is not None else (
                 {"attester_keys": ["0x" + k.hex() for k in ATTESTER_KEYS], "threshold": 2}
                 if attestation else {}
             ),
             derivation=derivation, compression=compression,
             inclusion_deadline=inclusion_deadline, finality_delay=finality_delay,
-            batch_interval=0.3,
+            batch_interval=0.3, permissionless=permissionless,
         )  # fmt: skip
         if verifier_clients:
             urls = []
@@ -133,8 +139,11 @@ def running_rollup(
         follower_node = None
         if follower:
             follower_node = Node(
-                NodeConfig(tmp / "follower", chain, role="follower", l1=settings, l1_poll=0.2)
-            )
+                NodeConfig(
+                    tmp / "follower", chain, role="follower", l1=settings, l1_poll=0.2,
+                    watchtower_key=bytes(accounts[3].key) if watchtower else None,
+                )
+            )  # fmt: skip
             nodes.append(follower_node)
         try:
             for node in nodes:

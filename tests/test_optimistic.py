@@ -18,19 +18,18 @@ from l1_env import L1, running_l1
 from rollupkit.errors import ContractRevert, ProofError
 from rollupkit.examples.evm import EvmScenario
 from rollupkit.interfaces import ClaimedBatch, SettlementContext
-from rollupkit.l1.contracts import RollupContracts, deploy_rollup
-from rollupkit.steps import StepState
+from rollupkit.l1.contracts import RollupContracts, claim_tuple, deploy_rollup
+from rollupkit.steps import BatchSteps, StepState, layout_hash
 from rollupkit.types import ZERO_HASH
-from rollupkit_optimistic import OptimisticBackend
+from rollupkit_optimistic import OptimisticBackend, evidence
 from rollupkit_optimistic.dispute import (
     PENDING,
     REJECTED,
     SETTLED,
     Defender,
-    HonestBatch,
     Watchtower,
-    claim_id,
     honest_batch_from_chain,
+    proposal_id,
     proposal_of,
     propose,
 )
@@ -87,15 +86,16 @@ def settle_honestly(s: Setup, built: Any) -> None:
     submission = s.backend.submit(claimed(built), context(s))
     assert s.backend.finalize(claimed(built), submission, context(s)) is None  # the window
     with pytest.raises(ContractRevert, match="NotYet"):
-        s.sequencer.submit_batch(built.outputs, b"", b"")
+        s.sequencer.submit_batch(built.outputs, b"", submission.evidence)
     s.l1.advance(WINDOW + 120)  # blocks run ahead of the clock
+    s.backend.tend(claimed(built), submission, context(s))  # nothing to defend
     final = s.backend.finalize(claimed(built), submission, context(s))
     assert final is not None
     s.sequencer.submit_batch(built.outputs, final.trace, final.evidence)
     assert s.sequencer.state()["state_root"] == built.post_state_root
 
 
-def lie(honest: HonestBatch, first_wrong: int) -> tuple[Any, Any]:
+def lie(honest: BatchSteps, first_wrong: int) -> tuple[Any, Any]:
     """A liar's claim (another post-state root and block hash) and its commitment at every
     position: the honest ones before ``first_wrong``, made-up ones from there."""
     fake_root, fake_hash = keccak(b"fake root"), keccak(b"fake block")
@@ -114,18 +114,18 @@ def lie(honest: HonestBatch, first_wrong: int) -> tuple[Any, Any]:
     return outputs, commitment
 
 
-def dispute(s: Setup, honest: HonestBatch, first_wrong: int) -> tuple[Watchtower, Defender]:
+def dispute(s: Setup, honest: BatchSteps, first_wrong: int) -> tuple[Watchtower, Defender]:
     """The liar claims, the watchtower challenges, both play until it is decided."""
     outputs, commitment = lie(honest, first_wrong)
     propose(s.liar, outputs, honest.inputs, honest.counts, BOND)
     watchtower = Watchtower(
-        s.watcher, lambda claim: honest if claim["parent_hash"] == honest.outputs.parent_hash
+        s.watcher, lambda claim, _: honest if claim["parent_hash"] == honest.outputs.parent_hash
         else None, BOND,
     )  # fmt: skip
-    defender = Defender(s.liar, claim_id(outputs), commitment)
+    defender = Defender(s.liar, proposal_id(outputs, honest.layout), commitment)
     for _ in range(200):
         watchtower.poll()
-        if proposal_of(s.liar, outputs)["status"] != PENDING:
+        if proposal_of(s.liar, outputs, honest.layout)["status"] != PENDING:
             break
         defender.poll()
     watchtower.poll()  # sees the result, and proposes the right claim
@@ -145,7 +145,8 @@ def test_an_honest_claim_finalises_after_the_window() -> None:
         _, built = token_batch(s)
         before = s.l1.w3.eth.get_balance(s.sequencer.account.address)
         settle_honestly(s, built)
-        assert proposal_of(s.sequencer, built.outputs)["status"] == SETTLED
+        layout = honest_batch_from_chain(s.l2.chain, len(s.l2.chain.headers) - 2, built).layout
+        assert proposal_of(s.sequencer, built.outputs, layout)["status"] == SETTLED
         spent = before - s.l1.w3.eth.get_balance(s.sequencer.account.address)
         assert spent < BOND // 10  # the bond came back; only gas was spent
 
@@ -158,7 +159,7 @@ def test_a_wrong_claim_is_challenged_bisected_slashed_and_replaced() -> None:
         watcher_before = s.l1.w3.eth.get_balance(s.watcher.account.address)
         watchtower, _ = dispute(s, honest, first_wrong=3)
         wrong, _ = lie(honest, 3)
-        assert proposal_of(s.liar, wrong)["status"] == REJECTED
+        assert proposal_of(s.liar, wrong, honest.layout)["status"] == REJECTED
         assert "resolved the step 2 -> 3" in watchtower.log and "proposed the right claim" in (
             watchtower.log
         )
@@ -166,10 +167,13 @@ def test_a_wrong_claim_is_challenged_bisected_slashed_and_replaced() -> None:
         # the watchtower has the liar's bond, less gas, and its own is in the new claim
         gained = s.l1.w3.eth.get_balance(s.watcher.account.address) - watcher_before
         assert gained > -BOND // 10
-        with pytest.raises(ContractRevert):  # the wrong claim can never settle
-            s.sequencer.submit_batch(wrong, b"", b"")
+        with pytest.raises(ContractRevert, match="NotPending"):  # the wrong claim never settles
+            s.sequencer.submit_batch(wrong, b"", evidence(honest.layout, context(s)))
         s.l1.advance(WINDOW + 120)  # blocks run ahead of the clock
-        s.sequencer.submit_batch(built.outputs, b"", b"")  # the watchtower's right claim
+        with pytest.raises(ContractRevert, match="BadEvidence"):  # for this L1 and verifier only
+            s.sequencer.submit_batch(built.outputs, b"", honest.layout)
+        # the watchtower's claim
+        s.sequencer.submit_batch(built.outputs, b"", evidence(honest.layout, context(s)))
         assert s.sequencer.state()["state_root"] == built.post_state_root
 
 
@@ -181,15 +185,15 @@ def test_a_lie_at_the_first_step_and_at_a_block_end_are_caught_too() -> None:
             outputs, _ = lie(honest, first_wrong)
             outputs = replace(outputs, withdrawal_count=first_wrong)  # a distinct claim each
             propose(s.liar, outputs, honest.inputs, honest.counts, BOND)
-            watchtower = Watchtower(s.watcher, lambda _: honest, BOND, replace=False)
+            watchtower = Watchtower(s.watcher, lambda *_: honest, BOND, replace=False)
             _, commitment = lie(honest, first_wrong)
-            defender = Defender(s.liar, claim_id(outputs), commitment)
+            defender = Defender(s.liar, proposal_id(outputs, honest.layout), commitment)
             for _ in range(100):
                 watchtower.poll()
-                if proposal_of(s.liar, outputs)["status"] != PENDING:
+                if proposal_of(s.liar, outputs, honest.layout)["status"] != PENDING:
                     break
                 defender.poll()
-            assert proposal_of(s.liar, outputs)["status"] == REJECTED
+            assert proposal_of(s.liar, outputs, honest.layout)["status"] == REJECTED
 
 
 def test_a_proposer_that_stops_answering_loses_by_timeout() -> None:
@@ -198,14 +202,18 @@ def test_a_proposer_that_stops_answering_loses_by_timeout() -> None:
         honest = honest_batch_from_chain(s.l2.chain, start, built)
         outputs, _ = lie(honest, 2)
         propose(s.liar, outputs, honest.inputs, honest.counts, BOND)
-        watchtower = Watchtower(s.watcher, lambda _: honest, BOND, replace=False)
+        watchtower = Watchtower(s.watcher, lambda *_: honest, BOND, replace=False)
         watchtower.poll()  # challenges; the liar never bisects
-        claim = claim_id(outputs)
+        watchtower.poll()  # the liar's move: not late yet
+        assert proposal_of(s.liar, outputs, honest.layout)["status"] == PENDING
         with pytest.raises(ContractRevert, match="NotYet"):
-            s.watcher.transact(s.watcher.verifier.functions.timeout(claim))
+            s.watcher.transact(
+                s.watcher.verifier.functions.timeout(proposal_id(outputs, honest.layout))
+            )
         s.l1.advance(MOVE + 120)
-        s.watcher.transact(s.watcher.verifier.functions.timeout(claim))
-        assert proposal_of(s.liar, outputs)["status"] == REJECTED
+        watchtower.poll()  # claims the timeout
+        assert proposal_of(s.liar, outputs, honest.layout)["status"] == REJECTED
+        assert any(line.startswith("timed out the proposer") for line in watchtower.log)
 
 
 def test_the_backend_refuses_to_finalise_a_claim_that_lost() -> None:
@@ -217,12 +225,15 @@ def test_the_backend_refuses_to_finalise_a_claim_that_lost() -> None:
                              built.gas_used, wrong_outputs)  # fmt: skip
         submission = s.backend.submit(wrong, context(s))
         assert not s.backend.verify(wrong, submission, context(s))
-        assert not s.backend.verify(claimed(built), submission, context(s))  # names one claim
-        watchtower = Watchtower(s.watcher, lambda _: honest, BOND, replace=False)
-        defender = Defender(s.sequencer, claim_id(wrong_outputs), commitment)
+        # The evidence names the blocks: the right claim over them holds, over others not.
+        assert s.backend.verify(claimed(built), submission, context(s))
+        other = replace(submission, evidence=evidence(keccak(b"other blocks"), context(s)))
+        assert not s.backend.verify(claimed(built), other, context(s))
+        watchtower = Watchtower(s.watcher, lambda *_: honest, BOND, replace=False)
+        defender = Defender(s.sequencer, proposal_id(wrong_outputs, honest.layout), commitment)
         for _ in range(100):
             watchtower.poll()
-            if proposal_of(s.sequencer, wrong_outputs)["status"] != PENDING:
+            if proposal_of(s.sequencer, wrong_outputs, honest.layout)["status"] != PENDING:
                 break
             assert s.backend.finalize(wrong, submission, context(s)) is None  # disputed
             defender.poll()
@@ -245,3 +256,57 @@ def test_bisection_takes_logarithmically_many_l1_transactions(transactions: int)
         print(f"\n{transactions} transactions, {positions} positions: {moves} L1 transactions "
               f"to settle the dispute (challenge, bisection, step)")  # fmt: skip
         assert moves <= 2 + 2 * math.ceil(math.log2(positions))
+
+
+def test_a_wrong_field_no_position_commits_to_is_refuted_by_one_execute() -> None:
+    with optimistic_rollup() as s:
+        start, built = token_batch(s)
+        honest = honest_batch_from_chain(s.l2.chain, start, built)
+        # Every state right, the withdrawals wrong: bisection could not find a step.
+        wrong = replace(honest.outputs, withdrawals_root=keccak(b"a withdrawal to me"))
+        propose(s.liar, wrong, honest.inputs, honest.counts, BOND)
+        watchtower = Watchtower(s.watcher, lambda *_: honest, BOND)
+        watchtower.poll()
+        assert proposal_of(s.liar, wrong, honest.layout)["status"] == REJECTED
+        assert watchtower.transactions == 2  # resolveWhole, and the right claim
+        assert any(line.startswith("refuted") for line in watchtower.log)
+        assert proposal_of(s.watcher, honest.outputs, honest.layout)["status"] == PENDING
+
+
+def test_a_whole_batch_check_must_be_given_the_proposed_blocks() -> None:
+    with optimistic_rollup() as s:
+        w = s.l2.wallets
+        # Other valid blocks from the same state (not committed): a trace EXECUTE accepts,
+        # whose outputs are not the honest claim's.
+        other = s.l2.chain.build(transactions=[w[4].transfer(w[5].address, 7)], commit=False)
+        start, built = token_batch(s)
+        honest = honest_batch_from_chain(s.l2.chain, start, built)
+        propose(s.sequencer, honest.outputs, honest.inputs, honest.counts, BOND)
+        resolve = s.liar.verifier.functions.resolveWhole
+        with pytest.raises(ContractRevert, match="NotTheProposedBlocks"):
+            s.liar.transact(
+                resolve(list(claim_tuple(honest.outputs)), honest.layout, other.encoded)
+            )
+        with pytest.raises(ContractRevert, match="NotTheProposedBlocks"):
+            s.liar.transact(resolve(list(claim_tuple(honest.outputs)), honest.layout, b"\x01junk"))
+        assert proposal_of(s.sequencer, honest.outputs, honest.layout)["status"] == PENDING
+
+
+def test_a_right_claim_lost_over_other_blocks_does_not_bar_it_over_the_posted_ones() -> None:
+    with optimistic_rollup() as s:
+        start, built = token_batch(s)
+        honest = honest_batch_from_chain(s.l2.chain, start, built)
+        fake_inputs = [keccak(b"blocks no one posted")]
+        propose(s.liar, honest.outputs, fake_inputs, honest.counts, BOND)
+        fake = proposal_id(honest.outputs, layout_hash(fake_inputs, honest.counts))
+        # A watchtower leaves it: the claim is right (and no step of those blocks is provable).
+        watchtower = Watchtower(s.watcher, lambda *_: honest, BOND)
+        watchtower.poll()
+        assert watchtower.transactions == 0
+        # The liar loses it on purpose (a challenge it does not answer) ...
+        s.watcher.transact(s.watcher.verifier.functions.challenge(fake), value=BOND)
+        s.l1.advance(MOVE + 120)
+        s.watcher.transact(s.watcher.verifier.functions.timeout(fake))
+        # ... and the node's own proposal of that claim, over the posted blocks, still settles.
+        settle_honestly(s, built)
+        assert s.sequencer.state()["state_root"] == built.post_state_root

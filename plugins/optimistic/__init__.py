@@ -9,10 +9,13 @@ Options (``[l1.proof_options]``)::
 
 Lifecycle: ``submit`` proposes the claim with its bond and the batch's layout (each block's
 input hash and transaction count, from the trace) and is final at the proposal's deadline;
-``finalize`` waits while a dispute is open and fails if the claim lost one; then NativeRollup
-settles it, which returns the bond. Disputes are played by :mod:`rollupkit_optimistic.dispute`
-(the watchtower challenges claims that are not what its chain computes). One step needs
-``EXECUTE_STEP``, which only rollupkit's embedded L1 has.
+``tend`` (every settler step until then) defends the claim when it is challenged, bisecting
+with the node's own commitments; ``finalize`` waits while a dispute is open and fails if the
+claim lost one; then NativeRollup settles it (the evidence names the layout), which returns
+the bond. A watchtower (``rollupkit watchtower``, :meth:`OptimisticBackend.watchtower`)
+challenges claims that are not what its chain computes. Disputes are played by
+:mod:`rollupkit_optimistic.dispute`. One step needs ``EXECUTE_STEP`` (and a whole batch
+``TRACE_LAYOUT``), which only rollupkit's embedded L1 has.
 """
 
 from __future__ import annotations
@@ -23,13 +26,22 @@ from typing import Any
 
 from rollupkit.errors import ProofError
 from rollupkit.execution import execute_detailed
-from rollupkit.interfaces import ClaimedBatch, ProofBackend, SettlementContext, Submission
+from rollupkit.interfaces import (
+    ClaimedBatch,
+    ClaimJudge,
+    ProofBackend,
+    SettlementContext,
+    Submission,
+    Watcher,
+)
 from rollupkit.plugins import hookimpl
+from rollupkit.steps import batch_layout, layout_hash
 from rollupkit_optimistic.dispute import (
     PENDING,
     REJECTED,
-    batch_layout,
-    claim_id,
+    Defender,
+    Watchtower,
+    proposal_id,
     proposal_of,
     propose,
 )
@@ -85,14 +97,16 @@ class OptimisticBackend(ProofBackend):
         if context.l1 is None:
             raise ProofError("the optimistic backend sends its claim itself: it needs L1 access")
         inputs, counts = batch_layout(batch.trace)
-        receipt = propose(context.l1, batch.outputs, inputs, counts, self.bond)
-        proposal = proposal_of(context.l1, batch.outputs)
-        # The evidence names the proposal and where it is (the verifier contract looks the
-        # proposal up by the claim; the node keeps the evidence to know which it made).
+        layout = layout_hash(inputs, counts)
+        proposal = proposal_of(context.l1, batch.outputs, layout)
+        detail = {"proposal": "0x" + proposal_id(batch.outputs, layout).hex()}
+        if proposal["status"] == 0:  # not proposed before (by this node before a crash)
+            receipt = propose(context.l1, batch.outputs, inputs, counts, self.bond)
+            proposal = proposal_of(context.l1, batch.outputs, layout)
+            detail["proposed_in"] = receipt["transactionHash"].to_0x_hex()
         return Submission(
-            trace=b"", evidence=_receipt(batch, context), final_at=int(proposal["deadline"]),
-            detail={"claim": "0x" + claim_id(batch.outputs).hex(),
-                    "proposed_in": receipt["transactionHash"].to_0x_hex()},
+            trace=b"", evidence=evidence(layout, context), final_at=int(proposal["deadline"]),
+            detail=detail,
         )  # fmt: skip
 
     def finalize(
@@ -100,7 +114,7 @@ class OptimisticBackend(ProofBackend):
     ) -> Submission | None:
         if context.l1 is None:
             raise ProofError("the optimistic backend needs L1 access to finalize")
-        proposal = proposal_of(context.l1, batch.outputs)
+        proposal = proposal_of(context.l1, batch.outputs, layout_of(submission))
         if proposal["status"] == REJECTED:
             raise ProofError("the claim lost a dispute: its bond is gone; propose it again")
         if proposal["status"] != PENDING or proposal["disputed"]:
@@ -111,6 +125,23 @@ class OptimisticBackend(ProofBackend):
         if max(latest, int(time.time())) < proposal["deadline"]:
             return None  # the window is still open
         return submission
+
+    def tend(self, batch: ClaimedBatch, submission: Submission, context: SettlementContext) -> None:
+        """Defend the proposal when it is challenged: bisect with the node's own commitments
+        (``context.steps``), and claim the timeout when the challenger stops moving."""
+        if context.l1 is None or context.steps is None:
+            return
+        layout = layout_of(submission)
+        proposal = proposal_id(batch.outputs, layout)
+        if not proposal_of(context.l1, batch.outputs, layout)["disputed"]:
+            return
+        steps = context.steps()  # computed once per batch by the node
+        Defender(context.l1, proposal, steps.commitment).poll()
+
+    def watchtower(self, context: SettlementContext, judge: ClaimJudge) -> Watcher:
+        if context.l1 is None:
+            raise ProofError("a watchtower needs L1 access (an account to post bonds from)")
+        return Watchtower(context.l1, judge, self.bond, vm=context.vm, state=context.state)
 
     def verify(
         self, batch: ClaimedBatch, submission: Submission, context: SettlementContext
@@ -124,19 +155,28 @@ class OptimisticBackend(ProofBackend):
             )  # fmt: skip
         except Exception:  # noqa: BLE001 - verify never raises
             return False
-        named = submission.evidence == _receipt(batch, context) and submission.trace == b""
-        return named and result.ok and result.outputs == batch.outputs
+        try:
+            named = submission.evidence == evidence(
+                layout_hash(*batch_layout(batch.trace)), context
+            )
+        except Exception:  # noqa: BLE001 - verify never raises
+            return False
+        return named and submission.trace == b"" and result.ok and result.outputs == batch.outputs
 
 
-def _receipt(batch: ClaimedBatch, context: SettlementContext) -> bytes:
-    """keccak(chain id, verifier, claim hash): which proposal, on which L1 and verifier."""
+def evidence(layout: bytes, context: SettlementContext) -> bytes:
+    """What ``verify`` is given: the layout (with the claim it names the proposal), and the
+    L1 and verifier it was made for (a submission means nothing elsewhere)."""
     from eth_abi import encode as abi_encode
-    from eth_hash.auto import keccak
 
-    return bytes(keccak(abi_encode(
-        ["uint256", "address", "bytes32"],
-        [context.l1_chain_id, context.verifier, claim_id(batch.outputs)],
-    )))  # fmt: skip
+    return abi_encode(
+        ["bytes32", "uint256", "address"], [layout, context.l1_chain_id, context.verifier]
+    )
+
+
+def layout_of(submission: Submission) -> bytes:
+    """The layout a submission's evidence names."""
+    return submission.evidence[:32]
 
 
 @hookimpl

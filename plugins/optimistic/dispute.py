@@ -1,14 +1,17 @@
 """Playing an optimistic dispute on ``OptimisticVerifier``: claims, challenges, bisection.
 
 The contract's moves, as functions over a :class:`rollupkit.l1.contracts.RollupContracts`
-(web3, the acting account, the verifier contract), and the two parties:
+(web3, the acting account, the verifier contract), and the two parties, each playing with
+what its own chain says about the batch (a :class:`rollupkit.steps.BatchSteps`):
 
-* :class:`Watchtower` watches the verifier's ``Proposed`` events, compares each claim's final
-  commitment with what its own chain computes (:class:`HonestBatch`), challenges a claim that
-  differs, answers the proposer's bisection with its own commitments, proves the last step
-  with ``EXECUTE_STEP`` (or, if every step agrees, the whole batch with EXECUTE), and after
-  winning proposes the right claim in place of the wrong one;
-* :class:`Defender` is the proposer's side: it bisects with its own commitments.
+* :class:`Watchtower` watches the verifier's ``Proposed`` events and judges each proposal
+  once its chain holds the batch: one whose claim is not what its chain computes is
+  challenged (or, when every position agrees and only a field no position commits to is
+  wrong, refuted at once by ``resolveWhole``); it answers the proposer's bisection with its
+  own commitments, proves the last step with ``EXECUTE_STEP``, claims a timeout when the
+  proposer stops moving, and after winning proposes the right claim in place of the wrong;
+* :class:`Defender` is the proposer's side: it bisects with its own commitments and claims a
+  timeout when the challenger stops moving (proving the last step is the challenger's move).
 
 Each move is one L1 transaction: a dispute over a batch of N positions (one per transaction
 plus one per block) takes a challenge, ``2 * ceil(log2 N)`` bisection moves at most, and one
@@ -17,6 +20,7 @@ resolution.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +28,8 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
-from rollupkit.l1.contracts import claim_tuple
-from rollupkit.steps import StepState, block_input_hash, execute_step, start_state
-from rollupkit.trace import decode_trace
+from rollupkit.l1.contracts import ContractRevert, claim_tuple
+from rollupkit.steps import BatchSteps, batch_steps, execute_step
 from rollupkit.types import CLAIM_FIELDS, PublicOutputs
 
 #: OptimisticVerifier.Status
@@ -40,10 +43,9 @@ def claim_id(outputs: PublicOutputs) -> bytes:
     return bytes(keccak(abi_encode([kind for _, kind in CLAIM_FIELDS], list(claim_tuple(outputs)))))
 
 
-def batch_layout(trace: bytes) -> tuple[list[bytes], list[int]]:
-    """Each block's input hash and transaction count: what a claim pins its batch with."""
-    blocks = decode_trace(trace).blocks
-    return [block_input_hash(b) for b in blocks], [len(b.transactions) for b in blocks]
+def proposal_id(outputs: PublicOutputs, layout: bytes) -> bytes:
+    """``OptimisticVerifier.proposalId``: a claim over the blocks of ``layout``."""
+    return bytes(keccak(abi_encode(["bytes32", "bytes32"], [claim_id(outputs), layout])))
 
 
 def propose(
@@ -53,76 +55,75 @@ def propose(
     return l1.transact(call, value=bond)
 
 
-def proposal_of(l1: Any, outputs: PublicOutputs) -> dict[str, Any]:
-    """The proposal of a claim on L1, and whether a dispute over it is open."""
-    return proposal_by_id(l1, claim_id(outputs))
+def proposal_of(l1: Any, outputs: PublicOutputs, layout: bytes) -> dict[str, Any]:
+    """The proposal of a claim over ``layout`` on L1, and its dispute if one is open."""
+    return proposal_by_id(l1, proposal_id(outputs, layout))
 
 
-def proposal_by_id(l1: Any, claim: bytes) -> dict[str, Any]:
-    p = l1.verifier.functions.proposals(claim).call()
-    game = l1.verifier.functions.games(claim).call()
+def proposal_by_id(l1: Any, proposal: bytes) -> dict[str, Any]:
+    p = l1.verifier.functions.proposals(proposal).call()
+    game = l1.verifier.functions.games(proposal).call()
     return {
-        "proposer": p[0], "deadline": int(p[1]), "status": int(p[2]), "positions": int(p[4]),
+        "proposer": p[0], "deadline": int(p[1]), "status": int(p[2]), "layout": bytes(p[3]),
+        "positions": int(p[4]), "final_commitment": bytes(p[6]),
         "disputed": int(game[0], 16) != 0, "challenger": game[0], "lo": int(game[1]),
         "hi": int(game[2]), "mid_posted": bool(game[6]), "mid_commitment": bytes(game[5]),
         "move_deadline": int(game[7]),
     }  # fmt: skip
 
 
-@dataclass
-class HonestBatch:
-    """What a party's own chain says about a batch: the claim it would make, the state at
-    every position, and a way to build the one-block trace of any step."""
+def l1_time(l1: Any) -> int:
+    """The time the next L1 block carries at least: a devnet that mines only when sent a
+    transaction keeps its last block's time while idle, but stamps the next with its clock."""
+    return max(int(l1.w3.eth.get_block("latest")["timestamp"]), int(time.time()))
 
-    outputs: PublicOutputs
-    inputs: list[bytes]
-    counts: list[int]
-    states: list[StepState]  # positions 1..N
-    step_trace: Callable[[int], bytes]  # position k (1-based) -> the trace proving it
-    trace: bytes = b""  # the whole batch's trace (for resolveWhole)
 
-    def commitment(self, k: int) -> bytes:
-        if k == 0:
-            return start_state(self.outputs.pre_state_root, self.outputs.parent_hash).commitment()
-        return self.states[k - 1].commitment()
-
-    def state(self, k: int) -> StepState:
-        if k == 0:
-            return start_state(self.outputs.pre_state_root, self.outputs.parent_hash)
-        return self.states[k - 1]
+def claim_timeout(l1: Any, proposal: bytes) -> bool:
+    """Call ``timeout`` on a dispute whose mover is late; False if L1 says not yet (its next
+    block is not past the deadline after all): asked again on the next poll."""
+    try:
+        l1.transact(l1.verifier.functions.timeout(proposal))
+    except ContractRevert as exc:
+        if "NotYet" in str(exc):
+            return False
+        raise
+    return True
 
 
 @dataclass
 class Watchtower:
-    """Challenges claims that are not what ``honest`` computes, and plays the disputes."""
+    """Challenges proposals whose claim is not what its own chain computes, and plays the
+    disputes."""
 
     l1: Any  # RollupContracts acting as the watchtower
-    #: The batch a claim (its fields by name) is about, as this party's chain has it.
-    honest: Callable[[dict[str, Any]], HonestBatch | None]
+    #: What this party's chain says about the blocks a claim (its fields by name) is about
+    #: (how many follow its parent); None while it cannot tell yet (it has not derived them).
+    honest: Callable[[dict[str, Any], int], BatchSteps | None]
     bond: int
     replace: bool = True  # propose the right claim after winning
     vm: str = "evm"
     state: str = "mpt"
     transactions: int = 0  # L1 transactions sent
     log: list[str] = field(default_factory=list)
+    #: Proposals not judged yet: id -> their claim's fields and how many blocks it names.
+    waiting: dict[bytes, tuple[dict[str, Any], int]] = field(default_factory=dict)
     _seen: int = 0
-    _disputes: dict[bytes, HonestBatch] = field(default_factory=dict)
+    _disputes: dict[bytes, BatchSteps] = field(default_factory=dict)
 
     def poll(self) -> None:
-        """Look at new claims, then make every move that is ours."""
+        """Look at new proposals, judge the ones its chain can, then make every move that is
+        its own."""
         for event in self._new_proposals():
-            batch = self.honest(_claim_fields(event["args"]["claim"]))
-            claim = bytes(event["args"]["claimHash"])
-            if batch is None or claim_id(batch.outputs) == claim:
-                continue  # not ours to judge, or right
-            found = proposal_by_id(self.l1, claim)
-            if found["status"] != PENDING or found["disputed"] or claim in self._disputes:
-                continue  # decided, or someone is on it
-            self._send(self.l1.verifier.functions.challenge(claim), value=self.bond)
-            self._disputes[claim] = batch
-            self.log.append(f"challenged 0x{claim.hex()[:12]}")
-        for claim, batch in list(self._disputes.items()):
-            self._move(claim, batch)
+            blocks = self._blocks_named(event)
+            if blocks is not None:
+                self.waiting[bytes(event["args"]["id"])] = (
+                    _claim_fields(event["args"]["claim"]),
+                    blocks,
+                )
+        for proposal, (fields, blocks) in list(self.waiting.items()):
+            self._judge(proposal, fields, blocks)
+        for proposal, batch in list(self._disputes.items()):
+            self._move(proposal, batch)
 
     def _new_proposals(self) -> list[Any]:
         head = self.l1.w3.eth.block_number
@@ -132,30 +133,81 @@ class Watchtower:
         self._seen = head + 1
         return list(events)
 
-    def _move(self, claim: bytes, batch: HonestBatch) -> None:
-        p = proposal_by_id(self.l1, claim)
-        if p["status"] != PENDING:  # decided: after a win, put the right claim in its place
-            del self._disputes[claim]
-            won = p["status"] == REJECTED
-            self.log.append(f"{'won' if won else 'lost'} 0x{claim.hex()[:12]}")
-            if won and self.replace and proposal_of(self.l1, batch.outputs)["status"] == NONE:
-                call = self.l1.verifier.functions.propose(
-                    claim_tuple(batch.outputs), batch.inputs, batch.counts
-                )
-                self._send(call, value=self.bond)
-                self.log.append("proposed the right claim")
+    def _blocks_named(self, event: Any) -> int | None:
+        """How many blocks a proposal names: its layout's length, from the ``propose`` call
+        that made it (None, and a log line, if it was made by a contract)."""
+        tx = self.l1.w3.eth.get_transaction(event["transactionHash"])
+        try:
+            _, arguments = self.l1.verifier.decode_function_input(tx["input"])
+            return len(arguments["inputs"])
+        except (ValueError, KeyError):
+            self.log.append(f"cannot read the blocks of 0x{bytes(event['args']['id']).hex()[:12]}"
+                            " (proposed through a contract)")  # fmt: skip
+            return None
+
+    def _judge(self, proposal: bytes, fields: dict[str, Any], blocks: int) -> None:
+        found = proposal_by_id(self.l1, proposal)
+        if found["status"] != PENDING or l1_time(self.l1) >= found["deadline"]:
+            del self.waiting[proposal]  # decided, or past its window
             return
-        if not p["disputed"]:
+        if found["disputed"]:
+            return  # someone else is on it: judged if it survives
+        batch = self.honest(fields, blocks)
+        if batch is None:
+            return  # not derived yet: next poll
+        del self.waiting[proposal]
+        short = f"0x{proposal.hex()[:12]}"
+        if claim_id(batch.outputs) == claim_id_of(fields):
+            return  # the right claim (whatever blocks it names, it settles the right state)
+        if found["layout"] != batch.layout:
+            # Over blocks this chain does not hold: no step of them can be proven here.
+            self.log.append(f"cannot dispute {short}: its blocks are not the posted ones")
+            return
+        if found["final_commitment"] == batch.commitment(len(batch.states)):
+            # Every state right, a field no position commits to wrong: one EXECUTE refutes it.
+            call = self.l1.verifier.functions.resolveWhole(
+                _claim_tuple(fields), batch.layout, batch.trace
+            )
+            self._send(call)
+            self.log.append(f"refuted {short} by EXECUTE over the whole batch")
+            self._replace(batch)
+            return
+        self._send(self.l1.verifier.functions.challenge(proposal), value=self.bond)
+        self._disputes[proposal] = batch
+        self.log.append(f"challenged {short}")
+
+    def _move(self, proposal: bytes, batch: BatchSteps) -> None:
+        p = proposal_by_id(self.l1, proposal)
+        short = f"0x{proposal.hex()[:12]}"
+        if p["status"] != PENDING or not p["disputed"]:
+            # Decided: rejected is a win; still pending with no game, the proposer won it.
+            del self._disputes[proposal]
+            won = p["status"] == REJECTED
+            self.log.append(f"{'won' if won else 'lost'} {short}")
+            if won:
+                self._replace(batch)
             return
         lo, hi = p["lo"], p["hi"]
         if hi - lo == 1:
-            self._resolve(claim, batch, lo)
+            self._resolve(proposal, batch, lo)
         elif p["mid_posted"]:
-            mid = (lo + hi) // 2
-            agree = p["mid_commitment"] == batch.commitment(mid)
-            self._send(self.l1.verifier.functions.respond(claim, agree))
+            agree = p["mid_commitment"] == batch.commitment((lo + hi) // 2)
+            self._send(self.l1.verifier.functions.respond(proposal, agree))
+        elif l1_time(self.l1) > p["move_deadline"] and claim_timeout(self.l1, proposal):
+            self.transactions += 1
+            self.log.append(f"timed out the proposer of {short}")
 
-    def _resolve(self, claim: bytes, batch: HonestBatch, lo: int) -> None:
+    def _replace(self, batch: BatchSteps) -> None:
+        """Put the right claim in the wrong one's place (unless someone has)."""
+        right = proposal_of(self.l1, batch.outputs, batch.layout)
+        if self.replace and right["status"] == NONE:
+            call = self.l1.verifier.functions.propose(
+                claim_tuple(batch.outputs), batch.inputs, batch.counts
+            )
+            self._send(call, value=self.bond)
+            self.log.append("proposed the right claim")
+
+    def _resolve(self, proposal: bytes, batch: BatchSteps, lo: int) -> None:
         agreed = batch.state(lo)
         state = (agreed.block_pre_state_root, agreed.state_root, agreed.block_hash)
         trace = batch.step_trace(lo + 1)
@@ -167,7 +219,7 @@ class Watchtower:
         if not checked.ok:
             raise RuntimeError(f"our own step does not verify: {checked.reason}")
         call = self.l1.verifier.functions.resolveStep(
-            claim, batch.inputs, batch.counts, state, trace, checked.gas_used
+            proposal, batch.inputs, batch.counts, state, trace, checked.gas_used
         )
         self._send(call)
         self.log.append(f"resolved the step {lo} -> {lo + 1}")
@@ -179,21 +231,26 @@ class Watchtower:
 
 @dataclass
 class Defender:
-    """A proposer in a dispute: bisects with the commitments of ``states`` (its own)."""
+    """A proposer in a dispute over its proposal: bisects with its own commitments, and
+    claims a timeout when the challenger stops moving."""
 
     l1: Any
-    claim: bytes
+    proposal: bytes
     commitment: Callable[[int], bytes]  # its commitment at position k
     transactions: int = 0
 
     def poll(self) -> None:
-        p = proposal_by_id(self.l1, self.claim)
-        if p["status"] != PENDING or not p["disputed"] or p["mid_posted"]:
+        p = proposal_by_id(self.l1, self.proposal)
+        if p["status"] != PENDING or not p["disputed"]:
             return
-        if p["hi"] - p["lo"] >= 2:
+        if p["hi"] - p["lo"] >= 2 and not p["mid_posted"]:
             mid = (p["lo"] + p["hi"]) // 2
             self.transactions += 1
-            self.l1.transact(self.l1.verifier.functions.bisect(self.claim, self.commitment(mid)))
+            call = self.l1.verifier.functions.bisect(self.proposal, self.commitment(mid))
+            self.l1.transact(call)
+        elif l1_time(self.l1) > p["move_deadline"] and claim_timeout(self.l1, self.proposal):
+            # The challenger's move (answer the middle, or prove the last step) is late.
+            self.transactions += 1
 
 
 def _claim_fields(claim: Any) -> dict[str, Any]:
@@ -203,31 +260,21 @@ def _claim_fields(claim: Any) -> dict[str, Any]:
     return {k: bytes(v) if isinstance(v, bytes) else v for k, v in values.items()}
 
 
-def honest_batch_from_chain(chain: Any, start: int, built: Any) -> HonestBatch:
-    """A :class:`HonestBatch` for ``built`` (a :class:`rollupkit.builder.BuiltTrace` of
-    ``chain``, a :class:`rollupkit.chain.DevChain`, whose blocks follow its header ``start``):
-    the state at every position, and step traces built from the chain's store."""
-    from rollupkit import messages
-    from rollupkit.steps import build_step_trace, positions, step_states
+def _claim_tuple(fields: dict[str, Any]) -> list[Any]:
+    return [fields[name] for name, _ in CLAIM_FIELDS]
 
-    blocks = built.trace.blocks
-    kwargs = dict(chain_id=chain.chain_id, header_by_number=lambda n: chain.headers[n])
-    states = step_states(
-        chain.vm, chain.model, chain.store, parent_header=chain.headers[start],
-        queue_start=built.trace.queue_start, blocks=blocks, **kwargs,
+
+def claim_id_of(fields: dict[str, Any]) -> bytes:
+    """:func:`claim_id` of a claim given by its fields."""
+    return bytes(keccak(abi_encode([kind for _, kind in CLAIM_FIELDS], _claim_tuple(fields))))
+
+
+def honest_batch_from_chain(chain: Any, start: int, built: Any) -> BatchSteps:
+    """The :class:`~rollupkit.steps.BatchSteps` of ``built`` (a
+    :class:`rollupkit.builder.BuiltTrace` of ``chain``, a :class:`rollupkit.chain.DevChain`,
+    whose blocks follow its header ``start``)."""
+    return batch_steps(
+        chain.vm, chain.model, chain.store, chain_id=chain.chain_id,
+        header_by_number=lambda n: chain.headers[n], first_block=start + 1,
+        queue_start=built.trace.queue_start, trace=built.encoded, outputs=built.outputs,
     )  # fmt: skip
-    queues = [built.trace.queue_start]
-    for block in blocks:
-        queues.append(messages.consume(queues[-1], block.l1_messages))
-    where = positions([len(b.transactions) for b in blocks])
-
-    def step_trace(k: int) -> bytes:
-        p = where[k - 1]
-        return build_step_trace(
-            chain.vm, chain.model, chain.store, parent_header=chain.headers[start + p.block - 1],
-            queue_start=queues[p.block - 1], block=blocks[p.block - 1],
-            transactions=p.transactions, end=p.end, **kwargs,
-        )  # fmt: skip
-
-    inputs, counts = batch_layout(built.encoded)
-    return HonestBatch(built.outputs, inputs, counts, states, step_trace, built.encoded)

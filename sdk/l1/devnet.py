@@ -40,9 +40,11 @@ from rollupkit.l1 import DEFAULT_L1_CHAIN_ID
 from rollupkit.l1.precompile import (
     EXECUTE_ADDRESS,
     EXECUTE_STEP_ADDRESS,
+    TRACE_LAYOUT_ADDRESS,
     execute_precompile,
     execute_step_precompile,
     market_in_effect,
+    trace_layout_precompile,
 )
 from rollupkit.metering import CallLimits, DeadlineMeter, ExecutionMeter
 from rollupkit.pyevm_engine import (
@@ -58,12 +60,14 @@ _META_PREFIX = b"rollupkit:devnet:"
 
 
 class L1Computation(MeteredComputation):
-    """Prague computation (metered, native precompiles) plus EXECUTE at 0x…0101."""
+    """Prague computation (metered, native precompiles) plus EXECUTE at 0x…0101 and, for
+    optimistic disputes, EXECUTE_STEP at 0x…0102 and TRACE_LAYOUT at 0x…0103."""
 
     _precompiles = {
         **MeteredComputation._precompiles,
         EXECUTE_ADDRESS: execute_precompile,
         EXECUTE_STEP_ADDRESS: execute_step_precompile,
+        TRACE_LAYOUT_ADDRESS: trace_layout_precompile,
     }
 
 

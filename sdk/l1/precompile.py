@@ -205,3 +205,39 @@ def execute_step_precompile(computation: ComputationAPI) -> ComputationAPI:
             [True, s.commitment(), s.state_root, s.block_hash, s.block_input_hash],
         )
     return computation
+
+
+# --- TRACE_LAYOUT: which blocks a trace holds, for optimistic disputes -----------------------
+
+TRACE_LAYOUT_ADDRESS = bytes.fromhex("0000000000000000000000000000000000000103")
+
+
+def trace_layout_precompile(computation: ComputationAPI) -> ComputationAPI:
+    """py-evm precompile function: input a trace (raw bytes), output its layout,
+    ``keccak(abi.encode(bytes32[] blockInputHashes, uint256[] transactionCounts))``
+    (:func:`rollupkit.steps.batch_layout`): what ``OptimisticVerifier`` pins a proposal's
+    blocks with. Charged as EXECUTE charges reading the same bytes; a trace that does not
+    decode fails the call."""
+    from rollupkit.metering import SCHEDULE
+    from rollupkit.steps import batch_layout, layout_hash
+    from rollupkit.trace import LIMITS
+
+    market = ACTIVE_MARKET.get()
+    if market is None:
+        raise ExecuteRefused("TRACE_LAYOUT is not available outside a block")
+    trace = computation.msg.data_as_bytes
+    if len(trace) > LIMITS.max_bytes:
+        raise ExecuteRefused("TRACE_LAYOUT: the trace is over the size limit")
+    number = computation.state.block_number
+    if number > market.block_number:
+        market.start_block(number)
+    work = SCHEDULE.trace_bytes(len(trace))
+    computation.consume_gas(market.quote(work), reason="TRACE_LAYOUT precompile")
+    try:
+        market.charge(work)
+        computation.output = layout_hash(*batch_layout(trace))
+    except ExecuteGasLimitExceeded as exc:
+        raise ExecuteRefused(str(exc)) from exc
+    except Exception as exc:  # a trace that does not decode fails the call
+        raise ExecuteRefused(f"TRACE_LAYOUT: the trace does not decode: {exc}") from exc
+    return computation

@@ -35,6 +35,7 @@ from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.sequencer import L1View
 from rollupkit.node.store import QueuedMessage
 from rollupkit.plugins import get_registry
+from rollupkit.steps import BatchSteps
 from rollupkit.trace import decode_trace
 from rollupkit.types import BlockInput
 
@@ -90,6 +91,7 @@ class L1Link:
         self.view = L1View()
         self._proof: ProofBackend | None = None
         self._assembled: tuple[tuple[int, int, bytes], Any] | None = None
+        self._steps: tuple[bytes, BatchSteps] | None = None
         self._block_cache: dict[int, Any] = {}
         self._unbatched_since: dict[int, float] = {}
         #: When (time.monotonic) the blocks waiting to be batched are due, if some are: the
@@ -552,11 +554,25 @@ class L1Link:
             self._assembled = (key, self.chain.assemble_batch(first, last))
         return self._assembled[1]
 
-    def _context(self) -> SettlementContext:
+    def _context(self, assembled: Any = None) -> SettlementContext:
+        """Where batches settle; with ``assembled`` (a batch), a way to its positions."""
+        steps = None if assembled is None else (lambda: self._batch_steps(assembled))
         return SettlementContext(
             l1_chain_id=int(self.w3.eth.chain_id), verifier=self.settings.deployment.verifier,
             vm=self.chain.config.vm, state=self.chain.config.state, l1=self.contracts,
+            steps=steps,
         )  # fmt: skip
+
+    def _batch_steps(self, assembled: Any) -> BatchSteps:
+        """The positions of a batch (one re-execution; kept while it is the batch in play)."""
+        key = assembled.outputs.block_hash
+        if self._steps is None or self._steps[0] != key:
+            with self.chain.lock:
+                steps = self.chain.batch_steps(
+                    assembled.first_block, assembled.last_block, assembled
+                )
+            self._steps = (key, steps)
+        return self._steps[1]
 
     def _submit(self, batch: dict[str, Any]) -> None:
         """Hand a posted batch to the proof backend and store what it made of it."""
@@ -590,11 +606,16 @@ class L1Link:
             return True
         assembled, claimed = found
         submission = _loaded_submission(stored, claimed)
+        backend, context = self.proof_backend(), self._context(assembled)
+        try:
+            backend.tend(claimed, submission, context)  # e.g. answer a challenge
+        except RollupkitError as exc:
+            self._failed(batch, "submitted", exc)
+            raise
         # The next L1 block's time: an L1 that mines only when sent a transaction (a devnet)
         # keeps its last block's time while idle, but stamps the next one with its clock.
         if max(self.view.timestamp, int(time.time())) < submission.final_at:
             return False  # its challenge window is still open
-        backend, context = self.proof_backend(), self._context()
         try:
             final = backend.finalize(claimed, submission, context)
         except ProofError as exc:

@@ -30,6 +30,7 @@ from rollupkit.interfaces import StateStore, StateView
 from rollupkit.metering import SCHEDULE, witness_code_gas
 from rollupkit.node.store import NodeStore, StoredBlock
 from rollupkit.plugins import PluginRegistry
+from rollupkit.steps import BatchSteps, batch_steps
 from rollupkit.trace import decode_block, encode_block, encode_trace
 from rollupkit.types import (
     BlockInput,
@@ -370,6 +371,17 @@ class NodeChain:
             outputs,
             tuple(inputs),
         )
+
+    def batch_steps(self, first: int, last: int, assembled: Batch | None = None) -> BatchSteps:
+        """Blocks ``first``..``last`` position by position (:mod:`rollupkit.steps`): what
+        this node answers with in an optimistic dispute over their claim (one re-execution
+        of the batch; ``assembled``: the batch, if assembled already)."""
+        batch = assembled if assembled is not None else self.assemble_batch(first, last)
+        return batch_steps(
+            self.vm, self.model, self.store.state, chain_id=self.config.chain_id,
+            header_by_number=self.store.header, first_block=first,
+            queue_start=self.queue_position(first - 1), trace=batch.trace, outputs=batch.outputs,
+        )  # fmt: skip
 
 
 def _header_gas_used(header: bytes) -> int:

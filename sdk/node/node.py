@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rollupkit.errors import NodeDatabaseError
+from rollupkit.errors import ConfigError, NodeDatabaseError, RollupkitError
 from rollupkit.metering import CallLimits
 from rollupkit.node.backend import L2Backend
 from rollupkit.node.l1link import L1Link, L1Settings
@@ -23,6 +23,7 @@ from rollupkit.node.mempool import Mempool
 from rollupkit.node.rpc import L2Methods
 from rollupkit.node.sequencer import L1View, Sequencer, SequencerPolicy
 from rollupkit.node.store import NodeStore
+from rollupkit.node.watchtower import NodeWatchtower
 from rollupkit.plugins import PluginRegistry
 from rollupkit.rpc.server import JsonRpcServer
 
@@ -46,6 +47,9 @@ class NodeConfig:
     l1: L1Settings | None = None  # None: a standalone L2 (no queue, no settlement)
     l1_poll: float = 0.5
     calls: CallLimits = field(default_factory=CallLimits)  # eth_call / eth_estimateGas bounds
+    #: A follower with this key also runs a watchtower: it disputes claims on L1 that are not
+    #: what its chain computes, with bonds paid from this key's account.
+    watchtower_key: bytes | None = None
 
 
 class Node:
@@ -69,6 +73,16 @@ class Node:
         )  # fmt: skip
         self.l1_view = L1View()
         self.l1 = L1Link(config.l1, self.chain, config.role) if config.l1 is not None else None
+        self.watchtower: NodeWatchtower | None = None
+        if config.watchtower_key is not None:
+            if self.l1 is None or config.role != "follower":
+                self.store.close()
+                raise ConfigError("a watchtower runs in a follower node of a rollup on L1")
+            try:
+                self.watchtower = NodeWatchtower(self.l1, config.watchtower_key)
+            except RollupkitError:
+                self.store.close()
+                raise
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.errors: list[str] = []
@@ -112,6 +126,8 @@ class Node:
         ``BATCH_STEPS_PER_POLL`` steps, so a backlog still lets the node read L1 between."""
         assert self.l1 is not None
         self.l1_view = self.l1.sync()
+        if self.watchtower is not None:
+            self.watchtower.poll()
         if self.config.role == "sequencer":
             for _ in range(BATCH_STEPS_PER_POLL):
                 if not self.l1.batch_step():
