@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {BatchClaim, IVerifier, firstMismatch} from "./IVerifier.sol";
+import {checkSignatures} from "./Signatures.sol";
 
 /// Optimistic settlement (seed 001: "the EXECUTE precompile only needs to be called once on a
 /// small EVM segment to settle a fraud proof challenge").
@@ -22,6 +23,10 @@ import {BatchClaim, IVerifier, firstMismatch} from "./IVerifier.sol";
 /// A proposal is the claim *and* its layout (`proposalId`): a claim proposed over blocks that
 /// are not the posted ones, and lost on purpose, does not bar the same claim over the right
 /// blocks. NativeRollup's `verify` names the layout in its evidence.
+///
+/// On an L1 without those precompiles (a stock L1) a step committee judges instead: k of its
+/// n members (verifier services, each re-executing with its own client) sign what one step
+/// reaches (`resolveStepSigned`), or which claim a batch's blocks make (`resolveWholeSigned`).
 contract OptimisticVerifier is IVerifier {
     address public constant EXECUTE = address(0x0101);
     address public constant EXECUTE_STEP = address(0x0102);
@@ -32,6 +37,12 @@ contract OptimisticVerifier is IVerifier {
     uint256 public immutable bond;
     uint256 public immutable window;
     uint256 public immutable moveTime;
+
+    bytes32 public constant STEP_DOMAIN = keccak256("rollupkit.step.v1");
+    bytes32 public constant WHOLE_DOMAIN = keccak256("rollupkit.whole.v1");
+    mapping(address => bool) public isCommitteeMember;
+    /// Signatures the committee's word needs; 0: no committee (EXECUTE_STEP and EXECUTE judge).
+    uint256 public immutable committeeThreshold;
 
     enum Status {
         None,
@@ -88,13 +99,30 @@ contract OptimisticVerifier is IVerifier {
     error WholeFailed();
     error NotTheProposedBlocks();
     error BadEvidence();
+    error NoCommittee();
+    error UseTheCommittee();
 
-    constructor(string memory vm_, string memory stateModel_, uint256 bond_, uint256 window_, uint256 moveTime_) {
+    constructor(
+        string memory vm_,
+        string memory stateModel_,
+        uint256 bond_,
+        uint256 window_,
+        uint256 moveTime_,
+        address[] memory committee,
+        uint256 committeeThreshold_
+    ) {
         vm = vm_;
         stateModel = stateModel_;
         bond = bond_;
         window = window_;
         moveTime = moveTime_;
+        bool none = committee.length == 0 && committeeThreshold_ == 0;
+        require(none || (committeeThreshold_ > 0 && committeeThreshold_ <= committee.length), "bad threshold");
+        for (uint256 i = 0; i < committee.length; i++) {
+            require(committee[i] != address(0) && !isCommitteeMember[committee[i]], "bad committee");
+            isCommitteeMember[committee[i]] = true;
+        }
+        committeeThreshold = committeeThreshold_;
     }
 
     function claimHash(BatchClaim calldata claim) public pure returns (bytes32) {
@@ -221,6 +249,7 @@ contract OptimisticVerifier is IVerifier {
         bytes calldata trace,
         uint256 gas
     ) external {
+        if (committeeThreshold != 0) revert UseTheCommittee();
         Game storage g = _game(id);
         if (g.hi != g.lo + 1) revert NotAStep();
         if (keccak256(abi.encode(inputs, counts)) != proposals[id].layout) revert BadLayout();
@@ -229,9 +258,65 @@ contract OptimisticVerifier is IVerifier {
         _settle(id, reached == g.hiCommitment);
     }
 
+    /// What the committee signs for a step: from `pre`, the block of input hash `input`
+    /// (`txs` of its transactions, or sealed if `end`) reaches the commitment `reached`.
+    function stepDigest(bytes32 pre, bytes32 input, uint256 txs, bool end, bytes32 reached)
+        public
+        view
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encode(STEP_DOMAIN, block.chainid, address(this), vm, stateModel, pre, input, txs, end, reached)
+        );
+    }
+
+    /// `resolveStep` on a stock L1: the committee's signatures (sorted by signer) say what the
+    /// step reaches.
+    function resolveStepSigned(
+        bytes32 id,
+        bytes32[] calldata inputs,
+        uint256[] calldata counts,
+        State calldata agreed,
+        bytes32 reached,
+        bytes[] calldata signatures
+    ) external {
+        if (committeeThreshold == 0) revert NoCommittee();
+        Game storage g = _game(id);
+        if (g.hi != g.lo + 1) revert NotAStep();
+        if (keccak256(abi.encode(inputs, counts)) != proposals[id].layout) revert BadLayout();
+        bytes32 pre = _stepPreState(inputs, counts, g.lo, g.loCommitment, agreed);
+        Position memory to = _at(inputs, counts, g.hi);
+        bytes32 hash = stepDigest(pre, to.input, to.txs, to.end, reached);
+        checkSignatures(hash, signatures, isCommitteeMember, committeeThreshold);
+        _settle(id, reached == g.hiCommitment);
+    }
+
+    /// What the committee signs for a whole batch: the blocks of `layout` make the claim
+    /// whose `claimHash` is `rightClaim`.
+    function wholeDigest(bytes32 layout, bytes32 rightClaim) public view returns (bytes32) {
+        return keccak256(abi.encode(WHOLE_DOMAIN, block.chainid, address(this), vm, stateModel, layout, rightClaim));
+    }
+
+    /// `resolveWhole` on a stock L1: the committee says which claim the proposal's blocks make.
+    function resolveWholeSigned(
+        BatchClaim calldata claim,
+        bytes32 layout,
+        bytes32 rightClaim,
+        bytes[] calldata signatures
+    ) external {
+        if (committeeThreshold == 0) revert NoCommittee();
+        bytes32 id = proposalId(claim, layout);
+        if (proposals[id].status != Status.Pending) revert NotPending();
+        checkSignatures(wholeDigest(layout, rightClaim), signatures, isCommitteeMember, committeeThreshold);
+        bool holds = claimHash(claim) == rightClaim;
+        if (holds && games[id].challenger == address(0)) revert NoGame(); // nothing to settle
+        _settle(id, holds);
+    }
+
     /// The whole batch, by EXECUTE over a trace of the proposal's blocks: settles any
     /// dispute (and a claim no one bisects over).
     function resolveWhole(BatchClaim calldata claim, bytes32 layout, bytes calldata trace) external {
+        if (committeeThreshold != 0) revert UseTheCommittee();
         bytes32 id = proposalId(claim, layout);
         if (proposals[id].status != Status.Pending) revert NotPending();
         (bool read, bytes memory held) = TRACE_LAYOUT.call(trace);

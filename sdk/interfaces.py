@@ -562,9 +562,7 @@ class ProofBackend(ABC):
         will (its claim was challenged and lost): the node then submits the batch afresh."""
         return submission
 
-    def tend(
-        self, batch: ClaimedBatch, submission: Submission, context: SettlementContext
-    ) -> None:
+    def tend(self, batch: ClaimedBatch, submission: Submission, context: SettlementContext) -> None:
         """Called on every settler step while ``submission`` waits to be finalised: a backend
         whose claims can be disputed answers a dispute here (with ``context.steps``). Raise
         :class:`rollupkit.errors.ProofError` on what the node should report; nothing by

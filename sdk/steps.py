@@ -194,12 +194,15 @@ def execute_step(
     *,
     vm: str = "evm",
     state: str = "mpt",
+    client: str | None = None,
 ) -> StepResult:
     """The state a one-block ``trace`` reaches from ``block_pre_state_root`` after its L1
     messages and ``transactions`` of its transactions (the whole block sealed if ``end``),
-    doing at most ``gas`` EXECUTE gas of work. Never raises."""
+    doing at most ``gas`` EXECUTE gas of work, with the VM's own client or ``client``.
+    Never raises."""
     try:
-        return _execute_step(block_pre_state_root, trace, transactions, end, gas, vm, state)
+        return _execute_step(block_pre_state_root, trace, transactions, end, gas, vm, state,
+                             client)  # fmt: skip
     except (RecursionError, MemoryError) as exc:
         return StepResult(False, reason=f"{type(exc).__name__}")
     except Exception as exc:  # noqa: BLE001 - a step check never raises
@@ -208,7 +211,7 @@ def execute_step(
 
 def _execute_step(
     pre_root: bytes, trace_bytes: bytes, transactions: int, end: bool, gas: int, vm_name: str,
-    state_name: str,
+    state_name: str, client: str | None,
 ) -> StepResult:  # fmt: skip
     if len(trace_bytes) > LIMITS.max_bytes or len(pre_root) != 32 or gas < 0:
         return StepResult(False, reason="bad arguments")
@@ -218,7 +221,7 @@ def _execute_step(
         trace = decode_trace(trace_bytes)
         if len(trace.blocks) != 1:
             return StepResult(False, reason="a step's trace holds one block")
-        vm, model = resolve_plugins(vm_name, state_name)
+        vm, model = resolve_plugins(vm_name, state_name, client=client)
         headers = verify_header_chain(vm, trace.witness.headers)
         parent = headers[-1]
         if parent.state_root != pre_root:

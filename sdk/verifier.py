@@ -15,6 +15,17 @@ with different ``--client`` and ``--key``. A settler asks each over JSON-RPC:
     settlement carries no trace: the data is posted to the inbox or in blobs). Otherwise a
     JSON-RPC error -32000 says why. A client that *disagrees* (EXECUTE false with a verdict, not
     an abstention) also raises an **alert**: logged at ERROR and kept for ``verifier_status``.
+``verifier_attest_step(request)``
+    For an optimistic rollup on a stock L1, whose ``OptimisticVerifier`` has a step committee:
+    ``request`` is ``{"pre": hex, "transactions": int, "end": bool, "gas": int, "trace": hex}``
+    (one step of a dispute: a one-block trace, :mod:`rollupkit.steps`). The verifier runs the
+    step with its client and signs what it reaches, ``OptimisticVerifier.stepDigest``:
+    ``{"signer", "signature", "reached": commitment, "input": the block's input hash}``. It
+    signs what *it* computes, so a party asking for the wrong answer gets the right one.
+``verifier_attest_whole(request)``
+    The same for a whole batch (a dispute over a field no step commits to): ``request`` as
+    ``verifier_attest`` but without outputs; it signs ``OptimisticVerifier.wholeDigest``, which
+    claim the trace's blocks make: ``{"signer", "signature", "claim": claimHash, "layout"}``.
 ``verifier_status()``
     The signer, client, VM and state model, counts of attested, refused and abstained batches,
     and the recent alerts.
@@ -93,7 +104,10 @@ class VerifierService:
         self._lock = threading.Lock()  # one batch at a time: EXECUTE is CPU-bound anyway
 
     def methods(self) -> dict[str, Any]:
-        return {"verifier_attest": self.attest, "verifier_status": self.describe}
+        return {
+            "verifier_attest": self.attest, "verifier_attest_step": self.attest_step,
+            "verifier_attest_whole": self.attest_whole, "verifier_status": self.describe,
+        }  # fmt: skip
 
     # --- methods -----------------------------------------------------------------------------
 
@@ -121,10 +135,64 @@ class VerifierService:
             from rollupkit.l1.contracts import attestation_digest
 
             digest = attestation_digest(self.l1_chain_id, self.verifier, claimed, b"")
-            signature = self.account.unsafe_sign_hash(digest).signature
             self.status.attested += 1
             log.info("attested batch %s in %.2f s", _name(claimed), took)
-            return {"signer": self.account.address, "signature": "0x" + bytes(signature).hex()}
+            return self._sign(digest)
+
+    def attest_step(self, request: Any) -> dict[str, str]:
+        from rollupkit.l1.contracts import step_digest
+        from rollupkit.steps import execute_step
+
+        pre, transactions, end, gas, trace = _parse_step_request(request)
+        with self._lock:
+            s = self.settings
+            result = execute_step(pre, trace, transactions, end, gas, vm=s.vm, state=s.state,
+                                  client=s.client)  # fmt: skip
+            if not result.ok or result.state is None:
+                if "ClientUnsupported" in result.reason:
+                    self.status.abstained += 1
+                    raise RpcError(REFUSED, f"abstained: {result.reason}")
+                return self._refuse(f"the step does not execute: {result.reason}")
+            reached, input_hash = result.state.commitment(), result.state.block_input_hash
+            digest = step_digest(
+                self.l1_chain_id, self.verifier, s.vm, s.state, pre=pre, input_hash=input_hash,
+                transactions=transactions, end=end, reached=reached,
+            )  # fmt: skip
+            self.status.attested += 1
+            log.info("attested a step (%d transactions%s)", transactions, ", end" * end)
+            return {**self._sign(digest), "reached": "0x" + reached.hex(),
+                    "input": "0x" + input_hash.hex()}  # fmt: skip
+
+    def attest_whole(self, request: Any) -> dict[str, str]:
+        from rollupkit.l1.contracts import claim_hash, whole_digest
+        from rollupkit.steps import batch_layout, layout_hash
+
+        if not isinstance(request, Mapping):
+            raise RpcError(INVALID_PARAMS, "the request is an object")
+        gas = request.get("gas")
+        if not isinstance(gas, int) or isinstance(gas, bool) or gas < 0:
+            raise RpcError(INVALID_PARAMS, "gas must be a non-negative integer")
+        pre, post = _hex(request.get("pre"), "pre", 32), _hex(request.get("post"), "post", 32)
+        trace = _hex(request.get("trace"), "trace")
+        with self._lock:
+            s = self.settings
+            result = execute_detailed(pre, post, trace, gas, vm=s.vm, state=s.state,
+                                      client=s.client)  # fmt: skip
+            if result.reason is RejectReason.UNSUPPORTED_BY_CLIENT:
+                self.status.abstained += 1
+                raise RpcError(REFUSED, f"abstained: {result.detail}")
+            if not result.ok or result.outputs is None:
+                return self._refuse(f"EXECUTE says false: {result.reason}: {result.detail}")
+            layout, right = layout_hash(*batch_layout(trace)), claim_hash(result.outputs)
+            digest = whole_digest(self.l1_chain_id, self.verifier, s.vm, s.state, layout=layout,
+                                  right_claim=right)  # fmt: skip
+            self.status.attested += 1
+            return {**self._sign(digest), "claim": "0x" + right.hex(),
+                    "layout": "0x" + layout.hex()}  # fmt: skip
+
+    def _sign(self, digest: bytes) -> dict[str, str]:
+        signature = self.account.unsafe_sign_hash(digest).signature
+        return {"signer": self.account.address, "signature": "0x" + bytes(signature).hex()}
 
     def describe(self) -> dict[str, Any]:
         s = self.status
@@ -192,6 +260,66 @@ def _parse_request(request: Any) -> tuple[bytes, bytes, int, bytes, PublicOutput
     pre = _hex(request.get("pre"), "pre", 32)
     post = _hex(request.get("post"), "post", 32)
     return pre, post, gas, _hex(request.get("trace"), "trace"), claimed
+
+
+def _parse_step_request(request: Any) -> tuple[bytes, int, bool, int, bytes]:
+    if not isinstance(request, Mapping):
+        raise RpcError(INVALID_PARAMS, "the request is an object")
+    numbers = []
+    for name in ("transactions", "gas"):
+        value = request.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise RpcError(INVALID_PARAMS, f"{name} must be a non-negative integer")
+        numbers.append(value)
+    end = request.get("end")
+    if not isinstance(end, bool):
+        raise RpcError(INVALID_PARAMS, "end must be true or false")
+    pre, trace = _hex(request.get("pre"), "pre", 32), _hex(request.get("trace"), "trace")
+    return pre, numbers[0], end, numbers[1], trace
+
+
+def ask(url: str, method: str, params: list[Any], timeout: float) -> Any:
+    """One JSON-RPC call to a verifier; raises :class:`rollupkit.errors.ProofError` with the
+    server's message on an error."""
+    import requests
+
+    from rollupkit.errors import ProofError
+
+    try:
+        answer = requests.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+            timeout=timeout,
+        ).json()  # fmt: skip
+    except (requests.RequestException, ValueError) as exc:
+        raise ProofError(f"{url}: {type(exc).__name__}: {exc}") from None
+    if not isinstance(answer, Mapping):
+        raise ProofError(f"{url}: a malformed answer")
+    if "error" in answer:
+        error = answer["error"]
+        raise ProofError(
+            f"{url}: {error.get('message', error) if isinstance(error, Mapping) else error}"
+        )
+    return answer.get("result")
+
+
+#: secp256k1 n / 2: a signature with a higher s is a malleable copy (L1 refuses it).
+HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+
+
+def recover_signer(digest: bytes, signature: bytes) -> bytes | None:
+    """The address that signed ``digest`` (raw ECDSA, 65 bytes r, s, v) as L1's ``ecrecover``
+    would accept it, or None."""
+    from eth_keys import keys
+
+    if len(signature) != 65 or int.from_bytes(signature[32:64], "big") > HALF_N:
+        return None
+    v = signature[64] - 27 if signature[64] >= 27 else signature[64]
+    try:
+        vrs = (v, int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"))
+        public = keys.Signature(vrs=vrs).recover_public_key_from_msg_hash(digest)
+        return bytes(public.to_canonical_address())
+    except Exception:  # noqa: BLE001 - a malformed signature is no signature
+        return None
 
 
 def outputs_json(outputs: PublicOutputs) -> dict[str, Any]:

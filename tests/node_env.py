@@ -118,10 +118,13 @@ def running_rollup(
                 services.callback(server.stop)
                 urls.append(server.url)
             attesters = [EthAccount.from_key(k).address for k in ATTESTER_KEYS]
-            settings.proof_options = {
-                "verifiers": urls, "attesters": attesters, "threshold": 2,
-                "distinct_clients": 2, "timeout": 60,
-            }  # fmt: skip
+            if proof == "optimistic":  # the verifier services are its step committee
+                settings.proof_options = {**settings.proof_options, "verifiers": urls}
+            else:
+                settings.proof_options = {
+                    "verifiers": urls, "attesters": attesters, "threshold": 2,
+                    "distinct_clients": 2, "timeout": 60,
+                }  # fmt: skip
         policy = SequencerPolicy(
             censor=censor, inclusion_deadline=inclusion_deadline, deadline_margin=deadline_margin
         )

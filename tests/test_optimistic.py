@@ -49,11 +49,13 @@ class Setup:
 
 
 @contextmanager
-def optimistic_rollup() -> Iterator[Setup]:
-    with running_l1("embedded") as l1:
+def optimistic_rollup(kind: str = "embedded", **more: Any) -> Iterator[Setup]:
+    """A rollup settling optimistically on the L1 ``kind``, its genesis batch settled;
+    ``more``: more proof options (a step committee)."""
+    with running_l1(kind) as l1:
         scenario = EvmScenario.create(wallets=6)
         genesis = scenario.chain.vm.decode_header(scenario.chain.headers[0])
-        options = {"bond": BOND, "window": WINDOW, "move_time": MOVE}
+        options = {"bond": BOND, "window": WINDOW, "move_time": MOVE, **more}
         contracts = deploy_rollup(
             l1.w3, l1.accounts[0], l2_chain_id=scenario.chain.chain_id,
             genesis_state_root=genesis.state_root, genesis_block_hash=genesis.hash,

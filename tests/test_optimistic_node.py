@@ -8,8 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from eth_account import Account as EthAccount
 from eth_hash.auto import keccak
-from node_env import Rollup, running_rollup
+from node_env import ATTESTER_KEYS, Rollup, running_rollup
 
 from rollupkit.errors import ContractRevert
 from rollupkit.interfaces import SettlementContext
@@ -57,10 +58,23 @@ def _lying_commitment(k: int) -> bytes:
     return keccak(b"made up %d" % k)
 
 
-def test_a_watchtower_node_disputes_a_wrong_claim_and_wins(tmp_path: Path) -> None:
+#: On anvil, the three verifier services of node_env are the step committee (2 of 3).
+COMMITTEE = {
+    "committee": [EthAccount.from_key(k).address for k in ATTESTER_KEYS],
+    "committee_threshold": 2,
+}
+
+
+@pytest.mark.parametrize("l1", ["embedded", "anvil"])
+def test_a_watchtower_node_disputes_a_wrong_claim_and_wins(tmp_path: Path, l1: str) -> None:
+    """On the embedded L1 the last step is settled by EXECUTE_STEP; on anvil by the step
+    committee (verifier services running py-evm, revm and py-evm)."""
+    committee = l1 == "anvil"
     with running_rollup(
-        tmp_path, proof="optimistic", proof_options=OPTIONS, watchtower=True, permissionless=True
-    ) as r:
+        tmp_path, l1=l1, proof="optimistic", watchtower=True, permissionless=True,
+        proof_options={**OPTIONS, **(COMMITTEE if committee else {})},
+        verifier_clients=(None, "revm", None) if committee else (),
+    ) as r:  # fmt: skip
         honest = _first_posted_batch(r)
         liar = _account(r, 4)
         wrong = replace(honest.outputs, post_state_root=keccak(b"my root"))

@@ -14,47 +14,17 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
-import requests
 from eth_abi import encode as abi_encode
-from eth_keys import keys
 
 from rollupkit.errors import ProofError
 from rollupkit.interfaces import ClaimedBatch, SettlementContext
-
-HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
-
-
-def call(url: str, method: str, params: list[Any], timeout: float) -> Any:
-    """One JSON-RPC call; raises ProofError with the server's message on an error."""
-    try:
-        answer = requests.post(
-            url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
-            timeout=timeout,
-        ).json()  # fmt: skip
-    except (requests.RequestException, ValueError) as exc:
-        raise ProofError(f"{url}: {type(exc).__name__}: {exc}") from None
-    if "error" in answer:
-        raise ProofError(f"{url}: {answer['error'].get('message', answer['error'])}")
-    return answer.get("result")
-
-
-def _signer(digest: bytes, signature: bytes) -> bytes | None:
-    if len(signature) != 65 or int.from_bytes(signature[32:64], "big") > HALF_N:
-        return None
-    v = signature[64] - 27 if signature[64] >= 27 else signature[64]
-    try:
-        vrs = (v, int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"))
-        return bytes(
-            keys.Signature(vrs=vrs).recover_public_key_from_msg_hash(digest).to_canonical_address()
-        )
-    except Exception:  # noqa: BLE001 - a malformed signature is no signature
-        return None
+from rollupkit.verifier import ask, recover_signer
 
 
 def _ask(url: str, request: dict[str, Any], timeout: float) -> tuple[bytes, str]:
     """(signature, client) from one verifier."""
-    status = call(url, "verifier_status", [], timeout)
-    answer = call(url, "verifier_attest", [request], timeout)
+    status = ask(url, "verifier_status", [], timeout)
+    answer = ask(url, "verifier_attest", [request], timeout)
     try:
         return bytes.fromhex(str(answer["signature"]).removeprefix("0x")), str(status["client"])
     except (KeyError, TypeError, ValueError):
@@ -95,7 +65,7 @@ def gather_signatures(
         except ProofError as exc:
             refusals.append(str(exc))
             continue
-        signer = _signer(digest, signature)
+        signer = recover_signer(digest, signature)
         if signer is None or signer not in allowed:
             refusals.append(f"{url}: signed as a stranger, or not this claim")
         elif signer not in signed:

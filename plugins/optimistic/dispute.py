@@ -28,9 +28,10 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
-from rollupkit.l1.contracts import ContractRevert, claim_tuple
+from rollupkit.l1.contracts import ContractRevert, claim_hash, claim_tuple
 from rollupkit.steps import BatchSteps, batch_steps, execute_step
 from rollupkit.types import CLAIM_FIELDS, PublicOutputs
+from rollupkit_optimistic.committee import Committee
 
 #: OptimisticVerifier.Status
 NONE, PENDING, REJECTED, SETTLED = range(4)
@@ -38,9 +39,8 @@ NONE, PENDING, REJECTED, SETTLED = range(4)
 STEP_GAS = 60_000_000
 
 
-def claim_id(outputs: PublicOutputs) -> bytes:
-    """``OptimisticVerifier.claimHash``: keccak of the ABI-encoded claim."""
-    return bytes(keccak(abi_encode([kind for _, kind in CLAIM_FIELDS], list(claim_tuple(outputs)))))
+#: ``OptimisticVerifier.claimHash``: keccak of the ABI-encoded claim.
+claim_id = claim_hash
 
 
 def proposal_id(outputs: PublicOutputs, layout: bytes) -> bytes:
@@ -103,6 +103,8 @@ class Watchtower:
     replace: bool = True  # propose the right claim after winning
     vm: str = "evm"
     state: str = "mpt"
+    #: On a stock L1, the step committee that judges a step or a whole batch.
+    committee: Committee | None = None
     transactions: int = 0  # L1 transactions sent
     log: list[str] = field(default_factory=list)
     #: Proposals not judged yet: id -> their claim's fields and how many blocks it names.
@@ -165,10 +167,7 @@ class Watchtower:
             return
         if found["final_commitment"] == batch.commitment(len(batch.states)):
             # Every state right, a field no position commits to wrong: one EXECUTE refutes it.
-            call = self.l1.verifier.functions.resolveWhole(
-                _claim_tuple(fields), batch.layout, batch.trace
-            )
-            self._send(call)
+            self._send(self._whole_call(fields, batch))
             self.log.append(f"refuted {short} by EXECUTE over the whole batch")
             self._replace(batch)
             return
@@ -216,13 +215,42 @@ class Watchtower:
         # What EXECUTE_STEP is paid: what the step takes here (the L1 charges what it is given).
         checked = execute_step(pre, trace, step.transactions, step.end, STEP_GAS,
                                vm=self.vm, state=self.state)  # fmt: skip
-        if not checked.ok:
+        if not checked.ok or checked.state is None:
             raise RuntimeError(f"our own step does not verify: {checked.reason}")
-        call = self.l1.verifier.functions.resolveStep(
-            proposal, batch.inputs, batch.counts, state, trace, checked.gas_used
-        )
+        verifier = self.l1.verifier.functions
+        if self.committee is None:
+            call = verifier.resolveStep(
+                proposal, batch.inputs, batch.counts, state, trace, checked.gas_used
+            )
+        else:
+            signatures = self.committee.step_signatures(
+                self._where(), pre=pre, trace=trace, transactions=step.transactions,
+                end=step.end, gas=checked.gas_used, input_hash=step.block_input_hash,
+                reached=checked.state.commitment(),
+            )  # fmt: skip
+            call = verifier.resolveStepSigned(
+                proposal, batch.inputs, batch.counts, state, checked.state.commitment(),
+                signatures,
+            )  # fmt: skip
         self._send(call)
         self.log.append(f"resolved the step {lo} -> {lo + 1}")
+
+    def _whole_call(self, fields: dict[str, Any], batch: BatchSteps) -> Any:
+        """resolveWhole (EXECUTE on L1) or resolveWholeSigned (the committee's word)."""
+        claim = _claim_tuple(fields)
+        if self.committee is None:
+            return self.l1.verifier.functions.resolveWhole(claim, batch.layout, batch.trace)
+        right = claim_hash(batch.outputs)
+        o = batch.outputs
+        signatures = self.committee.whole_signatures(
+            self._where(), pre=o.pre_state_root, post=o.post_state_root, gas=o.gas_used,
+            trace=batch.trace, layout=batch.layout, right_claim=right,
+        )  # fmt: skip
+        return self.l1.verifier.functions.resolveWholeSigned(claim, batch.layout, right, signatures)
+
+    def _where(self) -> tuple[int, str, str, str]:
+        """(L1 chain id, verifier, vm, state): what a committee's signatures are bound to."""
+        return int(self.l1.w3.eth.chain_id), self.l1.verifier.address, self.vm, self.state
 
     def _send(self, call: Any, value: int = 0) -> Any:
         self.transactions += 1

@@ -57,6 +57,41 @@ def attestation_digest(
     )
 
 
+def claim_hash(outputs: PublicOutputs) -> bytes:
+    """``keccak(abi.encode(claim))``: a claim as OptimisticVerifier names it."""
+    return bytes(keccak(abi_encode([kind for _, kind in CLAIM_FIELDS], list(claim_tuple(outputs)))))
+
+
+#: OptimisticVerifier's step committee: what its members sign.
+STEP_DOMAIN = keccak(b"rollupkit.step.v1")
+WHOLE_DOMAIN = keccak(b"rollupkit.whole.v1")
+
+
+def step_digest(
+    l1_chain_id: int, verifier: str, vm: str, state: str, *, pre: bytes, input_hash: bytes,
+    transactions: int, end: bool, reached: bytes,
+) -> bytes:  # fmt: skip
+    """``OptimisticVerifier.stepDigest``: from ``pre``, the block of ``input_hash``
+    (``transactions`` of it, or sealed if ``end``) reaches the commitment ``reached``."""
+    return bytes(keccak(abi_encode(
+        ["bytes32", "uint256", "address", "string", "string", "bytes32", "bytes32", "uint256",
+         "bool", "bytes32"],
+        [STEP_DOMAIN, l1_chain_id, verifier, vm, state, pre, input_hash, transactions, end,
+         reached],
+    )))  # fmt: skip
+
+
+def whole_digest(
+    l1_chain_id: int, verifier: str, vm: str, state: str, *, layout: bytes, right_claim: bytes
+) -> bytes:
+    """``OptimisticVerifier.wholeDigest``: the blocks of ``layout`` make the claim whose
+    :func:`claim_hash` is ``right_claim``."""
+    return bytes(keccak(abi_encode(
+        ["bytes32", "uint256", "address", "string", "string", "bytes32", "bytes32"],
+        [WHOLE_DOMAIN, l1_chain_id, verifier, vm, state, layout, right_claim],
+    )))  # fmt: skip
+
+
 def sign_attestations(keys: Sequence[bytes], digest: bytes) -> bytes:
     """Evidence for AttestationVerifier: the signatures of ``keys``, ordered by signer address."""
     signed = []
@@ -118,9 +153,11 @@ class RollupContracts:
             "value": value,
             "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
         }
-        if gas is not None:
-            params["gas"] = gas
         try:
+            # Estimated against the pending block, which is where it goes: an idle devnet's
+            # latest block keeps an old time, and a call gated on time (a challenge window)
+            # would fail there though it succeeds when mined.
+            params["gas"] = gas if gas is not None else call.estimate_gas(params, "pending")
             tx = call.build_transaction(params)
         except (ContractCustomError, ContractLogicError) as exc:
             raise self._revert(exc) from exc
