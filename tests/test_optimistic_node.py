@@ -138,3 +138,67 @@ def test_a_sequencer_defends_its_claim_against_a_lying_challenger(tmp_path: Path
         assert r.contracts.state()["state_root"] == honest.outputs.post_state_root
         # The challenger's bond went to the sequencer (less what its moves cost in gas).
         assert r.l1.eth.get_balance(batcher) > before + BOND // 2
+
+
+def _watchtower_config(r: Rollup, tmp_path: Path) -> Path:
+    from rollupkit.node.settings import dump, with_role
+
+    path = tmp_path / "rollup.toml"
+    dump(with_role(r.sequencer.config, "follower", tmp_path / "unused"), path)
+    return path
+
+
+def test_the_watchtower_is_a_process_started_from_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    with running_rollup(
+        tmp_path, proof="optimistic", proof_options=OPTIONS, follower=False, permissionless=True
+    ) as r:
+        config = _watchtower_config(r, tmp_path)
+        key = "0x" + bytes(dev_accounts(4)[3].key).hex()
+        command = [sys.executable, "-m", "rollupkit_cli", "watchtower", "--config", str(config),
+                   "--key", key, "--data-dir", str(tmp_path / "watchtower")]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)  # fmt: skip
+        try:
+            assert process.stdout is not None
+            assert "rollupkit watchtower for chain" in process.stdout.readline()
+            w = r.wallets
+            r.l2.eth.send_raw_transaction(w[1].transfer(w[2].address, 5))
+            r.wait(lambda: r.sequencer.store.batches("posted") or r.sequencer.store.batches(
+                "submitted"), message="a posted batch")  # fmt: skip
+            batch = r.sequencer.store.batches()[0]
+            honest = r.sequencer.chain.batch_steps(batch["first_block"], batch["last_block"])
+            liar = _account(r, 4)
+            wrong = replace(honest.outputs, post_state_root=keccak(b"my root"))
+            propose(liar, wrong, honest.inputs, honest.counts, BOND)
+            defender = Defender(liar, proposal_id(wrong, honest.layout), _lying_commitment)
+
+            def decided() -> bool:
+                defender.poll()
+                return proposal_of(liar, wrong, honest.layout)["status"] != PENDING
+
+            r.wait(decided, timeout=90, message="the watchtower process to win the dispute")
+            assert proposal_of(liar, wrong, honest.layout)["status"] == REJECTED
+        finally:
+            process.terminate()
+            _, err = process.communicate(timeout=30)
+        assert "watchtower: challenged" in err and "watchtower: resolved the step" in err, err
+
+
+def test_the_watchtower_command_explains_what_it_cannot_watch(tmp_path: Path) -> None:
+    from test_cli import assert_one_line_error, cli
+
+    with running_rollup(tmp_path, follower=False) as r:  # re-execution: nothing to dispute
+        config = _watchtower_config(r, tmp_path)
+        key = "0x" + bytes(dev_accounts(4)[3].key).hex()
+        data = str(tmp_path / "watchtower")
+        assert_one_line_error(
+            cli("watchtower", "--config", str(config), "--key", key, "--data-dir", data),
+            "there is no claim to watch",
+        )
+        assert_one_line_error(
+            cli("watchtower", "--config", str(config), "--key", "0x12", "--data-dir", data),
+            "a private key is 32 bytes",
+        )
