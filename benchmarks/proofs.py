@@ -41,17 +41,18 @@ from l1_env import running_l1
 from rollupkit.examples.evm import EvmScenario
 from rollupkit.interfaces import ClaimedBatch, SettlementContext
 from rollupkit.l1.contracts import RollupContracts, attest_batch, deploy_rollup
-from rollupkit.steps import StepState
+from rollupkit.steps import StepState, batch_layout, layout_hash
 from rollupkit.types import ZERO_HASH
 from rollupkit.verifier import VerifierSettings, serve
 from rollupkit.wallets import dev_wallets
 from rollupkit_multiclient import MulticlientBackend
+from rollupkit_optimistic import evidence as optimistic_evidence
 from rollupkit_optimistic.dispute import (
     PENDING,
     Defender,
     Watchtower,
-    claim_id,
     honest_batch_from_chain,
+    proposal_id,
     proposal_of,
     propose,
 )
@@ -99,14 +100,20 @@ def rollup(proof: str, options: dict[str, Any]) -> Iterator[tuple[Any, EvmScenar
             inputs, counts = _layout(setup)
             propose(contracts, setup.outputs, inputs, counts, BOND)
             l1.advance(WINDOW + 120)
-            contracts.submit_batch(setup.outputs, b"", b"")
+            contracts.submit_batch(setup.outputs, b"", _evidence(l1, contracts, inputs, counts))
         yield l1, scenario, contracts
 
 
 def _layout(built: Any) -> tuple[list[bytes], list[int]]:
-    from rollupkit_optimistic.dispute import batch_layout
-
     return batch_layout(built.encoded)
+
+
+def _evidence(l1: Any, contracts: Any, inputs: list[bytes], counts: list[int]) -> bytes:
+    """What OptimisticVerifier.verify is given: the proposal's layout, for this L1 and verifier."""
+    where = SettlementContext(
+        l1_chain_id=l1.w3.eth.chain_id, verifier=contracts.deployment.verifier
+    )
+    return optimistic_evidence(layout_hash(inputs, counts), where)
 
 
 def workload(scenario: EvmScenario, count: int) -> tuple[int, Any]:
@@ -166,7 +173,7 @@ def optimistic_happy(count: int) -> tuple[float, int, int]:
             inputs, counts = _layout(built)
             propose(acting, built.outputs, inputs, counts, BOND)
             l1.advance(WINDOW + 120)  # the window is a parameter: not measured
-            acting.submit_batch(built.outputs, b"", b"")
+            acting.submit_batch(built.outputs, b"", _evidence(l1, c, inputs, counts))
 
         return measure("optimistic", settle)
 
@@ -189,16 +196,17 @@ def optimistic_challenged(count: int) -> tuple[float, int, int]:
 
         def settle() -> None:
             propose(liar, wrong, honest.inputs, honest.counts, BOND)
-            watchtower = Watchtower(watcher, lambda _: honest, BOND)
-            defender = Defender(liar, claim_id(wrong), commitment)
+            watchtower = Watchtower(watcher, lambda *_: honest, BOND)
+            defender = Defender(liar, proposal_id(wrong, honest.layout), commitment)
             while True:
                 watchtower.poll()
-                if proposal_of(liar, wrong)["status"] != PENDING:
+                if proposal_of(liar, wrong, honest.layout)["status"] != PENDING:
                     break
                 defender.poll()
             watchtower.poll()  # proposes the right claim
             l1.advance(WINDOW + 120)
-            settler.submit_batch(built.outputs, b"", b"")
+            evidence = _evidence(l1, c, honest.inputs, honest.counts)
+            settler.submit_batch(built.outputs, b"", evidence)
 
         return measure("challenged", settle)
 
