@@ -8,6 +8,7 @@ use it; the rollup node builds on the same pieces with persistent storage.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -120,7 +121,11 @@ class DevChain:
         genesis_timestamp: int = DEFAULT_GENESIS_TIMESTAMP,
         block_time: int = DEFAULT_BLOCK_TIME,
         registry: PluginRegistry | None = None,
+        l1_source: Mapping[bytes, bytes] | None = None,
     ) -> None:
+        """``l1_source``: for a booster chain, the L1's database (trie nodes, codes and headers
+        by hash), read where the chain's own store has nothing: what L1 calls read of it is
+        recorded into the witness like the L2's own state."""
         if gas_limit < MIN_BLOCK_GAS_LIMIT:
             raise ValueError(
                 f"gas limit {gas_limit} is below the floor {MIN_BLOCK_GAS_LIMIT} EXECUTE enforces"
@@ -131,6 +136,8 @@ class DevChain:
         self.gas_limit = gas_limit
         self.block_time = block_time
         self.store = StateStore()
+        if l1_source is not None:
+            self.store = StateStore(nodes=ChainMap({}, l1_source), codes=ChainMap({}, l1_source))  # type: ignore[arg-type]
         genesis, self.genesis_alloc = write_genesis(
             self.vm, self.model, self.store, alloc, chain_id=chain_id,
             timestamp=genesis_timestamp, gas_limit=gas_limit, base_fee=base_fee,

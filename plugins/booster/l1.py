@@ -1,0 +1,163 @@
+"""The L1 state a booster block's L1CALLs run against, read statelessly from the trace.
+
+A booster block names its L1 block in ``l1_anchor`` (the block's hash). EXECUTE reads that L1
+block's header from the trace's witness preimages (the ``codes`` list is a store keyed by
+``keccak``, and a header's hash is ``keccak`` of its RLP: the header is authenticated by the
+anchor itself), takes its state root, and reads the L1 accounts, storage and code it needs
+from the witness's trie nodes (shared with the L2's: both are keyed by hash). A missing node
+is a missing witness, and EXECUTE says False, as for the L2's own state.
+
+The builder reads the same through a store that falls back to the L1's database
+(:class:`L1Source`), so what the L1 calls read is recorded into the block's witness.
+
+L1 code runs under the seed's limitations, each refused with a documented message (the L2
+call fails with ``Error(string)``): no ETH moves on L1 (``msg.value`` is 0 on every L1 frame),
+no contract is created on L1 (CREATE, CREATE2), no account is destroyed (SELFDESTRUCT), and
+BLOCKHASH is not available (the trace holds one L1 header).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+import rlp
+from eth.abc import ComputationAPI, MessageAPI
+from eth.exceptions import VMError
+from eth.vm.execution_context import ExecutionContext
+from eth.vm.forks.prague.state import PragueState
+from eth.vm.opcode import as_opcode
+
+from rollupkit.errors import MissingWitnessError
+from rollupkit.ethheader import HEADER_CLASS
+from rollupkit.ethstate import HexaryNodeStore
+from rollupkit.metering import ExecutionMeter
+from rollupkit.pyevm_engine import MeteredComputation
+from rollupkit_evm.engine import SplitCodeAccountDB, ViewDB
+
+#: The messages an L1 frame refuses with (the L2 call reverts with ``Error(message)``).
+NO_ETH = "L1CALL: no ETH can move on L1 (msg.value must be 0)"
+NO_CREATE = "L1CALL: contracts cannot be created on L1 (CREATE, CREATE2)"
+NO_SELFDESTRUCT = "L1CALL: accounts cannot be destroyed on L1 (SELFDESTRUCT)"
+NO_BLOCKHASH = "L1CALL: BLOCKHASH is not available on L1"
+
+
+class L1Refused(VMError):
+    """An L1 frame did what a booster rollup cannot apply to L1."""
+
+
+def _refuse(computation: ComputationAPI, reason: str) -> None:
+    # Noted on the context: the whole L1 call fails with it, even if the L1 code would go on
+    # after the frame that did it failed.
+    state = computation.state
+    if isinstance(state, L1State) and state.refusal is None:
+        state.refusal = reason
+    raise L1Refused(reason)
+
+
+def _refuse_selfdestruct(computation: ComputationAPI) -> None:
+    _refuse(computation, NO_SELFDESTRUCT)
+
+
+def _refuse_blockhash(computation: ComputationAPI) -> None:
+    _refuse(computation, NO_BLOCKHASH)
+
+
+def _without_value(opcode: Any) -> Any:
+    """``opcode`` (CALL or CALLCODE) refusing a call that sends ETH, before py-evm looks at
+    the balance (a call with more value than the balance would fail quietly otherwise)."""
+
+    class WithoutValue(type(opcode)):  # type: ignore[misc]
+        def get_call_params(self, computation: ComputationAPI) -> Any:
+            params = super().get_call_params(computation)
+            if params[1]:  # the value
+                _refuse(computation, NO_ETH)
+            return params
+
+    return WithoutValue()
+
+
+class L1Computation(MeteredComputation):
+    """Prague on L1 state, metered on the L2 block's meter, with the booster limitations."""
+
+    opcodes = {
+        **MeteredComputation.opcodes,
+        0xF1: _without_value(MeteredComputation.opcodes[0xF1]),
+        0xF2: _without_value(MeteredComputation.opcodes[0xF2]),
+        0xFF: as_opcode(_refuse_selfdestruct, "SELFDESTRUCT", 5000),
+        0x40: as_opcode(_refuse_blockhash, "BLOCKHASH", 20),
+    }
+
+    def apply_child_computation(self, child_msg: MessageAPI) -> ComputationAPI:
+        if child_msg.is_create:
+            _refuse(self, NO_CREATE)
+        if child_msg.value and child_msg.should_transfer_value:
+            _refuse(self, NO_ETH)
+        return super().apply_child_computation(child_msg)  # type: ignore[no-any-return]
+
+
+class L1State(PragueState):
+    """An L1 state over the trace's (or the L1's) nodes and codes."""
+
+    account_db_class = SplitCodeAccountDB
+    computation_class = L1Computation
+    execution_meter: ExecutionMeter | None = None
+    #: Why the L1 call in progress must fail (see :func:`_refuse`), or None.
+    refusal: str | None = None
+
+
+def l1_header(codes: MutableMapping[bytes, bytes], anchor: bytes) -> Any:
+    """The L1 header whose hash is ``anchor``, from the witness preimages."""
+    try:
+        raw = codes[anchor]
+    except KeyError:
+        raise MissingWitnessError(f"the L1 header of anchor 0x{anchor.hex()}") from None
+    try:
+        return rlp.decode(bytes(raw), sedes=HEADER_CLASS)
+    except Exception as exc:  # noqa: BLE001 - the preimage is not a header: no L1 state
+        raise MissingWitnessError(f"the preimage of anchor 0x{anchor.hex()} is not a header: "
+                                  f"{exc}") from None  # fmt: skip
+
+
+class L1Context:
+    """The L1 state of one L2 block: opened at its anchor on the first L1 call, changed by
+    L1CALLs (kept for the block), and the L1 storage slots they changed."""
+
+    def __init__(
+        self, store: HexaryNodeStore, anchor: bytes, l1_chain_id: int, meter: ExecutionMeter
+    ) -> None:
+        header = l1_header(store.code_store, anchor)
+        context = ExecutionContext(
+            coinbase=header.coinbase, timestamp=header.timestamp, block_number=header.block_number,
+            difficulty=0, mix_hash=header.mix_hash, gas_limit=header.gas_limit, prev_hashes=(),
+            chain_id=l1_chain_id, base_fee_per_gas=header.base_fee_per_gas,
+            excess_blob_gas=getattr(header, "excess_blob_gas", 0),
+        )  # fmt: skip
+        self.anchor = anchor
+        self.state_root: bytes = header.state_root
+        self.state = L1State(ViewDB(store), context, header.state_root)
+        self.state.execution_meter = meter
+        self._written: dict[tuple[bytes, int], int] = {}  # slot -> value at the anchor
+        self._record_writes()
+
+    def _record_writes(self) -> None:
+        """Note every L1 slot written, first write first, with its value at the anchor."""
+        account_db = self.state._account_db
+        written = self._written
+        original_set = account_db.set_storage
+
+        def set_storage(address: bytes, slot: int, value: int) -> None:
+            key = (bytes(address), slot)
+            if key not in written:
+                written[key] = account_db.get_storage(address, slot, from_journal=False)
+            original_set(address, slot, value)
+
+        account_db.set_storage = set_storage
+
+    def updates(self) -> Iterator[tuple[bytes, int, int]]:
+        """``(contract, slot, value)`` for every L1 slot whose value the block changed, in the
+        order of their first write (a slot written back to its value is not an update)."""
+        for (address, slot), before in self._written.items():
+            value = self.state.get_storage(address, slot)
+            if value != before:
+                yield address, slot, value

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+contract Empty {}
+
+/// An L1 contract for booster rollups' tests: a counter, and what L1CALL must refuse.
+contract L1Counter {
+    uint256 public count;
+    mapping(address => uint256) public votes;
+
+    event Counted(uint256 count);
+
+    function increment() external returns (uint256) {
+        count += 1;
+        emit Counted(count);
+        return count;
+    }
+
+    function vote() external returns (uint256) {
+        votes[msg.sender] += 1;
+        count += 1;
+        return count;
+    }
+
+    function fail() external pure {
+        revert("L1Counter: fail");
+    }
+
+    function pay(address to) external {
+        payable(to).transfer(1);
+    }
+
+    function spawn() external returns (address) {
+        return address(new Empty());
+    }
+
+    function end() external {
+        selfdestruct(payable(msg.sender));
+    }
+
+    function recentHash() external view returns (bytes32) {
+        return blockhash(block.number - 1);
+    }
+}
+
+/// An L2 contract of a booster rollup calling L1 through the precompiles.
+contract BoosterClient {
+    address constant L1CALL = address(0xb001);
+    address constant L1SANDBOXCALL = address(0xb002);
+    address constant L1DELEGATECALL = address(0xb003);
+
+    uint256 public count; // slot 0, as L1Counter's: L1DELEGATECALL writes it here
+    bytes public last;
+    uint256 public first;
+    uint256 public second;
+
+    event Result(bool ok, bytes output);
+
+    function call(address precompile, address target, bytes memory data) public returns (bytes memory) {
+        (bool ok, bytes memory out) = precompile.call(abi.encode(target, data));
+        if (!ok) {
+            assembly {
+                revert(add(out, 32), mload(out))
+            }
+        }
+        last = out;
+        return out;
+    }
+
+    /// L1CALL `increment` twice: the second sees the first's write.
+    function incrementTwice(address counter) external {
+        first = abi.decode(call(L1CALL, counter, abi.encodeCall(L1Counter.increment, ())), (uint256));
+        second = abi.decode(call(L1CALL, counter, abi.encodeCall(L1Counter.increment, ())), (uint256));
+    }
+
+    /// Any precompile call, its outcome logged (`Result`) instead of reverting.
+    function attempt(address precompile, address target, bytes memory data) external payable {
+        (bool ok, bytes memory out) = precompile.call{value: msg.value}(abi.encode(target, data));
+        emit Result(ok, out);
+    }
+
+    /// L1CALL `increment`, then fail: the L1 write goes with the L2 revert.
+    function incrementThenFail(address counter) external {
+        call(L1CALL, counter, abi.encodeCall(L1Counter.increment, ()));
+        revert("BoosterClient: fail");
+    }
+
+    function readCount(address counter) external {
+        first = abi.decode(call(L1CALL, counter, abi.encodeWithSignature("count()")), (uint256));
+    }
+}

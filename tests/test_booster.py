@@ -1,0 +1,242 @@
+"""Booster rollups (issue 15, seed 000): L1CALL, L1SANDBOXCALL and L1DELEGATECALL on an L2
+block anchored to an L1 block of the embedded devnet, verified by EXECUTE from the trace
+alone (the L1 state read through the witness)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+import rlp
+from eth_abi import decode as abi_decode
+from eth_hash.auto import keccak
+from l1_env import running_l1
+
+from rollupkit import execute_detailed
+from rollupkit.builder import BuiltTrace
+from rollupkit.chain import DevChain
+from rollupkit.examples.contracts import artifact
+from rollupkit.trace import decode_trace, encode_trace
+from rollupkit.types import GenesisAccount, RejectReason, Witness
+from rollupkit.wallets import Wallet, calldata, dev_wallets
+from rollupkit_booster import (
+    BOOSTER_CONFIG_ADDRESS,
+    L1CALL_ADDRESS,
+    L1DELEGATECALL_ADDRESS,
+    L1SANDBOXCALL_ADDRESS,
+)
+from rollupkit_booster.l1 import NO_BLOCKHASH, NO_CREATE, NO_ETH, NO_SELFDESTRUCT
+
+CLIENT = bytes.fromhex("00000000000000000000000000000000000c0de1")
+#: BoosterClient's storage: count, last, first, second.
+COUNT, FIRST, SECOND = 0, 2, 3
+
+
+@dataclass
+class Booster:
+    l1: Any
+    chain: DevChain
+    wallet: Wallet
+    counter: bytes  # L1Counter on L1
+    anchor: bytes  # the L1 block L2 blocks are anchored to
+
+    def block(self, *calls: bytes, value: int = 0) -> BuiltTrace:
+        """One L2 block of calls to BoosterClient, anchored to ``anchor``."""
+        txs = [self.wallet.sign(to=CLIENT, data=data, gas=2_000_000, value=value) for data in calls]
+        block = replace(self.chain.template(txs), l1_anchor=self.anchor)
+        return self.chain.build([block])
+
+    def l1_count(self) -> int:
+        return int(
+            self.l1.w3.eth.call({"to": self.l1_address, "data": calldata("count()")}).hex(), 16
+        )
+
+    @property
+    def l1_address(self) -> str:
+        return self.l1.w3.to_checksum_address(self.counter)
+
+
+@contextmanager
+def booster() -> Iterator[Booster]:
+    """The embedded L1 with L1Counter at count 2, and a booster L2 with BoosterClient."""
+    with running_l1("embedded") as l1:
+        w3, deployer = l1.w3, l1.accounts[0]
+        counter_artifact = artifact("L1Counter")
+        factory = w3.eth.contract(abi=counter_artifact.abi, bytecode=counter_artifact.bytecode)
+        tx = factory.constructor().build_transaction({
+            "from": deployer.address, "nonce": w3.eth.get_transaction_count(deployer.address),
+        })  # fmt: skip
+        receipt = w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(deployer.sign_transaction(tx).raw_transaction)
+        )
+        counter = w3.eth.contract(address=receipt["contractAddress"], abi=counter_artifact.abi)
+        for _ in range(2):
+            call = counter.functions.increment().build_transaction({
+                "from": deployer.address,
+                "nonce": w3.eth.get_transaction_count(deployer.address),
+            })  # fmt: skip
+            w3.eth.wait_for_transaction_receipt(
+                w3.eth.send_raw_transaction(deployer.sign_transaction(call).raw_transaction)
+            )
+        anchor = bytes(w3.eth.get_block("latest")["hash"])
+        wallet = dev_wallets(1, 42424)[0]
+        alloc = {
+            wallet.address: GenesisAccount(balance=10**24),
+            CLIENT: GenesisAccount(code=artifact("BoosterClient").deployed_bytecode, nonce=1),
+            BOOSTER_CONFIG_ADDRESS: GenesisAccount(nonce=1, storage={0: w3.eth.chain_id}),
+        }
+        chain = DevChain(alloc, vm="booster", chain_id=42424,
+                         l1_source=l1.devnet.chain.chaindb.db)  # fmt: skip
+        yield Booster(l1, chain, wallet, bytes.fromhex(counter.address[2:]), anchor)
+
+
+def _attempt(precompile: bytes, target: bytes, data: bytes) -> bytes:
+    return calldata("attempt(address,address,bytes)", precompile, target, data)
+
+
+def _call(precompile: bytes, target: bytes, data: bytes) -> bytes:
+    return calldata("call(address,address,bytes)", precompile, target, data)
+
+
+def _verified(built: BuiltTrace) -> None:
+    result = execute_detailed(*built.execute_args(), vm="booster")
+    assert result.ok, (result.reason, result.detail)
+
+
+def _results(built: BuiltTrace) -> list[tuple[bool, bytes]]:
+    """The (ok, output) of every BoosterClient.Result event of the block."""
+    topic = keccak(b"Result(bool,bytes)")
+    found = []
+    for raw in built.results[-1].receipts:
+        fields = rlp.decode(raw[1:] if raw[0] < 0x80 else raw)
+        for address, topics, data in fields[3]:
+            if address == CLIENT and topics and topics[0] == topic:
+                found.append(tuple(abi_decode(["bool", "bytes"], data)))
+    return found  # type: ignore[return-value]
+
+
+def _reason(output: bytes) -> str:
+    assert output[:4] == bytes.fromhex("08c379a0"), output.hex()
+    return str(abi_decode(["string"], output[4:])[0])
+
+
+def test_l1call_reads_l1_and_its_writes_are_seen_by_later_l1calls_in_the_block() -> None:
+    with booster() as b:
+        built = b.block(
+            calldata("incrementTwice(address)", b.counter),
+            calldata("readCount(address)", b.counter),  # a later transaction, same block
+        )
+        assert b.chain.storage(CLIENT, SECOND) == 4  # 2 on L1, then 3 and 4
+        assert b.chain.storage(CLIENT, FIRST) == 4  # what the second transaction read
+        _verified(built)
+        assert b.l1_count() == 2  # L1 itself is not touched by executing the L2 block
+
+
+def test_l1sandboxcall_leaves_no_change() -> None:
+    with booster() as b:
+        increment = calldata("increment()")
+        built = b.block(
+            _attempt(L1SANDBOXCALL_ADDRESS, b.counter, increment),
+            calldata("readCount(address)", b.counter),
+        )
+        ((ok, output),) = _results(built)
+        assert ok and int.from_bytes(output, "big") == 3  # it ran: 2 + 1 ...
+        assert b.chain.storage(CLIENT, FIRST) == 2  # ... and left L1 at 2
+        _verified(built)
+
+
+def test_l1delegatecall_runs_l1_code_on_l2_storage() -> None:
+    with booster() as b:
+        increment = calldata("increment()")
+        built = b.block(
+            _call(L1DELEGATECALL_ADDRESS, b.counter, increment),
+            _call(L1DELEGATECALL_ADDRESS, b.counter, increment),
+            calldata("readCount(address)", b.counter),
+        )
+        assert b.chain.storage(CLIENT, COUNT) == 2  # L1Counter's code, BoosterClient's slot 0
+        assert b.chain.storage(CLIENT, FIRST) == 2  # L1's own count untouched
+        _verified(built)
+
+
+def test_an_l2_revert_takes_its_l1_writes_with_it() -> None:
+    with booster() as b:
+        built = b.block(
+            calldata("incrementThenFail(address)", b.counter),
+            calldata("readCount(address)", b.counter),
+        )
+        assert b.chain.storage(CLIENT, FIRST) == 2
+        _verified(built)
+
+
+def test_what_cannot_be_applied_to_l1_fails_with_the_documented_errors() -> None:
+    with booster() as b:
+        client = b.counter
+        built = b.block(
+            _attempt(L1CALL_ADDRESS, client, calldata("pay(address)", client)),
+            _attempt(L1CALL_ADDRESS, client, calldata("spawn()")),
+            _attempt(L1CALL_ADDRESS, client, calldata("end()")),
+            _attempt(L1CALL_ADDRESS, client, calldata("recentHash()")),
+            _attempt(L1CALL_ADDRESS, client, b"\x00" * 3 + b"not abi"),  # not even a selector
+            calldata("readCount(address)", b.counter),
+        )
+        results = _results(built)
+        assert [ok for ok, _ in results] == [False, False, False, False, False]
+        assert [_reason(out) for _, out in results[:4]] == [
+            NO_ETH, NO_CREATE, NO_SELFDESTRUCT, NO_BLOCKHASH,
+        ]  # fmt: skip
+        assert b.chain.storage(CLIENT, FIRST) == 2  # none of them changed L1
+        value = b.block(_attempt(L1CALL_ADDRESS, client, calldata("increment()")), value=5)
+        ((ok, output),) = _results(value)
+        assert not ok and _reason(output) == NO_ETH  # ETH sent to L1CALL itself
+        _verified(built)
+        _verified(value)
+
+
+def test_a_tampered_l1_witness_makes_execute_false() -> None:
+    with booster() as b:
+        built = b.block(calldata("incrementTwice(address)", b.counter))
+        _verified(built)
+        pre, post, raw, gas = built.execute_args()
+        trace = decode_trace(raw)
+        own = b.chain.store.nodes.maps[0]  # type: ignore[attr-defined]
+        l1_nodes = [n for n in trace.witness.state_nodes if keccak(n) not in own]
+        assert l1_nodes  # the L1 state the calls read travels in the witness
+        header = next(c for c in trace.witness.codes if keccak(c) == b.anchor)
+
+        def run(witness: Witness, blocks: Any = None) -> Any:
+            tampered = replace(trace, witness=witness, blocks=blocks or trace.blocks)
+            return execute_detailed(pre, post, encode_trace(tampered), gas, vm="booster")
+
+        w = trace.witness
+        without_header = replace(w, codes=tuple(c for c in w.codes if c != header))
+        assert run(without_header).reason is RejectReason.MISSING_WITNESS
+        for node in l1_nodes:
+            dropped = replace(w, state_nodes=tuple(n for n in w.state_nodes if n != node))
+            assert not run(dropped).ok
+        # Another anchor: its header is not in the witness.
+        moved = (replace(trace.blocks[0], l1_anchor=keccak(b"another L1 block")),)
+        assert not run(w, moved).ok
+        # A forged header (another state root) is a different preimage: it names no anchor.
+        fields = rlp.decode(header)
+        fields[3] = keccak(b"a state root where the count is 1000")
+        forged = replace(w, codes=tuple(rlp.encode(fields) if c == header else c for c in w.codes))
+        assert run(forged).reason is RejectReason.MISSING_WITNESS
+
+
+def test_the_l1_execution_is_metered_against_the_claimed_gas() -> None:
+    with booster() as b:
+        built = b.block(calldata("incrementTwice(address)", b.counter))
+        pre, post, raw, gas = built.execute_args()
+        assert execute_detailed(pre, post, raw, gas, vm="booster").ok
+        assert not execute_detailed(pre, post, raw, gas - 1, vm="booster").ok
+
+
+@pytest.mark.parametrize("state", ["binary"])
+def test_booster_needs_the_mpt_state_model(state: str) -> None:
+    from rollupkit.errors import RollupkitError
+
+    with pytest.raises(RollupkitError):
+        DevChain({}, vm="booster", state=state)
