@@ -46,10 +46,7 @@ from typing import Any
 
 import rlp
 from eth.constants import BLANK_ROOT_HASH
-from eth.rlp.logs import Log as EthLog
-from eth.rlp.receipts import Receipt
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
-from eth.vm.forks.prague.receipts import PragueReceiptBuilder
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
@@ -66,6 +63,7 @@ from rollupkit.errors import (
     TraceError,
 )
 from rollupkit.ethheader import HEADER_CLASS, header_commitment
+from rollupkit.ethtx import encoded_transaction
 from rollupkit.interfaces import (
     VM,
     AccountState,
@@ -589,7 +587,8 @@ class AccountBlockExecution(BlockExecution):
         self.overlay = StateOverlay(view)
         self.logs: list[Log] = []
         self.included: list[Any] = []
-        self.receipts: list[Any] = []
+        self.receipts: list[bytes] = []  # encoded (EIP-2718), as the receipts root takes them
+        self._bloom = 0  # the block's logs bloom, built up receipt by receipt
         self.transaction_gas = 0
         self.deposit_gas = 0
         self._header: Any = None
@@ -642,19 +641,18 @@ class AccountBlockExecution(BlockExecution):
         if outcome.success:
             self.logs.extend(outcome.logs)
         self.included.append(tx)
-        self.receipts.append(_receipt(tx, outcome, self.transaction_gas))
+        receipt, bloom = _receipt(tx, outcome, self.transaction_gas)
+        self.receipts.append(receipt)
+        self._bloom |= bloom
         return used
 
     def pending_header(self) -> bytes:
         block = self.block
         # Encoded once, for the roots and for the block result.
-        self._encoded = (tuple(map(_encode_tx, self.included)),
-                         tuple(map(_encode_receipt, self.receipts)))  # fmt: skip
+        self._encoded = (tuple(map(encoded_transaction, self.included)), tuple(self.receipts))
         tx_root = ordered_trie_root(self._encoded[0])
         receipt_root = ordered_trie_root(self._encoded[1])
-        bloom = 0
-        for receipt in self.receipts:
-            bloom |= int(receipt.bloom)
+        bloom = self._bloom
         self._header = HEADER_CLASS(
             difficulty=0, block_number=block.number, gas_limit=block.gas_limit,
             timestamp=block.timestamp, coinbase=block.coinbase, parent_hash=block.parent_hash,
@@ -705,22 +703,48 @@ def call_intrinsic_gas(data: bytes, *, create: bool) -> int:
     return gas + 32_000 if create else gas
 
 
-def _receipt(tx: Any, outcome: Outcome, cumulative: int) -> Any:
-    logs = [EthLog(log.address, tuple(int.from_bytes(t, "big") for t in log.topics), log.data)
-            for log in outcome.logs] if outcome.success else []  # fmt: skip
-    receipt = Receipt(b"\x01" if outcome.success else b"", cumulative, logs)
+def _receipt(tx: Any, outcome: Outcome, cumulative: int) -> tuple[bytes, int]:
+    """The transaction's receipt, encoded as py-evm's Prague receipts encode (``type ||``
+    for a typed transaction, then ``rlp([status, cumulative gas, bloom, logs])``), and its
+    logs bloom. Written out here: py-evm's receipt objects cost more than running a
+    transfer in revm."""
+    logs = outcome.logs if outcome.success else ()
+    bloom = 0
+    encoded_logs = []
+    for log in logs:
+        topics = [int.from_bytes(t, "big").to_bytes(32, "big") for t in log.topics]
+        for item in (log.address, *topics):
+            digest = keccak(item)
+            for i in (0, 2, 4):
+                bloom |= 1 << (int.from_bytes(digest[i : i + 2], "big") & 2047)
+        encoded_logs.append(_rlp_list([
+            _rlp_bytes(log.address), _rlp_list([_rlp_bytes(t) for t in topics]),
+            _rlp_bytes(log.data),
+        ]))  # fmt: skip
+    status = b"\x01" if outcome.success else b""
+    gas = cumulative.to_bytes((cumulative.bit_length() + 7) // 8, "big")
+    fields = [_rlp_bytes(status), _rlp_bytes(gas), _rlp_bytes(bloom.to_bytes(256, "big"))]
+    receipt = _rlp_list([*fields, _rlp_list(encoded_logs)])
     type_id = getattr(tx, "type_id", None)
-    if type_id is None:
-        return receipt
-    return PragueReceiptBuilder.typed_receipt_class(type_id, receipt)
+    return (receipt if type_id is None else bytes((type_id,)) + receipt), bloom
 
 
-def _encode_tx(tx: Any) -> bytes:
-    return bytes(tx.encode()) if hasattr(tx, "encode") else rlp.encode(tx)
+def _rlp_length(length: int, offset: int) -> bytes:
+    if length < 56:
+        return bytes((offset + length,))
+    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((offset + 55 + len(size),)) + size
 
 
-def _encode_receipt(receipt: Any) -> bytes:
-    return bytes(receipt.encode()) if hasattr(receipt, "encode") else rlp.encode(receipt)
+def _rlp_bytes(value: bytes) -> bytes:
+    if len(value) == 1 and value[0] < 0x80:
+        return bytes(value)
+    return _rlp_length(len(value), 0x80) + value
+
+
+def _rlp_list(encoded_items: list[bytes]) -> bytes:
+    body = b"".join(encoded_items)
+    return _rlp_length(len(body), 0xC0) + body
 
 
 __all__ = [

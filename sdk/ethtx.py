@@ -10,8 +10,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from coincurve import PublicKey
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
-from eth_keys import keys
+from eth_hash.auto import keccak
 
 from rollupkit.errors import InvalidTransactionError
 
@@ -83,15 +84,62 @@ def decode_signed_transaction(raw: bytes, chain_id: int) -> Any:
     return tx
 
 
-def _recover_sender(tx: Any) -> bytes:
-    """The signer of ``tx``, recovered once. py-evm's check_signature_validity recovers the
-    key and then verifies the signature against it, and its ``sender`` recovers it again:
-    three secp256k1 operations where one does (a key recovered from a signature is one the
-    signature verifies against). Raises on a signature out of range or one that recovers to
-    no key."""
-    signature = keys.Signature(vrs=(tx.y_parity, tx.r, tx.s))
-    public_key = signature.recover_public_key_from_msg(tx.get_message_for_signing())
-    return bytes(public_key.to_canonical_address())
+#: secp256k1's group order: ``r`` and ``s`` must be below it (as eth-keys checks).
+SECPK1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAACEDCE6AF48A03BBFD25E8CD0364141
+
+
+def _recover_sender(tx: Any, message: bytes) -> bytes:
+    """The signer of ``tx`` (whose signed ``message`` is given), recovered once. py-evm's
+    check_signature_validity recovers the key and then verifies the signature against it,
+    and its ``sender`` recovers it again: three secp256k1 operations where one does (a key
+    recovered from a signature is one the signature verifies against). The checks are
+    eth-keys' (``v`` 0 or 1, ``r`` and ``s`` below the group order); the recovery is
+    libsecp256k1's through coincurve, without eth-keys' objects around it. Raises on a
+    signature out of range or one that recovers to no key."""
+    v, r, s = tx.y_parity, tx.r, tx.s
+    if v not in (0, 1) or not 0 <= r < SECPK1_N or not 0 <= s < SECPK1_N:
+        raise ValueError(f"signature out of range: v={v}, r={r}, s={s}")
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((v,))
+    public_key = PublicKey.from_signature_and_message(signature, keccak(message), hasher=None)
+    return bytes(keccak(public_key.format(compressed=False)[1:])[12:])
+
+
+def _rlp_int_length(value: int) -> int:
+    """How many bytes RLP encodes a non-negative integer below 2**256 in."""
+    return 1 if value < 0x80 else 1 + (value.bit_length() + 7) // 8
+
+
+def _rlp_list_prefix(length: int) -> bytes:
+    if length < 56:
+        return bytes((0xC0 + length,))
+    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((0xF7 + len(size),)) + size
+
+
+def _typed_signing_message(raw: bytes, tx: Any) -> bytes:
+    """What a typed transaction's signature signs (``type || rlp(fields without y, r, s)``),
+    cut from its bytes instead of encoding its fields again. py-evm's decoder accepts only
+    canonical RLP (minimal lengths and integers), so the bytes are what encoding the decoded
+    fields gives, and the signature's three integers are the last items of the list."""
+    first = raw[1]
+    body = raw[2:] if first < 0xF8 else raw[2 + first - 0xF7 :]
+    signature = _rlp_int_length(tx.y_parity) + _rlp_int_length(tx.r) + _rlp_int_length(tx.s)
+    unsigned = body[: len(body) - signature]
+    return raw[:1] + _rlp_list_prefix(len(unsigned)) + unsigned
+
+
+#: Where a decoded transaction keeps the bytes it was decoded from (see encoded_transaction).
+_RAW = "_rollupkit_raw"
+
+
+def encoded_transaction(tx: Any) -> bytes:
+    """``tx``'s EIP-2718 encoding: the bytes it was decoded from when it came from
+    :func:`decode_signed_transaction` (the same bytes ``tx.encode()`` gives: the decoder
+    accepts only canonical RLP), encoded again otherwise."""
+    raw = tx.__dict__.get(_RAW) if hasattr(tx, "__dict__") else None
+    if raw is not None:
+        return bytes(raw)
+    return bytes(tx.encode())
 
 
 def _decode(raw: bytes, chain_id: int) -> Any:
@@ -105,7 +153,13 @@ def _decode(raw: bytes, chain_id: int) -> Any:
         raise InvalidTransactionError("blob transactions are not accepted on the L2")
     try:
         tx = PragueTransactionBuilder.decode(raw)
-        tx.__dict__["sender"] = _recover_sender(tx)
+        if raw[0] < 0x80:  # typed (EIP-2718): the message and hash come from its bytes
+            message = _typed_signing_message(raw, tx)
+            tx.__dict__["hash"] = keccak(raw)  # py-evm's keccak(encode()): the same bytes
+        else:
+            message = tx.get_message_for_signing()
+        tx.__dict__["sender"] = _recover_sender(tx, message)
+        tx.__dict__[_RAW] = raw
         tx.validate()
         _ = tx.hash
     except Exception as exc:  # whatever py-evm raises, the transaction is invalid
