@@ -262,19 +262,23 @@ class RevmVM(AccountVM):
         known: dict[bytes, tuple[int, int, bytes] | None] = {}
         slots: dict[tuple[bytes, int], int] = {}
         coinbase = job.caller if job.deposit else block.coinbase
-        for address in (job.caller, job.to, coinbase, *(a for a, _ in job.access_list)):
-            if address is not None:
-                try:
+        try:
+            for address in (job.caller, job.to, coinbase, *(a for a, _ in job.access_list)):
+                if address is not None:
                     known[address] = _account(state, address)
-                except MissingWitnessError:
-                    if not job.deposit or address != job.caller:
-                        raise
-                    # revm loads a message's caller; a deposit's call without value need not
-                    # (nor did the builder), so the witness may well not hold it.
-                    raise ClientUnsupported("a deposit's sender is not in the witness") from None
-        for address, keys in job.access_list:
-            for slot in keys:
-                slots[(address, slot)] = state.get_storage(address, slot)
+            for address, keys in job.access_list:
+                for slot in keys:
+                    slots[(address, slot)] = state.get_storage(address, slot)
+        except MissingWitnessError as exc:
+            if job.caller not in known:
+                if not job.deposit:
+                    raise  # the core has read a transaction's sender: the witness lacks it
+                # revm loads a message's caller; a deposit's call without value need not
+                # (nor did the builder), so the witness may well not hold it.
+                raise ClientUnsupported("a deposit's sender is not in the witness") from None
+            # revm loads these before it runs; py-evm may never read them (the code of a
+            # target called with no gas left, an access list's accounts and slots).
+            raise ClientUnsupported(f"revm read state the witness does not hold: {exc}") from None
         for _ in range(MAX_ROUNDS):
             evm = _evm(block, coinbase, known, slots)
             result = _execute(evm, job)
