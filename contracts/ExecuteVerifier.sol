@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {BatchClaim, IVerifier, firstMismatch} from "./IVerifier.sol";
+import {BatchClaim, IVerifier, VERDICT_FIELDS, firstMismatch} from "./IVerifier.sol";
 
 /// Verifies a batch by re-execution: the L1's EXECUTE precompile at 0x…0101.
 contract ExecuteVerifier is IVerifier {
@@ -26,11 +26,11 @@ contract ExecuteVerifier is IVerifier {
         bytes memory input =
             abi.encode(claim.preStateRoot, claim.postStateRoot, claim.gasUsed, vm, stateModel, trace);
         (bool success, bytes memory output) = EXECUTE.call(input);
-        if (!success || output.length != 14 * 32) revert ExecuteFailed();
+        if (!success || output.length != (2 + VERDICT_FIELDS) * 32) revert ExecuteFailed();
         (bool ok, uint8 reason) = abi.decode(output, (bool, uint8));
         if (!ok) revert TraceRejected(reason);
         uint256 field = firstMismatch(claim, output);
-        if (field < 12) revert OutputsMismatch(field);
+        if (field < VERDICT_FIELDS) revert OutputsMismatch(field);
         return true;
     }
 }

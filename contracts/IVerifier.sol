@@ -17,6 +17,12 @@ struct BatchClaim {
     bytes32 queueEndHash;
     bytes32 withdrawalsRoot;
     uint256 withdrawalCount;
+    // Booster rollups (zero otherwise): the L1 block their L1 calls read at, the L1 state root
+    // after their L1 writes, and keccak(abi.encode(contracts, changes)) of their L1 updates.
+    uint256 l1AnchorNumber;
+    bytes32 l1AnchorHash;
+    bytes32 l1StateRoot;
+    bytes32 l1UpdatesHash;
 }
 
 /// Checks a batch claim against its trace. Reverts with a reason, or returns true.
@@ -26,11 +32,15 @@ interface IVerifier {
         returns (bool);
 }
 
+// How many of the claim's fields EXECUTE answers (all but the pre-state root), after
+// `(bool ok, uint8 reason)`: its output is `(2 + VERDICT_FIELDS) * 32` bytes.
+uint256 constant VERDICT_FIELDS = 16;
+
 /// Which of the claim's fields EXECUTE's `output` (`abi.encode(bool ok, uint8 reason, ...)`:
 /// the claim's fields but the pre-state root, see rollupkit.types.VERDICT_FIELDS) differs in
-/// first, as an index into that list; 12 when every one is what the claim says.
+/// first, as an index into that list; VERDICT_FIELDS when every one is what the claim says.
 function firstMismatch(BatchClaim calldata claim, bytes memory output) pure returns (uint256) {
-    bytes32[12] memory expected = [
+    bytes32[VERDICT_FIELDS] memory expected = [
         claim.postStateRoot,
         bytes32(claim.gasUsed),
         bytes32(claim.chainId),
@@ -42,14 +52,18 @@ function firstMismatch(BatchClaim calldata claim, bytes memory output) pure retu
         bytes32(claim.messagesConsumed),
         claim.queueEndHash,
         claim.withdrawalsRoot,
-        bytes32(claim.withdrawalCount)
+        bytes32(claim.withdrawalCount),
+        bytes32(claim.l1AnchorNumber),
+        claim.l1AnchorHash,
+        claim.l1StateRoot,
+        claim.l1UpdatesHash
     ];
-    for (uint256 i = 0; i < 12; i++) {
+    for (uint256 i = 0; i < VERDICT_FIELDS; i++) {
         bytes32 actual;
         assembly {
             actual := mload(add(output, add(96, mul(i, 32))))
         }
         if (actual != expected[i]) return i;
     }
-    return 12;
+    return VERDICT_FIELDS;
 }

@@ -4,6 +4,18 @@ pragma solidity ^0.8.24;
 import {BatchClaim, IVerifier} from "./IVerifier.sol";
 import {L1Bridge} from "./L1Bridge.sol";
 
+/// One L1 storage slot set by a booster rollup (seed 000).
+struct StateChange {
+    bytes32 slot;
+    bytes32 value;
+}
+
+/// An L1 contract that takes a booster rollup's storage updates: it must accept them only
+/// from its rollup's NativeRollup (the seed's `onlyFromBooster`).
+interface IBoosted {
+    function applyStateUpdates(StateChange[] calldata changes) external;
+}
+
 /// Settlement of a native rollup: a chain of L2 state roots, each step checked by a verifier
 /// (EXECUTE re-execution, or k-of-n attestations on an L1 without EXECUTE).
 ///
@@ -11,6 +23,12 @@ import {L1Bridge} from "./L1Bridge.sol";
 /// hash), consumes exactly the next messages of the bridge's queue (checked by rolling hash
 /// at both ends), leaves no queued message older than the inclusion deadline unconsumed, and
 /// the verifier accepts it.
+///
+/// Booster rollups (seed 000): a batch whose L2 calls read L1 names the L1 block it read at;
+/// that block must be one L1 knows (`blockhash`: the last 256 blocks), or the one the previous
+/// batch read at, and not older than the last settlement that applied L1 updates (its state
+/// would not hold them). Its L1 storage updates are applied by `submitBoosterBatch`, which
+/// calls `applyStateUpdates(changes)` on each contract they touch, as the batch settles.
 contract NativeRollup {
     IVerifier public immutable verifier;
     L1Bridge public immutable bridge;
@@ -28,6 +46,11 @@ contract NativeRollup {
     }
 
     Batch[] private _batches;
+
+    /// Booster rollups: the L1 block the last batch reading L1 read at, and the L1 block of the
+    /// last settlement that applied L1 updates.
+    bytes32 public l1AnchorHash;
+    uint256 public l1UpdatesAppliedAt;
 
     event BatchSettled(
         uint256 indexed batchIndex,
@@ -50,6 +73,12 @@ contract NativeRollup {
     error QueueMismatch(uint256 field);
     error OverdueMessageNotConsumed(uint256 index);
     error VerifierRejected();
+    error UnknownL1Anchor(uint256 number, bytes32 hash);
+    error StaleL1Anchor(uint256 number, uint256 updatesAppliedAt);
+    error L1UpdatesMismatch();
+    error L1UpdatesNotGiven();
+
+    event L1UpdatesApplied(uint256 indexed batchIndex, uint256 contracts, bytes32 l1StateRoot);
 
     constructor(
         IVerifier verifier_,
@@ -71,7 +100,42 @@ contract NativeRollup {
     }
 
     function submitBatch(BatchClaim calldata claim, bytes calldata trace, bytes calldata evidence) external {
+        if (claim.l1UpdatesHash != 0) revert L1UpdatesNotGiven();
+        _settle(claim, trace, evidence);
+    }
+
+    /// A booster batch with L1 storage updates: settled as `submitBatch` does, then each
+    /// `contracts[i].applyStateUpdates(changes[i])` (rollupkit.l1updates).
+    function submitBoosterBatch(
+        BatchClaim calldata claim,
+        bytes calldata trace,
+        bytes calldata evidence,
+        address[] calldata contracts,
+        StateChange[][] calldata changes
+    ) external {
+        if (keccak256(abi.encode(contracts, changes)) != claim.l1UpdatesHash) revert L1UpdatesMismatch();
+        _settle(claim, trace, evidence);
+        for (uint256 i = 0; i < contracts.length; i++) {
+            IBoosted(contracts[i]).applyStateUpdates(changes[i]);
+        }
+        l1UpdatesAppliedAt = block.number;
+        emit L1UpdatesApplied(_batches.length - 1, contracts.length, claim.l1StateRoot);
+    }
+
+    function _checkL1Anchor(BatchClaim calldata claim) private {
+        if (claim.l1AnchorHash == 0 || claim.l1AnchorHash == l1AnchorHash) return;
+        if (blockhash(claim.l1AnchorNumber) != claim.l1AnchorHash) {
+            revert UnknownL1Anchor(claim.l1AnchorNumber, claim.l1AnchorHash);
+        }
+        if (claim.l1AnchorNumber < l1UpdatesAppliedAt) {
+            revert StaleL1Anchor(claim.l1AnchorNumber, l1UpdatesAppliedAt);
+        }
+        l1AnchorHash = claim.l1AnchorHash;
+    }
+
+    function _settle(BatchClaim calldata claim, bytes calldata trace, bytes calldata evidence) private {
         if (sequencer != address(0) && msg.sender != sequencer) revert NotSequencer();
+        _checkL1Anchor(claim);
         Batch storage last = _batches[_batches.length - 1];
         if (claim.chainId != l2ChainId) revert WrongChain(claim.chainId);
         if (claim.preStateRoot != last.stateRoot) revert WrongPreState(last.stateRoot);

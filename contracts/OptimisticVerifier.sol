@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {BatchClaim, IVerifier, firstMismatch} from "./IVerifier.sol";
+import {BatchClaim, IVerifier, VERDICT_FIELDS, firstMismatch} from "./IVerifier.sol";
 import {checkSignatures} from "./Signatures.sol";
 
 /// Optimistic settlement (seed 001: "the EXECUTE precompile only needs to be called once on a
@@ -324,9 +324,9 @@ contract OptimisticVerifier is IVerifier {
         bytes memory input =
             abi.encode(claim.preStateRoot, claim.postStateRoot, claim.gasUsed, vm, stateModel, trace);
         (bool success, bytes memory output) = EXECUTE.call(input);
-        if (!success || output.length != 14 * 32) revert WholeFailed();
+        if (!success || output.length != (2 + VERDICT_FIELDS) * 32) revert WholeFailed();
         (bool ok,) = abi.decode(output, (bool, uint8));
-        bool holds = ok && firstMismatch(claim, output) == 12;
+        bool holds = ok && firstMismatch(claim, output) == VERDICT_FIELDS;
         if (holds && games[id].challenger == address(0)) revert NoGame(); // nothing to settle
         _settle(id, holds);
     }

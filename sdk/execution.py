@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rollupkit.ancestors import KnownAncestors, RecordingAncestors, verify_header_chain
 from rollupkit.block import execute_block
@@ -31,6 +32,7 @@ from rollupkit.errors import (
     UnsupportedTraceVersion,
 )
 from rollupkit.interfaces import VM, StateModel, StateView
+from rollupkit.l1updates import batch_l1_outputs
 from rollupkit.metering import SCHEDULE, ExecuteGasSchedule, ExecutionMeter, witness_code_gas
 from rollupkit.plugins import PluginRegistry, get_registry
 from rollupkit.system import (
@@ -61,6 +63,8 @@ class RunOutcome:
     dropped: list[tuple[int, ...]]  # per block, indices of transactions left out
     queue_end: QueuePosition
     block_gas: list[int] = dataclasses.field(default_factory=list)  # EXECUTE gas per block
+    #: The claim's L1 fields (booster blocks; see rollupkit.l1updates), empty if none.
+    l1: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def execute_gas(self) -> int:
@@ -170,6 +174,7 @@ def run_blocks(
         parent_header = executed.result.header
         position = executed.queue_after
     outcome.queue_end = position
+    outcome.l1 = batch_l1_outputs(outcome.results)  # one L1 anchor per batch, or invalid
     return outcome
 
 
@@ -206,6 +211,7 @@ def public_outputs(
         queue_end_hash=outcome.queue_end.rolling_hash,
         withdrawals_root=withdrawals_root(withdrawals),
         withdrawal_count=len(withdrawals),
+        **outcome.l1,
     )
 
 

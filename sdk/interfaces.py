@@ -285,6 +285,9 @@ class VM(ABC):
     implements: ClassVar[str] = ""
     #: EIP-2718 transaction types this VM executes (0 is legacy); others are invalid.
     transaction_types: ClassVar[frozenset[int]] = frozenset({0, 1, 2})
+    #: Whether its blocks read L1 state (booster rollups, seed 000): they need an L1 to build
+    #: them, and report :class:`~rollupkit.types.L1Effects`.
+    reads_l1: ClassVar[bool] = False
 
     def supports_state_model(self, model: StateModel) -> bool:
         """Whether this VM can execute over ``model``'s state views (default: yes)."""

@@ -178,6 +178,18 @@ class Withdrawal:
 
 
 @dataclass(frozen=True)
+class L1Effects:
+    """What a booster block (seed 000) did with L1: the L1 block its L1 calls read at, the L1
+    state root after its L1 writes, and each L1 storage slot it changed, in the order of their
+    first write, with the value before the block and after."""
+
+    anchor_number: int
+    anchor_hash: bytes
+    state_root: bytes
+    updates: tuple[tuple[bytes, int, int, int], ...] = ()  # (contract, slot, before, after)
+
+
+@dataclass(frozen=True)
 class BlockResult:
     """What a VM reports after executing one block."""
 
@@ -192,6 +204,7 @@ class BlockResult:
     # Preimages of the state keys the block read or wrote (account addresses, storage slots
     # as 32 bytes), for debug_executionWitness's ``keys``; empty if the VM does not say.
     keys: tuple[bytes, ...] = ()
+    l1: L1Effects | None = None  # a booster block that read or wrote L1
 
 
 @dataclass(frozen=True)
@@ -288,6 +301,13 @@ class PublicOutputs:
     queue_end_hash: bytes
     withdrawals_root: bytes
     withdrawal_count: int
+    # Booster rollups (seed 000; zero otherwise): the L1 block the batch's L1 calls read at,
+    # the L1 state root after its L1 writes, and the hash of its L1 storage updates
+    # (rollupkit.l1updates), which the settlement contract checks and applies.
+    l1_anchor_number: int = 0
+    l1_anchor_hash: bytes = ZERO_HASH
+    l1_state_root: bytes = ZERO_HASH
+    l1_updates_hash: bytes = ZERO_HASH
     l2_gas_used: int = 0  # the blocks' own gas (transactions and deposit calls); not bound
 
 
@@ -307,6 +327,10 @@ CLAIM_FIELDS: tuple[tuple[str, str], ...] = (
     ("queue_end_hash", "bytes32"),
     ("withdrawals_root", "bytes32"),
     ("withdrawal_count", "uint256"),
+    ("l1_anchor_number", "uint256"),
+    ("l1_anchor_hash", "bytes32"),
+    ("l1_state_root", "bytes32"),
+    ("l1_updates_hash", "bytes32"),
 )
 #: What the EXECUTE precompile returns after ``(bool ok, uint8 reason)``: the claim's fields
 #: but the pre-state root (an input), in the order ExecuteVerifier compares them.
@@ -315,7 +339,8 @@ VERDICT_FIELDS: tuple[tuple[str, str], ...] = tuple(
     for name in (
         "post_state_root", "gas_used", "chain_id", "parent_hash", "block_hash", "block_number",
         "queue_start_index", "queue_start_hash", "messages_consumed", "queue_end_hash",
-        "withdrawals_root", "withdrawal_count",
+        "withdrawals_root", "withdrawal_count", "l1_anchor_number", "l1_anchor_hash",
+        "l1_state_root", "l1_updates_hash",
     )
 )  # fmt: skip
 

@@ -18,7 +18,10 @@ from l1_env import running_l1
 from rollupkit import execute_detailed
 from rollupkit.builder import BuiltTrace
 from rollupkit.chain import DevChain
+from rollupkit.errors import ContractRevert, InvalidBlockError
 from rollupkit.examples.contracts import artifact
+from rollupkit.l1.contracts import RollupContracts, deploy_rollup
+from rollupkit.l1updates import batch_updates, updates_hash
 from rollupkit.trace import decode_trace, encode_trace
 from rollupkit.types import GenesisAccount, RejectReason, Witness
 from rollupkit.wallets import Wallet, calldata, dev_wallets
@@ -43,11 +46,29 @@ class Booster:
     counter: bytes  # L1Counter on L1
     anchor: bytes  # the L1 block L2 blocks are anchored to
 
-    def block(self, *calls: bytes, value: int = 0) -> BuiltTrace:
+    rollup: RollupContracts  # the booster rollup's contracts on L1
+
+    def block(self, *calls: bytes, value: int = 0, anchor: bytes | None = None) -> BuiltTrace:
         """One L2 block of calls to BoosterClient, anchored to ``anchor``."""
-        txs = [self.wallet.sign(to=CLIENT, data=data, gas=2_000_000, value=value) for data in calls]
-        block = replace(self.chain.template(txs), l1_anchor=self.anchor)
-        return self.chain.build([block])
+        return self.blocks([*calls], value=value, anchor=anchor)
+
+    def blocks(
+        self, *groups: list[bytes], value: int = 0, anchor: bytes | None = None
+    ) -> BuiltTrace:
+        """One trace of L2 blocks, one per group of calls, all at ``anchor``."""
+        blocks = [
+            self.chain.template(
+                [self.wallet.sign(to=CLIENT, data=d, gas=2_000_000, value=value) for d in calls],
+                l1_anchor=anchor or self.anchor,
+            )
+            for calls in groups
+        ]
+        return self.chain.build(blocks)
+
+    def settle(self, built: BuiltTrace) -> Any:
+        return self.rollup.submit_batch(
+            built.outputs, built.encoded, b"", l1_updates=batch_updates(built.results)
+        )
 
     def l1_count(self) -> int:
         return int(
@@ -64,6 +85,19 @@ def booster() -> Iterator[Booster]:
     """The embedded L1 with L1Counter at count 2, and a booster L2 with BoosterClient."""
     with running_l1("embedded") as l1:
         w3, deployer = l1.w3, l1.accounts[0]
+        wallet = dev_wallets(1, 42424)[0]
+        alloc = {
+            wallet.address: GenesisAccount(balance=10**24),
+            CLIENT: GenesisAccount(code=artifact("BoosterClient").deployed_bytecode, nonce=1),
+            BOOSTER_CONFIG_ADDRESS: GenesisAccount(nonce=1, storage={0: w3.eth.chain_id}),
+        }
+        chain = DevChain(alloc, vm="booster", chain_id=42424,
+                         l1_source=l1.devnet.chain.chaindb.db)  # fmt: skip
+        genesis = chain.vm.decode_header(chain.headers[0])
+        rollup = deploy_rollup(
+            w3, deployer, l2_chain_id=42424, genesis_state_root=genesis.state_root,
+            genesis_block_hash=genesis.hash, vm="booster",
+        )  # fmt: skip
         counter_artifact = artifact("L1Counter")
         factory = w3.eth.contract(abi=counter_artifact.abi, bytecode=counter_artifact.bytecode)
         tx = factory.constructor().build_transaction({
@@ -73,8 +107,10 @@ def booster() -> Iterator[Booster]:
             w3.eth.send_raw_transaction(deployer.sign_transaction(tx).raw_transaction)
         )
         counter = w3.eth.contract(address=receipt["contractAddress"], abi=counter_artifact.abi)
-        for _ in range(2):
-            call = counter.functions.increment().build_transaction({
+        calls = [counter.functions.setBooster(rollup.rollup.address)]
+        calls += [counter.functions.increment(), counter.functions.increment()]
+        for function in calls:
+            call = function.build_transaction({
                 "from": deployer.address,
                 "nonce": w3.eth.get_transaction_count(deployer.address),
             })  # fmt: skip
@@ -82,15 +118,7 @@ def booster() -> Iterator[Booster]:
                 w3.eth.send_raw_transaction(deployer.sign_transaction(call).raw_transaction)
             )
         anchor = bytes(w3.eth.get_block("latest")["hash"])
-        wallet = dev_wallets(1, 42424)[0]
-        alloc = {
-            wallet.address: GenesisAccount(balance=10**24),
-            CLIENT: GenesisAccount(code=artifact("BoosterClient").deployed_bytecode, nonce=1),
-            BOOSTER_CONFIG_ADDRESS: GenesisAccount(nonce=1, storage={0: w3.eth.chain_id}),
-        }
-        chain = DevChain(alloc, vm="booster", chain_id=42424,
-                         l1_source=l1.devnet.chain.chaindb.db)  # fmt: skip
-        yield Booster(l1, chain, wallet, bytes.fromhex(counter.address[2:]), anchor)
+        yield Booster(l1, chain, wallet, bytes.fromhex(counter.address[2:]), anchor, rollup)
 
 
 def _attempt(precompile: bytes, target: bytes, data: bytes) -> bytes:
@@ -240,3 +268,89 @@ def test_booster_needs_the_mpt_state_model(state: str) -> None:
 
     with pytest.raises(RollupkitError):
         DevChain({}, vm="booster", state=state)
+
+
+def test_a_booster_batch_names_its_anchor_and_l1_effects_and_settles_applying_them() -> None:
+    with booster() as b:
+        # Two blocks at one anchor: the second goes on from the first's L1 writes.
+        built = b.blocks(
+            [calldata("incrementTwice(address)", b.counter)],
+            [calldata("incrementTwice(address)", b.counter)],
+        )
+        assert b.chain.storage(CLIENT, SECOND) == 6
+        anchor = b.l1.w3.eth.get_block(b.anchor)
+        o = built.outputs
+        assert (o.l1_anchor_number, o.l1_anchor_hash) == (anchor["number"], b.anchor)
+        assert o.l1_state_root not in (bytes(anchor["stateRoot"]), b"\x00" * 32)
+        assert batch_updates(built.results) == [(b.counter, 0, 6)]
+        assert o.l1_updates_hash == updates_hash([(b.counter, 0, 6)])
+        _verified(built)
+        with pytest.raises(ValueError, match="l1_updates"):
+            b.rollup.submit_batch(o, built.encoded, b"")
+        with pytest.raises(ContractRevert, match="L1UpdatesMismatch"):
+            b.rollup.submit_batch(o, built.encoded, b"", l1_updates=[(b.counter, 0, 7)])
+        assert b.l1_count() == 2
+        b.settle(built)  # EXECUTE on L1, then applyStateUpdates
+        assert b.l1_count() == 6
+        # The next batch at the same anchor goes on from the chain's L1 (6), as L1 now is.
+        more = b.block(calldata("incrementTwice(address)", b.counter))
+        assert b.chain.storage(CLIENT, SECOND) == 8
+        b.settle(more)
+        assert b.l1_count() == 8
+
+
+def test_settlement_refuses_an_l1_anchor_l1_does_not_know_or_that_is_stale() -> None:
+    with booster() as b:
+        real = b.l1.w3.eth.get_block(b.anchor)
+        # A header of the same L1 state that is no L1 block: EXECUTE cannot tell (the trace is
+        # consistent), the settlement contract can.
+        from eth.vm.forks.prague.blocks import PragueBlockHeader
+
+        header = rlp.decode(b.l1.devnet.chain.chaindb.db[b.anchor], sedes=PragueBlockHeader)
+        forged = header.copy(extra_data=b"not an L1 block")
+        b.chain.store.codes.maps[0][forged.hash] = rlp.encode(forged)  # type: ignore[attr-defined]
+        built = b.block(calldata("incrementTwice(address)", b.counter), anchor=forged.hash)
+        _verified(built)
+        with pytest.raises(ContractRevert, match="UnknownL1Anchor"):
+            b.settle(built)
+        assert real["number"] == built.outputs.l1_anchor_number
+
+
+def test_a_batch_reads_l1_at_one_anchor() -> None:
+    with booster() as b:
+        older = bytes(b.l1.w3.eth.get_block(b.l1.w3.eth.get_block(b.anchor)["number"] - 1)["hash"])
+        with pytest.raises(InvalidBlockError, match="one anchor"):
+            b.chain.build([
+                b.chain.template([b.wallet.sign(to=CLIENT, gas=2_000_000, nonce=0,
+                                  data=calldata("incrementTwice(address)", b.counter))],
+                                 l1_anchor=b.anchor),
+                b.chain.template([b.wallet.sign(to=CLIENT, gas=2_000_000, nonce=1,
+                                  data=calldata("incrementTwice(address)", b.counter))],
+                                 l1_anchor=older),
+            ])  # fmt: skip
+
+
+def test_after_updates_are_applied_an_older_l1_anchor_is_stale() -> None:
+    with booster() as b:
+        b.settle(b.block(calldata("incrementTwice(address)", b.counter)))  # applied on L1 now
+        parent = b.l1.w3.eth.get_block(b.anchor)["parentHash"]
+        # At an L1 block from before the updates were applied, the L2 would read a count that
+        # L1 no longer has: refused.
+        stale = b.block(calldata("incrementTwice(address)", b.counter), anchor=bytes(parent))
+        assert b.chain.storage(CLIENT, SECOND) == 3  # count 1 there: 2, then 3
+        with pytest.raises(ContractRevert, match="StaleL1Anchor"):
+            b.settle(stale)
+        assert b.l1_count() == 4
+
+
+def test_the_node_says_it_does_not_run_booster_chains_yet(tmp_path: Any) -> None:
+    from rollupkit.errors import ConfigError
+    from rollupkit.node.l2chain import ChainConfig, NodeChain
+    from rollupkit.node.store import NodeStore
+
+    store = NodeStore(tmp_path / "node.sqlite")
+    try:
+        with pytest.raises(ConfigError, match="does not run booster chains yet"):
+            NodeChain(store, ChainConfig(vm="booster"))
+    finally:
+        store.close()

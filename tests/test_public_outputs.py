@@ -35,9 +35,12 @@ def test_verdict_fields_are_what_execute_verifier_compares() -> None:
 
     import rollupkit.contracts
 
-    source = (Path(rollupkit.contracts.__file__).parent / "ExecuteVerifier.sol").read_text()
-    compared = re.search(r"bytes32\[12\] memory expected = \[(.*?)\];", source, re.S)
+    # The comparison both verifiers use (firstMismatch) is in IVerifier.sol.
+    source = (Path(rollupkit.contracts.__file__).parent / "IVerifier.sol").read_text()
+    compared = re.search(r"bytes32\[VERDICT_FIELDS\] memory expected = \[(.*?)\];", source, re.S)
     assert compared is not None
+    count = re.search(r"uint256 constant VERDICT_FIELDS = (\d+);", source)
+    assert count is not None and int(count.group(1)) == len(VERDICT_FIELDS)
     names = re.findall(r"claim\.(\w+)", compared.group(1))
     assert names == [camel(name) for name, _ in VERDICT_FIELDS]
     assert ["bool", "uint8", *(kind for _, kind in VERDICT_FIELDS)] == OUTPUT_TYPES
@@ -49,7 +52,8 @@ def test_a_verdict_round_trips_through_the_precompile_encoding() -> None:
         gas_used=SCHEDULE.block, parent_hash=b"\x03" * 32, block_hash=b"\x04" * 32,
         block_number=9, block_count=1, receipts_root=b"\x05" * 32, queue_start_index=3,
         queue_start_hash=b"\x06" * 32, messages_consumed=2, queue_end_hash=b"\x07" * 32,
-        withdrawals_root=b"\x08" * 32, withdrawal_count=1,
+        withdrawals_root=b"\x08" * 32, withdrawal_count=1, l1_anchor_number=11,
+        l1_anchor_hash=b"\x09" * 32, l1_state_root=b"\x0a" * 32, l1_updates_hash=b"\x0b" * 32,
     )  # fmt: skip
     decoded = decode_output(encode_output(ExecuteResult(True, None, "", outputs)))
     assert decoded[:2] == (True, 0)

@@ -124,8 +124,11 @@ class L1Context:
     L1CALLs (kept for the block), and the L1 storage slots they changed."""
 
     def __init__(
-        self, store: HexaryNodeStore, anchor: bytes, l1_chain_id: int, meter: ExecutionMeter
-    ) -> None:
+        self, store: HexaryNodeStore, anchor: bytes, l1_chain_id: int, meter: ExecutionMeter,
+        *, state_root: bytes | None = None,
+    ) -> None:  # fmt: skip
+        """The L1 state at ``anchor``'s block, or at ``state_root`` if given (that block as
+        this chain left it: the earlier blocks' writes on top)."""
         header = l1_header(store.code_store, anchor)
         context = ExecutionContext(
             coinbase=header.coinbase, timestamp=header.timestamp, block_number=header.block_number,
@@ -134,8 +137,9 @@ class L1Context:
             excess_blob_gas=getattr(header, "excess_blob_gas", 0),
         )  # fmt: skip
         self.anchor = anchor
-        self.state_root: bytes = header.state_root
-        self.state = L1State(ViewDB(store), context, header.state_root)
+        self.anchor_number: int = header.block_number
+        self.state_root: bytes = state_root if state_root is not None else header.state_root
+        self.state = L1State(ViewDB(store), context, self.state_root)
         self.state.execution_meter = meter
         self._written: dict[tuple[bytes, int], int] = {}  # slot -> value at the anchor
         self._record_writes()
@@ -154,10 +158,15 @@ class L1Context:
 
         account_db.set_storage = set_storage
 
-    def updates(self) -> Iterator[tuple[bytes, int, int]]:
-        """``(contract, slot, value)`` for every L1 slot whose value the block changed, in the
-        order of their first write (a slot written back to its value is not an update)."""
+    def updates(self) -> Iterator[tuple[bytes, int, int, int]]:
+        """``(contract, slot, before, after)`` for every L1 slot whose value the block changed,
+        in the order of their first write (a slot written back to its value is none)."""
         for (address, slot), before in self._written.items():
             value = self.state.get_storage(address, slot)
             if value != before:
-                yield address, slot, value
+                yield address, slot, before, value
+
+    def commit(self) -> bytes:
+        """Write the L1 state's changes into the node store; its new root."""
+        self.state.persist()
+        return bytes(self.state.state_root)

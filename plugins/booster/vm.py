@@ -23,7 +23,8 @@ ETH to a precompile, or one whose input does not decode.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from eth.abc import ComputationAPI
@@ -36,16 +37,20 @@ from rollupkit.errors import MissingWitnessError
 from rollupkit.ethstate import HexaryNodeStore
 from rollupkit.interfaces import AncestorHashes, StateModel, StateView
 from rollupkit.metering import ExecutionMeter
-from rollupkit.types import ZERO_HASH, BlockInput
+from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, L1Effects
 from rollupkit_booster.l1 import NO_ETH, L1Computation, L1Context
 from rollupkit_evm.engine import RollupComputation, RollupEVM, RollupState
-from rollupkit_evm.vm import EvmBlockExecution, EvmVM
+from rollupkit_evm.vm import EvmBlockExecution, EvmVM, _engine_errors
 
 L1CALL_ADDRESS = bytes.fromhex("000000000000000000000000000000000000b001")
 L1SANDBOXCALL_ADDRESS = bytes.fromhex("000000000000000000000000000000000000b002")
 L1DELEGATECALL_ADDRESS = bytes.fromhex("000000000000000000000000000000000000b003")
-#: The booster's settings on L2: slot 0 holds the L1's chain id (what CHAINID answers on L1).
+#: The booster's account on L2. Slot 0: the L1's chain id (what CHAINID answers on L1), set at
+#: genesis. Slots 1 and 2, written by every block that touched L1: the L1 block it read at
+#: (its hash) and the L1 state root after its writes, where the next block reading at the same
+#: L1 block goes on from (the L1 as this chain sees it: that block with the chain's updates).
 BOOSTER_CONFIG_ADDRESS = bytes.fromhex("000000000000000000000000000000000000b000")
+L1_CHAIN_ID_SLOT, ANCHOR_SLOT, L1_ROOT_SLOT = 0, 1, 2
 #: What every call of the three precompiles costs before the execution it runs.
 BASE_GAS = 2_600
 
@@ -220,6 +225,7 @@ class BoosterVM(EvmVM):
 
     description = "EVM with L1CALL, L1SANDBOXCALL and L1DELEGATECALL (booster rollups)"
     evm_class = BoosterEVM
+    reads_l1 = True
 
     def supports_state_model(self, model: StateModel) -> bool:
         # The L1 state is read from the same hash-keyed node store as the L2's.
@@ -247,8 +253,36 @@ class BoosterVM(EvmVM):
         def open_l1() -> L1Context | None:
             if block.l1_anchor == ZERO_HASH:
                 return None
-            l1_chain_id = l2.get_storage(BOOSTER_CONFIG_ADDRESS, 0)
-            return L1Context(store, block.l1_anchor, l1_chain_id, meter)
+            config = BOOSTER_CONFIG_ADDRESS
+            l1_chain_id = l2.get_storage(config, L1_CHAIN_ID_SLOT)
+            same_anchor = l2.get_storage(config, ANCHOR_SLOT) == int.from_bytes(block.l1_anchor)
+            # At the L1 block the chain read at last: go on from its writes.
+            root = l2.get_storage(config, L1_ROOT_SLOT).to_bytes(32, "big") if same_anchor else None
+            return L1Context(store, block.l1_anchor, l1_chain_id, meter, state_root=root)
 
         l2.l1_opener = open_l1
-        return execution
+        return BoosterBlockExecution.adopt(execution)
+
+
+class BoosterBlockExecution(EvmBlockExecution):
+    """A booster block: sealed with its L1 effects (and where the next block goes on from)."""
+
+    @classmethod
+    def adopt(cls, execution: EvmBlockExecution) -> BoosterBlockExecution:
+        execution.__class__ = cls
+        return execution  # type: ignore[return-value]
+
+    def seal(self, system_storage: Mapping[int, int]) -> BlockResult:
+        state = self.state
+        l1 = state.l1 if isinstance(state, BoosterState) else None
+        effects = None
+        if l1 is not None:
+            with _engine_errors(self.number):
+                l1_root = l1.commit()
+                state.set_storage(BOOSTER_CONFIG_ADDRESS, ANCHOR_SLOT, int.from_bytes(l1.anchor))
+                state.set_storage(BOOSTER_CONFIG_ADDRESS, L1_ROOT_SLOT, int.from_bytes(l1_root))
+                if state.get_nonce(BOOSTER_CONFIG_ADDRESS) == 0:
+                    state.set_nonce(BOOSTER_CONFIG_ADDRESS, 1)  # never "empty", never cleaned
+            effects = L1Effects(l1.anchor_number, l1.anchor, l1_root, tuple(l1.updates()))
+        result = super().seal(system_storage)
+        return result if effects is None else replace(result, l1=effects)

@@ -200,12 +200,31 @@ class RollupContracts:
         return self.messages_from_receipt(receipt)[0]
 
     def submit_batch(
-        self, outputs: PublicOutputs, trace: bytes, evidence: bytes = b"", *, gas: int | None = None
+        self,
+        outputs: PublicOutputs,
+        trace: bytes,
+        evidence: bytes = b"",
+        *,
+        gas: int | None = None,
+        l1_updates: Sequence[tuple[bytes, int, int]] | None = None,
     ) -> Any:
-        """Submit a batch (its public outputs as the claim, its trace, the evidence)."""
-        return self.transact(
-            self.rollup.functions.submitBatch(claim_tuple(outputs), trace, evidence), gas=gas
-        )
+        """Submit a batch (its public outputs as the claim, its trace, the evidence); a
+        booster batch with L1 storage updates goes with them (``l1_updates``:
+        :func:`rollupkit.l1updates.batch_updates`), applied as it settles."""
+        from rollupkit.l1updates import grouped
+
+        claim = claim_tuple(outputs)
+        if outputs.l1_updates_hash == b"\x00" * 32:
+            call = self.rollup.functions.submitBatch(claim, trace, evidence)
+        elif l1_updates is None:
+            raise ValueError("a booster batch settles with its L1 updates: give l1_updates")
+        else:
+            contracts, changes = grouped(l1_updates)
+            addresses = [to_checksum_address(c) for c in contracts]
+            call = self.rollup.functions.submitBoosterBatch(
+                claim, trace, evidence, addresses, changes
+            )
+        return self.transact(call, gas=gas)
 
     def claim_withdrawal(
         self,

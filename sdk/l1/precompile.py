@@ -12,12 +12,15 @@ so a call that reverts still counts; a call that would pass
 ``EXECUTE_CUMULATIVE_GAS_LIMIT`` fails (all its gas is consumed). Input that does not decode
 fails the same way.
 
-Output (ABI-encoded, 14 words) when the call is charged::
+Output (ABI-encoded, 18 words) when the call is charged::
 
     (bool ok, uint8 reason, bytes32 postStateRoot, uint256 gasUsed, uint256 chainId,
      bytes32 parentHash, bytes32 blockHash, uint256 blockNumber,
      uint256 queueStartIndex, bytes32 queueStartHash, uint256 messagesConsumed,
-     bytes32 queueEndHash, bytes32 withdrawalsRoot, uint256 withdrawalCount)
+     bytes32 queueEndHash, bytes32 withdrawalsRoot, uint256 withdrawalCount,
+     uint256 l1AnchorNumber, bytes32 l1AnchorHash, bytes32 l1StateRoot, bytes32 l1UpdatesHash)
+
+(the last four: a booster batch's L1 effects, :mod:`rollupkit.l1updates`; zero otherwise)
 
 ``reason`` is 0 when ``ok``, else the reason's fixed number (:attr:`RejectReason.code
 <rollupkit.types.RejectReason.code>`). When not ``ok`` the outputs are zero. The field order is

@@ -24,7 +24,7 @@ from rollupkit.chain import (
     DEFAULT_GENESIS_TIMESTAMP,
     write_genesis,
 )
-from rollupkit.errors import ChainMoved, NodeDatabaseError
+from rollupkit.errors import ChainMoved, ConfigError, NodeDatabaseError
 from rollupkit.execution import read_queue_position, resolve_plugins
 from rollupkit.interfaces import StateStore, StateView
 from rollupkit.metering import SCHEDULE, witness_code_gas
@@ -84,6 +84,12 @@ class NodeChain:
         self.store = store
         self.config = config
         self.vm, self.model = resolve_plugins(config.vm, config.state, registry)
+        if self.vm.reads_l1:
+            raise ConfigError(
+                f"the node does not run {config.vm} chains yet: their blocks read L1 state, "
+                "which it does not fetch or keep (build and verify them with DevChain and "
+                "EXECUTE)"
+            )
         self.lock = threading.RLock()
         self._build_lock = threading.Lock()  # one block built at a time
         #: When (time.monotonic) this process built each recent block: a batch's age counts

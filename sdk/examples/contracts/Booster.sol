@@ -3,10 +3,36 @@ pragma solidity ^0.8.24;
 
 contract Empty {}
 
-/// An L1 contract for booster rollups' tests: a counter, and what L1CALL must refuse.
+/// One L1 storage slot set by a booster rollup (NativeRollup's StateChange).
+struct StateChange {
+    bytes32 slot;
+    bytes32 value;
+}
+
+/// An L1 contract for booster rollups' tests: a counter (opted in to coprocessor mode: it takes
+/// its booster rollup's storage updates), and what L1CALL must refuse.
 contract L1Counter {
-    uint256 public count;
-    mapping(address => uint256) public votes;
+    uint256 public count; // slot 0
+    mapping(address => uint256) public votes; // slot 1
+    address public booster; // slot 2: the booster rollup's NativeRollup
+
+    /// Once: the rollup whose updates this contract takes.
+    function setBooster(address booster_) external {
+        require(booster == address(0), "L1Counter: booster set");
+        booster = booster_;
+    }
+
+    /// The seed's coprocessor mode: the slots as the L2 left them, from the rollup only.
+    function applyStateUpdates(StateChange[] calldata changes) external {
+        require(msg.sender == booster, "L1Counter: only from the booster rollup");
+        for (uint256 i = 0; i < changes.length; i++) {
+            bytes32 slot = changes[i].slot;
+            bytes32 value = changes[i].value;
+            assembly {
+                sstore(slot, value)
+            }
+        }
+    }
 
     event Counted(uint256 count);
 
