@@ -144,6 +144,8 @@ class StateOverlay:
         self._read_accounts: dict[bytes, tuple[int, int] | None] = {}
         self._read_storage: dict[tuple[bytes, int], int] = {}
         self._read_code: dict[bytes, bytes] = {}
+        #: The slots of each account read or written here (an index of the two maps above).
+        self._slots: dict[bytes, set[int]] = {}
 
     def child(self) -> StateOverlay:
         return StateOverlay(self)
@@ -189,12 +191,25 @@ class StateOverlay:
             return self.below.get_storage(address, slot)
         if key not in self._read_storage:
             self._read_storage[key] = int(self.below.get_storage(address, slot))
+            self._slots.setdefault(address, set()).add(slot)
         return self._read_storage[key]
+
+    def known_storage(self, address: bytes) -> dict[int, int]:
+        """The slots of ``address`` whose values are known without asking the state view
+        (read or written through this overlay or the ones below it), with those values."""
+        known: dict[int, int] = {}
+        if isinstance(self.below, StateOverlay):
+            known = self.below.known_storage(address)
+        for slot in self._slots.get(address, ()):
+            key = (address, slot)
+            known[slot] = self._storage[key] if key in self._storage else self._read_storage[key]
+        return known
 
     def set_storage(self, address: bytes, slot: int, value: int) -> None:
         if not 0 <= value < 2**256 or not 0 <= slot < 2**256:
             raise ValueError("storage slots and values are 256-bit unsigned")
         self._storage[(address, slot)] = value
+        self._slots.setdefault(address, set()).add(slot)
 
     def get_code(self, address: bytes) -> bytes:
         if address in self._code:
@@ -227,6 +242,7 @@ class StateOverlay:
             below.set_storage(address, slot, value)
         self._accounts.clear()
         self._storage.clear()
+        self._slots.clear()
         self._code.clear()
         self._read_accounts.clear()  # the view below has changed
         self._read_storage.clear()

@@ -27,14 +27,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_ACCOUNT = re.compile(
-    r"(0x[0-9a-fA-F]{40}): Account \{ info: AccountInfo \{ balance: (\d+), nonce: (\d+), "
-    r"code_hash: (0x[0-9a-f]{64}), code: (?:None|Some\(.*?\)) \}, "
-    r"storage: \{(.*?)\}, status: AccountStatus\(([^)]*)\) \}",
-    re.DOTALL,
+#: An account's code as revm prints it: the bytes, then how far revm analysed them (``Raw``,
+#: ``Checked { len: .. }``, ``Analysed { len: .., jump_map: JumpMap { map: ".." } }``: no
+#: parentheses in any). Spelt out, the hex is one scan of a character class: a lazy ``.*?``
+#: over it was most of the time spent parsing. Text this does not match is parsed again
+#: with the lazy pattern (``_ANY_CODE``) before it is called an error.
+_CODE = r"(?:None|Some\(Bytecode \{ bytecode: 0x[0-9a-f]*, state: [^()]*? \}\))"
+_ANY_CODE = r"(?:None|Some\(.*?\))"
+_ACCOUNT, _ACCOUNT_ANY_CODE = (
+    re.compile(
+        r"(0x[0-9a-fA-F]{40}): Account \{ info: AccountInfo \{ balance: (\d+), nonce: (\d+), "
+        r"code_hash: (0x[0-9a-f]{64}), code: " + code + r" \}, "
+        r"storage: \{(.*?)\}, status: AccountStatus\(([^)]*)\) \}",
+        re.DOTALL,
+    )
+    for code in (_CODE, _ANY_CODE)
 )
+#: Slots start where a number does: ``(?<!\d)`` stops a search from trying every digit of
+#: a 78-digit slot or value as the start of a slot (each such try backtracks the whole number).
 _SLOT = re.compile(
-    r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}"
+    r"(?<!\d)(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}"
 )
 _STATE_START = "JournaledState { state: {"
 
@@ -70,6 +82,13 @@ class LoadedAccount:
 
 def parse_journal(text: str) -> dict[bytes, LoadedAccount]:
     """Every account of ``text`` (``EVM.journal_str``), by 20-byte address."""
+    try:
+        return _parse_journal(text, _ACCOUNT)
+    except JournalFormatError:
+        return _parse_journal(text, _ACCOUNT_ANY_CODE)
+
+
+def _parse_journal(text: str, pattern: re.Pattern[str]) -> dict[bytes, LoadedAccount]:
     if not text.startswith(_STATE_START):
         raise JournalFormatError(f"unexpected journal start {text[:40]!r}")
     end = text.find("}, transient_storage:")
@@ -78,7 +97,7 @@ def parse_journal(text: str) -> dict[bytes, LoadedAccount]:
     body = text[len(_STATE_START) : end]
     accounts: dict[bytes, LoadedAccount] = {}
     position = 0
-    for match in _ACCOUNT.finditer(body):
+    for match in pattern.finditer(body):
         if body[position : match.start()].strip(", "):
             raise JournalFormatError(
                 f"unparsed journal text {body[position : match.start()][:60]!r}"
@@ -101,13 +120,16 @@ def parse_journal(text: str) -> dict[bytes, LoadedAccount]:
     return accounts
 
 
-_DB_ACCOUNT = re.compile(
-    r"(0x[0-9a-fA-F]{40}): DbAccount \{ info: AccountInfo \{ balance: \d+, nonce: \d+, "
-    r"code_hash: 0x[0-9a-f]{64}, code: (?:None|Some\(.*?\)) \}, account_state: (\w+), "
-    r"storage: \{([0-9:, ]*)\} \}",
-    re.DOTALL,
+_DB_ACCOUNT, _DB_ACCOUNT_ANY_CODE = (
+    re.compile(
+        r"(0x[0-9a-fA-F]{40}): DbAccount \{ info: AccountInfo \{ balance: \d+, nonce: \d+, "
+        r"code_hash: 0x[0-9a-f]{64}, code: " + code + r" \}, account_state: (\w+), "
+        r"storage: \{([0-9:, ]*)\} \}",
+        re.DOTALL,
+    )
+    for code in (_CODE, _ANY_CODE)
 )
-_DB_SLOT = re.compile(r"(\d+): (\d+)")
+_DB_SLOT = re.compile(r"(?<!\d)(\d+): (\d+)")
 _DB_START = "db: Memory(CacheDB { accounts: {"
 _DB_END = "}, contracts: {"
 
@@ -115,6 +137,13 @@ _DB_END = "}, contracts: {"
 def parse_reads(text: str) -> dict[bytes, set[int]]:
     """Every account revm's database was asked for, with the storage slots asked for, from
     ``str(EVM)``: the complete read set of what ran, reverted frames included."""
+    try:
+        return _parse_reads(text, _DB_ACCOUNT)
+    except JournalFormatError:
+        return _parse_reads(text, _DB_ACCOUNT_ANY_CODE)
+
+
+def _parse_reads(text: str, pattern: re.Pattern[str]) -> dict[bytes, set[int]]:
     start = text.find(_DB_START)
     if start < 0:
         raise JournalFormatError("no in-memory database in the EVM's text")
@@ -125,7 +154,7 @@ def parse_reads(text: str) -> dict[bytes, set[int]]:
     body = text[start:end]
     reads: dict[bytes, set[int]] = {}
     position = 0
-    for match in _DB_ACCOUNT.finditer(body):
+    for match in pattern.finditer(body):
         if body[position : match.start()].strip(", "):
             raise JournalFormatError(
                 f"unparsed database text {body[position : match.start()][:60]!r}"

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pyrevm
@@ -86,6 +87,11 @@ for _op, _name in {0x31: "BALANCE", 0x3B: "EXTCODESIZE", 0x3C: "EXTCODECOPY",
 #: Discovery rounds before giving up on a transaction (each round finds at least one new
 #: account or slot; a chain of dependent reads could otherwise take one round per read).
 MAX_ROUNDS = 16
+#: A contract's storage the block already knows goes into revm whole up to this many slots;
+#: past it, only the slots a Solidity mapping keyed by the message's words would use.
+SEED_ALL_SLOTS = 32
+#: Mapping positions (declaration order in a contract) guessed at, and message words used.
+SEED_MAPPINGS, SEED_WORDS = 16, 8
 #: The least gas a call frame costs its caller (a warm CALL): bounds the frames not seen.
 MIN_FRAME_GAS = 100
 EMPTY_CODE_HASH = keccak(b"")
@@ -279,7 +285,16 @@ class RevmVM(AccountVM):
             # revm loads these before it runs; py-evm may never read them (the code of a
             # target called with no gas left, an access list's accounts and slots).
             raise ClientUnsupported(f"revm read state the witness does not hold: {exc}") from None
+        seeded: set[bytes] = set()
         for _ in range(MAX_ROUNDS):
+            # What the block already knows of a contract's storage (what earlier transactions
+            # read or wrote) goes in up front: a token's balances would otherwise be found
+            # one run at a time, each run on a fresh EVM.
+            for address, account in known.items():
+                if address not in seeded and account is not None and account[2]:
+                    seeded.add(address)
+                    for slot, value in _likely_slots(job, state.known_storage(address)):
+                        slots.setdefault((address, slot), value)
             evm = _evm(block, coinbase, known, slots)
             result = _execute(evm, job)
             # The database cache holds every read, reverted frames' too; the journal holds
@@ -366,6 +381,33 @@ class RevmVM(AccountVM):
         problem = self._checked_codes[key]
         if problem:
             raise ClientUnsupported(f"revm (pyrevm 0.3.7) cannot run {problem}")
+
+
+def _likely_slots(job: Job, known: Mapping[int, int]) -> list[tuple[int, int]]:
+    """Of the ``known`` slots of a contract, those the job is likely to read: all of them
+    when there are few; otherwise the low slots, and those of ``mapping[word]`` for mappings
+    at the low positions and words of the message (its caller, target and call data), the
+    slots an ERC-20's balances and allowances use. A guess only saves discovery rounds (a
+    slot left out is found as any other); its values are the state's."""
+    if len(known) <= SEED_ALL_SLOTS:
+        return list(known.items())
+    words = [job.caller.rjust(32, b"\0")]
+    if job.to is not None:
+        words.append(job.to.rjust(32, b"\0"))
+    data = job.data
+    words += [data[i : i + 32] for i in range(4, len(data) - 31, 32)][:SEED_WORDS]
+    guesses = {*range(SEED_MAPPINGS)}
+    for word in words:
+        guesses.update(_mapping_slots(word))
+    return [(slot, known[slot]) for slot in guesses if slot in known]
+
+
+@lru_cache(maxsize=4096)
+def _mapping_slots(word: bytes) -> tuple[int, ...]:
+    """The slots of ``mapping[word]`` for mappings at the first positions (the same words
+    come back transaction after transaction: senders, tokens, recipients)."""
+    return tuple(int.from_bytes(keccak(word + position.to_bytes(32, "big")), "big")
+                 for position in range(SEED_MAPPINGS))  # fmt: skip
 
 
 def _account(state: StateOverlay, address: bytes) -> tuple[int, int, bytes] | None:
