@@ -281,3 +281,16 @@ def test_an_existing_folder_is_not_overwritten_unless_forced(tmp_path: Path) -> 
     # Once it is a project, --force would destroy edits: update is the way.
     again = cli("scaffold", "new", "taken", "--force", cwd=tmp_path)
     assert_one_line_error(again, "already a rollupkit project", "scaffold update")
+
+
+def test_a_booster_vm_is_not_offered_or_scaffolded_yet(tmp_path: Path) -> None:
+    from rollupkit.scaffold.options import choices
+
+    assert "booster" not in choices()["vm"]
+    assert all(o.vm != "booster" for o in COMBINATIONS)
+    with pytest.raises(RollupkitError, match="reads L1 state"):
+        validate(RollupOptions(name="boosted", vm="booster"))
+    assert_one_line_error(
+        cli("scaffold", "new", "boosted", "--vm", "booster", cwd=tmp_path),
+        "reads L1 state",
+    )

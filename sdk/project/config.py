@@ -156,6 +156,12 @@ def check_combination(
     if l1 not in L1_KINDS and not _URL.match(l1):
         raise ProjectError(f"L1 must be embedded, anvil or an http(s):// URL, not {l1!r}")
     vm_impl = registry.create("vm", vm)
+    if vm_impl.reads_l1:
+        raise ProjectError(
+            f"VM {vm!r} reads L1 state, which the rollup node does not fetch or keep yet: it "
+            "cannot be scaffolded into a project (build and verify its blocks with DevChain "
+            "and EXECUTE)"
+        )
     if not vm_impl.supports_state_model(registry.create("state", state)):
         raise ProjectError(f"VM {vm!r} cannot execute over the {state!r} state model")
     carrier = registry.get("derivation", derivation).carrier

@@ -72,7 +72,8 @@ def choices(registry: PluginRegistry | None = None) -> dict[str, list[str]]:
     """What each plugin-backed option may be, from the installed plugins."""
     registry = registry or get_registry()
     return {
-        "vm": registry.names("vm"),
+        # A VM whose blocks read L1 (booster) is not one a project can run yet.
+        "vm": [n for n in registry.names("vm") if not registry.get("vm", n).reads_l1],
         "state": registry.names("state"),
         "da": registry.names("derivation"),
         "proof": registry.names("proof"),
