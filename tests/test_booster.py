@@ -14,13 +14,16 @@ import rlp
 from eth_abi import decode as abi_decode
 from eth_hash.auto import keccak
 from l1_env import running_l1
+from web3.logs import DISCARD
 
 from rollupkit import execute_detailed
 from rollupkit.builder import BuiltTrace
 from rollupkit.chain import DevChain
 from rollupkit.errors import ContractRevert, InvalidBlockError
 from rollupkit.examples.contracts import artifact
+from rollupkit.gas_market import ExecuteGasConfig
 from rollupkit.l1.contracts import RollupContracts, deploy_rollup
+from rollupkit.l1.devnet import DevnetConfig
 from rollupkit.l1updates import batch_updates, updates_hash
 from rollupkit.trace import decode_trace, encode_trace
 from rollupkit.types import GenesisAccount, RejectReason, Witness
@@ -354,3 +357,46 @@ def test_the_node_says_it_does_not_run_booster_chains_yet(tmp_path: Any) -> None
             NodeChain(store, ChainConfig(vm="booster"))
     finally:
         store.close()
+
+
+def _ballot_votes(voters: int) -> None:
+    from rollupkit.examples.booster import BoostedBallot
+
+    # A thousand votes are about 57M L2 gas: over the default EXECUTE gas an L1 block takes.
+    market = ExecuteGasConfig(target=50_000_000, limit=100_000_000)
+    with running_l1("embedded", DevnetConfig(market=market)) as l1:
+        ballot = BoostedBallot.create(
+            l1.w3, l1.accounts[0], l1.devnet.chain.chaindb.db, voters=voters
+        )
+        proposals = [i % 3 for i in range(voters)]
+        built = ballot.vote_block(proposals)
+        _verified_as(built, "booster")
+        assert len(built.trace.blocks[0].transactions) == voters
+        updates = batch_updates(built.results)
+        # Many votes, few slots: the three tallies (who voted stays on L2).
+        assert len(updates) == 3
+        receipt = ballot.settle(built)
+        event = ballot.rollup.rollup.events.L1UpdatesApplied()
+        applied = event.process_receipt(receipt, errors=DISCARD)
+        assert [e.args["contracts"] for e in applied] == [1]  # one applyStateUpdates
+        for p in range(3):
+            assert ballot.tally(p) == proposals.count(p)
+        # A second vote by the same L2 account is refused on L2: the tallies stay.
+        again = ballot.vote_block([0])
+        assert again.outputs.l1_updates_hash == b"\x00" * 32  # its L1CALL never ran
+        ballot.settle(again)
+        assert ballot.tally(0) == proposals.count(0)
+
+
+def _verified_as(built: BuiltTrace, vm: str) -> None:
+    result = execute_detailed(*built.execute_args(), vm=vm)
+    assert result.ok, (result.reason, result.detail)
+
+
+def test_an_l2_block_of_votes_settles_as_one_apply_state_updates() -> None:
+    _ballot_votes(30)
+
+
+@pytest.mark.slow
+def test_an_l2_block_of_1000_votes_settles_as_one_apply_state_updates() -> None:
+    _ballot_votes(1000)

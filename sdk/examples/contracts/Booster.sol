@@ -115,3 +115,61 @@ contract BoosterClient {
         first = abi.decode(call(L1CALL, counter, abi.encodeWithSignature("count()")), (uint256));
     }
 }
+
+/// A ballot on L1 that a booster rollup can run as its coprocessor (seed 000's voting case):
+/// many votes, few slots. Voting directly on L1 costs each voter a transaction and two slots;
+/// through the rollup, the L2 keeps who voted (BoosterVoter) and only the tallies come back to
+/// L1, as one applyStateUpdates per batch.
+contract Ballot {
+    mapping(uint256 => uint256) public tally; // slot 0
+    mapping(address => bool) public voted; // slot 1: who voted directly on L1
+    address public booster; // slot 2: the booster rollup's NativeRollup
+    address public l2Voter; // slot 3: the L2 contract (as L1CALL's msg.sender) that may vote
+
+    /// Once: the rollup whose updates this ballot takes, and its L2 voter (an address no one
+    /// holds on L1, such as a predeploy's, so no L1 account can pose as it).
+    function setBooster(address booster_, address l2Voter_) external {
+        require(booster == address(0), "Ballot: booster set");
+        booster = booster_;
+        l2Voter = l2Voter_;
+    }
+
+    /// One vote, directly on L1.
+    function vote(uint256 proposal) external {
+        require(!voted[msg.sender], "Ballot: voted");
+        voted[msg.sender] = true;
+        tally[proposal] += 1;
+    }
+
+    /// One vote counted by the L2 (through L1CALL): the L2 voter checked who votes.
+    function boostedVote(uint256 proposal) external {
+        require(msg.sender == l2Voter, "Ballot: only the L2 voter");
+        tally[proposal] += 1;
+    }
+
+    function applyStateUpdates(StateChange[] calldata changes) external {
+        require(msg.sender == booster, "Ballot: only from the booster rollup");
+        for (uint256 i = 0; i < changes.length; i++) {
+            bytes32 slot = changes[i].slot;
+            bytes32 value = changes[i].value;
+            assembly {
+                sstore(slot, value)
+            }
+        }
+    }
+}
+
+/// The L2 side of the boosted ballot (a predeploy: the ballot's address in slot 0 at genesis):
+/// one vote per L2 account, counted on L1 through L1CALL.
+contract BoosterVoter {
+    address constant L1CALL = address(0xb001);
+    address public ballot; // slot 0, set at genesis: the Ballot on L1
+    mapping(address => bool) public voted; // slot 1
+
+    function vote(uint256 proposal) external {
+        require(!voted[msg.sender], "BoosterVoter: voted");
+        voted[msg.sender] = true;
+        (bool ok,) = L1CALL.call(abi.encode(ballot, abi.encodeCall(Ballot.boostedVote, (proposal))));
+        require(ok, "BoosterVoter: L1CALL failed");
+    }
+}
