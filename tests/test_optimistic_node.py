@@ -30,7 +30,7 @@ from rollupkit_optimistic.dispute import (
 
 BOND = 10**18
 #: Long enough for a dispute over a small batch, short enough for a test.
-OPTIONS = {"bond": BOND, "window": 30, "move_time": 4}
+OPTIONS = {"bond": BOND, "window": 16, "move_time": 3}
 
 pytestmark = pytest.mark.slow
 
