@@ -20,6 +20,7 @@ from rollupkit import execute_detailed
 from rollupkit.builder import BuiltTrace
 from rollupkit.chain import DevChain
 from rollupkit.errors import ContractRevert, InvalidBlockError
+from rollupkit.examples.booster import send
 from rollupkit.examples.contracts import artifact
 from rollupkit.gas_market import ExecuteGasConfig
 from rollupkit.l1.contracts import RollupContracts, deploy_rollup
@@ -101,25 +102,13 @@ def booster() -> Iterator[Booster]:
             w3, deployer, l2_chain_id=42424, genesis_state_root=genesis.state_root,
             genesis_block_hash=genesis.hash, vm="booster",
         )  # fmt: skip
-        counter_artifact = artifact("L1Counter")
-        factory = w3.eth.contract(abi=counter_artifact.abi, bytecode=counter_artifact.bytecode)
-        tx = factory.constructor().build_transaction({
-            "from": deployer.address, "nonce": w3.eth.get_transaction_count(deployer.address),
-        })  # fmt: skip
-        receipt = w3.eth.wait_for_transaction_receipt(
-            w3.eth.send_raw_transaction(deployer.sign_transaction(tx).raw_transaction)
-        )
-        counter = w3.eth.contract(address=receipt["contractAddress"], abi=counter_artifact.abi)
-        calls = [counter.functions.setBooster(rollup.rollup.address)]
-        calls += [counter.functions.increment(), counter.functions.increment()]
-        for function in calls:
-            call = function.build_transaction({
-                "from": deployer.address,
-                "nonce": w3.eth.get_transaction_count(deployer.address),
-            })  # fmt: skip
-            w3.eth.wait_for_transaction_receipt(
-                w3.eth.send_raw_transaction(deployer.sign_transaction(call).raw_transaction)
-            )
+        spec = artifact("L1Counter")
+        receipt = send(w3, deployer, w3.eth.contract(abi=spec.abi, bytecode=spec.bytecode)
+                       .constructor())  # fmt: skip
+        counter = w3.eth.contract(address=receipt["contractAddress"], abi=spec.abi)
+        for call in (counter.functions.setBooster(rollup.rollup.address),
+                     counter.functions.increment(), counter.functions.increment()):  # fmt: skip
+            send(w3, deployer, call)
         anchor = bytes(w3.eth.get_block("latest")["hash"])
         yield Booster(l1, chain, wallet, bytes.fromhex(counter.address[2:]), anchor, rollup)
 

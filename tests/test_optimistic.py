@@ -6,7 +6,7 @@ transactions."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -116,6 +116,20 @@ def lie(honest: BatchSteps, first_wrong: int) -> tuple[Any, Any]:
     return outputs, commitment
 
 
+def play(
+    watchtower: Watchtower, defender: Defender, outputs: Any, layout: bytes,
+    between: Callable[[], object] = lambda: None,
+) -> None:  # fmt: skip
+    """Both parties move (``between`` their moves) until the proposal is decided."""
+    for _ in range(200):
+        watchtower.poll()
+        if proposal_of(watchtower.l1, outputs, layout)["status"] != PENDING:
+            return
+        between()
+        defender.poll()
+    raise AssertionError("the dispute did not end in 200 rounds")
+
+
 def dispute(s: Setup, honest: BatchSteps, first_wrong: int) -> tuple[Watchtower, Defender]:
     """The liar claims, the watchtower challenges, both play until it is decided."""
     outputs, commitment = lie(honest, first_wrong)
@@ -125,11 +139,7 @@ def dispute(s: Setup, honest: BatchSteps, first_wrong: int) -> tuple[Watchtower,
         else None, BOND,
     )  # fmt: skip
     defender = Defender(s.liar, proposal_id(outputs, honest.layout), commitment)
-    for _ in range(200):
-        watchtower.poll()
-        if proposal_of(s.liar, outputs, honest.layout)["status"] != PENDING:
-            break
-        defender.poll()
+    play(watchtower, defender, outputs, honest.layout)
     watchtower.poll()  # sees the result, and proposes the right claim
     return watchtower, defender
 
@@ -190,11 +200,7 @@ def test_a_lie_at_the_first_step_and_at_a_block_end_are_caught_too() -> None:
             watchtower = Watchtower(s.watcher, lambda *_: honest, BOND, replace=False)
             _, commitment = lie(honest, first_wrong)
             defender = Defender(s.liar, proposal_id(outputs, honest.layout), commitment)
-            for _ in range(100):
-                watchtower.poll()
-                if proposal_of(s.liar, outputs, honest.layout)["status"] != PENDING:
-                    break
-                defender.poll()
+            play(watchtower, defender, outputs, honest.layout)
             assert proposal_of(s.liar, outputs, honest.layout)["status"] == REJECTED
 
 
@@ -233,12 +239,11 @@ def test_the_backend_refuses_to_finalise_a_claim_that_lost() -> None:
         assert not s.backend.verify(claimed(built), other, context(s))
         watchtower = Watchtower(s.watcher, lambda *_: honest, BOND, replace=False)
         defender = Defender(s.sequencer, proposal_id(wrong_outputs, honest.layout), commitment)
-        for _ in range(100):
-            watchtower.poll()
-            if proposal_of(s.sequencer, wrong_outputs, honest.layout)["status"] != PENDING:
-                break
-            assert s.backend.finalize(wrong, submission, context(s)) is None  # disputed
-            defender.poll()
+
+        def still_disputed() -> None:
+            assert s.backend.finalize(wrong, submission, context(s)) is None
+
+        play(watchtower, defender, wrong_outputs, honest.layout, still_disputed)
         with pytest.raises(ProofError, match="lost a dispute"):
             s.backend.finalize(wrong, submission, context(s))
 

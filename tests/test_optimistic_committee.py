@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from eth_abi import decode as abi_decode
 from eth_hash.auto import keccak
-from test_optimistic import BOND, MOVE, Setup, lie, optimistic_rollup, token_batch
+from test_optimistic import BOND, MOVE, Setup, lie, optimistic_rollup, play, token_batch
 
 from rollupkit.errors import ContractRevert, ProofError
 from rollupkit.l1.contracts import claim_tuple, sign_attestations, step_digest
@@ -80,11 +80,7 @@ def test_a_wrong_claim_loses_its_last_step_to_the_committee_on_anvil() -> None:
         propose(s.liar, outputs, honest.inputs, honest.counts, BOND)
         watchtower = Watchtower(s.watcher, lambda *_: honest, BOND, committee=committee)
         defender = Defender(s.liar, proposal_id(outputs, honest.layout), commitment)
-        for _ in range(100):
-            watchtower.poll()
-            if proposal_of(s.liar, outputs, honest.layout)["status"] != PENDING:
-                break
-            defender.poll()
+        play(watchtower, defender, outputs, honest.layout)
         assert proposal_of(s.liar, outputs, honest.layout)["status"] == REJECTED
         assert "resolved the step 1 -> 2" in watchtower.log, watchtower.log
 

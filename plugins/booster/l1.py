@@ -96,10 +96,25 @@ class L1Computation(MeteredComputation):
         return super().apply_child_computation(child_msg)  # type: ignore[no-any-return]
 
 
+class L1AccountDB(SplitCodeAccountDB):
+    """The L1 account database, noting every slot written, first write first, with its value
+    before the block (what its updates are measured from)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.written: dict[tuple[bytes, int], int] = {}
+
+    def set_storage(self, address: Any, slot: int, value: int) -> None:
+        key = (bytes(address), slot)
+        if key not in self.written:
+            self.written[key] = self.get_storage(address, slot, from_journal=False)
+        super().set_storage(address, slot, value)
+
+
 class L1State(PragueState):
     """An L1 state over the trace's (or the L1's) nodes and codes."""
 
-    account_db_class = SplitCodeAccountDB
+    account_db_class = L1AccountDB
     computation_class = L1Computation
     execution_meter: ExecutionMeter | None = None
     #: Why the L1 call in progress must fail (see :func:`_refuse`), or None.
@@ -141,27 +156,12 @@ class L1Context:
         self.state_root: bytes = state_root if state_root is not None else header.state_root
         self.state = L1State(ViewDB(store), context, self.state_root)
         self.state.execution_meter = meter
-        self._written: dict[tuple[bytes, int], int] = {}  # slot -> value at the anchor
-        self._record_writes()
-
-    def _record_writes(self) -> None:
-        """Note every L1 slot written, first write first, with its value at the anchor."""
-        account_db = self.state._account_db
-        written = self._written
-        original_set = account_db.set_storage
-
-        def set_storage(address: bytes, slot: int, value: int) -> None:
-            key = (bytes(address), slot)
-            if key not in written:
-                written[key] = account_db.get_storage(address, slot, from_journal=False)
-            original_set(address, slot, value)
-
-        account_db.set_storage = set_storage
 
     def updates(self) -> Iterator[tuple[bytes, int, int, int]]:
         """``(contract, slot, before, after)`` for every L1 slot whose value the block changed,
         in the order of their first write (a slot written back to its value is none)."""
-        for (address, slot), before in self._written.items():
+        account_db: L1AccountDB = self.state._account_db  # type: ignore[assignment]
+        for (address, slot), before in account_db.written.items():
             value = self.state.get_storage(address, slot)
             if value != before:
                 yield address, slot, before, value
