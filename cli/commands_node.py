@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from rollupkit_cli._typer import new_app
+from rollupkit_cli._typer import new_app, private_key
 
 app = new_app(help="Run a rollup node.", no_args_is_help=True)
 
@@ -59,12 +59,7 @@ def watchtower(
     if not secret:
         raise typer.BadParameter(f"give the key that posts bonds (or set {WATCHTOWER_KEY_ENV})",
                                  param_hint="--key")  # fmt: skip
-    try:
-        raw = bytes.fromhex(secret.removeprefix("0x"))
-    except ValueError:
-        raise typer.BadParameter("not hex", param_hint="--key") from None
-    if len(raw) != 32:
-        raise typer.BadParameter("a private key is 32 bytes", param_hint="--key")
+    raw = private_key(secret)
     folder = str(data_dir) if data_dir else ".rollupkit/watchtower"
     node_config = load(config, role="follower", data_dir=folder, rpc_port=rpc_port)
     if node_config.l1 is None:

@@ -8,7 +8,7 @@ import threading
 
 import typer
 
-from rollupkit_cli._typer import new_app
+from rollupkit_cli._typer import new_app, private_key
 
 app = new_app(help="Run a verifier client that signs batches it re-executes.", no_args_is_help=True)
 
@@ -31,12 +31,7 @@ def serve(
     from rollupkit.verifier import VerifierSettings
     from rollupkit.verifier import serve as start
 
-    try:
-        secret = bytes.fromhex(key.removeprefix("0x"))
-    except ValueError:
-        raise typer.BadParameter("not hex", param_hint="--key") from None
-    if len(secret) != 32:
-        raise typer.BadParameter("a private key is 32 bytes", param_hint="--key")
+    secret = private_key(key)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = VerifierSettings(secret, l1, rollup, vm=vm, state=state, client=client)
     tune_process_for_serving()

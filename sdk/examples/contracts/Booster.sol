@@ -9,6 +9,17 @@ struct StateChange {
     bytes32 value;
 }
 
+/// The seed's applyStateUpdates body: each slot set to its value, in this contract's storage.
+function storeChanges(StateChange[] calldata changes) {
+    for (uint256 i = 0; i < changes.length; i++) {
+        bytes32 slot = changes[i].slot;
+        bytes32 value = changes[i].value;
+        assembly {
+            sstore(slot, value)
+        }
+    }
+}
+
 /// An L1 contract for booster rollups' tests: a counter (opted in to coprocessor mode: it takes
 /// its booster rollup's storage updates), and what L1CALL must refuse.
 contract L1Counter {
@@ -25,13 +36,7 @@ contract L1Counter {
     /// The seed's coprocessor mode: the slots as the L2 left them, from the rollup only.
     function applyStateUpdates(StateChange[] calldata changes) external {
         require(msg.sender == booster, "L1Counter: only from the booster rollup");
-        for (uint256 i = 0; i < changes.length; i++) {
-            bytes32 slot = changes[i].slot;
-            bytes32 value = changes[i].value;
-            assembly {
-                sstore(slot, value)
-            }
-        }
+        storeChanges(changes);
     }
 
     event Counted(uint256 count);
@@ -149,13 +154,7 @@ contract Ballot {
 
     function applyStateUpdates(StateChange[] calldata changes) external {
         require(msg.sender == booster, "Ballot: only from the booster rollup");
-        for (uint256 i = 0; i < changes.length; i++) {
-            bytes32 slot = changes[i].slot;
-            bytes32 value = changes[i].value;
-            assembly {
-                sstore(slot, value)
-            }
-        }
+        storeChanges(changes);
     }
 }
 
