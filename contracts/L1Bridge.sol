@@ -24,6 +24,10 @@ contract L1Bridge {
     /// and the system account (nothing runs as it).
     address public constant L2_BRIDGE = 0x4200000000000000000000000000000000000010;
     address public constant L2_SYSTEM = 0x4200000000000000000000000000000000000001;
+    /// The booster account on L2 (rollupkit_booster.BOOSTER_CONFIG_ADDRESS): sender and target
+    /// of an L1 handoff, which only the settlement contract enqueues. No L1 account can be
+    /// this sender (no one holds its key, and no contract aliases to it).
+    address public constant L2_BOOSTER = 0x000000000000000000000000000000000000b000;
 
     address public immutable deployer;
     uint64 public immutable maxMessageGas;
@@ -107,6 +111,14 @@ contract L1Bridge {
             revert MessageTooLarge(signedTransaction.length, MAX_MESSAGE_DATA);
         }
         return _enqueue(KIND_FORCED_TX, msg.sender, address(0), 0, 0, signedTransaction);
+    }
+
+    /// A chained booster rollup's L1 handoff (NativeRollup.receiveL1): a deposit of nothing
+    /// from and to the L2's booster account, whose data is the L1 state the L2 goes on from.
+    function enqueueL1Handoff(bytes calldata data) external returns (uint256) {
+        if (msg.sender != settlement) revert OnlySettlement();
+        if (data.length > MAX_MESSAGE_DATA) revert MessageTooLarge(data.length, MAX_MESSAGE_DATA);
+        return _enqueue(KIND_DEPOSIT, L2_BOOSTER, L2_BOOSTER, 0, 0, data);
     }
 
     function _l2Sender() private view returns (address) {

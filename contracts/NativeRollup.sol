@@ -29,12 +29,20 @@ interface IBoosted {
 /// batch read at, and not older than the last settlement that applied L1 updates (its state
 /// would not hold them). Its L1 storage updates are applied by `submitBoosterBatch`, which
 /// calls `applyStateUpdates(changes)` on each contract they touch, as the batch settles.
+///
+/// Chained booster rollups (seed 000's "chaining rollups"): an upstream rollup A may hand the
+/// L1 state its batch left (anchor, L1 state root, which slots it changed) to a downstream
+/// rollup B instead of applying it (`handOffBoosterBatch`). B's bridge queues it as an L1
+/// handoff message; the B block that consumes it reads L1 at that anchor from A's root, and
+/// B's batch applies A's and its own updates to L1 once. Both ends are set once, by each
+/// rollup's deployer (`setL1Upstream` on B, then `setL1Downstream` on A).
 contract NativeRollup {
     IVerifier public immutable verifier;
     L1Bridge public immutable bridge;
     uint256 public immutable l2ChainId;
     uint256 public immutable inclusionDeadline; // seconds a queued message may wait
     address public immutable sequencer; // zero: anyone may submit batches
+    address public immutable deployer; // may link chained booster rollups, once
 
     struct Batch {
         bytes32 stateRoot;
@@ -51,6 +59,13 @@ contract NativeRollup {
     /// last settlement that applied L1 updates.
     bytes32 public l1AnchorHash;
     uint256 public l1UpdatesAppliedAt;
+
+    /// Chained booster rollups: the rollup whose L1 state this one goes on from, the one this
+    /// one hands its L1 state to, and (plus one) the queue index of a received handoff no
+    /// settled batch has consumed yet (zero: none).
+    address public l1Upstream;
+    address public l1Downstream;
+    uint256 public l1HandoffPending;
 
     event BatchSettled(
         uint256 indexed batchIndex,
@@ -77,6 +92,15 @@ contract NativeRollup {
     error StaleL1Anchor(uint256 number, uint256 updatesAppliedAt);
     error L1UpdatesMismatch();
     error L1UpdatesNotGiven();
+    error NotDeployer();
+    error AlreadyLinked();
+    error NotLinked();
+    error NotL1Upstream();
+    error NoL1Anchor();
+    error L1HandoffPending(uint256 index);
+
+    event L1HandedOff(uint256 indexed batchIndex, address indexed downstream, bytes32 l1StateRoot);
+    event L1Received(uint256 indexed queueIndex, bytes32 l1AnchorHash, bytes32 l1StateRoot);
 
     event L1UpdatesApplied(uint256 indexed batchIndex, uint256 contracts, bytes32 l1StateRoot);
 
@@ -94,6 +118,7 @@ contract NativeRollup {
         l2ChainId = l2ChainId_;
         inclusionDeadline = inclusionDeadline_;
         sequencer = sequencer_;
+        deployer = msg.sender;
         _batches.push(Batch(genesisStateRoot, genesisBlockHash, 0, uint64(block.timestamp), bytes32(0), 0));
         emit BatchSettled(0, genesisStateRoot, genesisBlockHash, 0, 0, bytes32(0), 0);
         emit RollupCreated(l2ChainId_, genesisBlockHash);
@@ -122,8 +147,80 @@ contract NativeRollup {
         emit L1UpdatesApplied(_batches.length - 1, contracts.length, claim.l1StateRoot);
     }
 
-    function _checkL1Anchor(BatchClaim calldata claim) private {
-        if (claim.l1AnchorHash == 0 || claim.l1AnchorHash == l1AnchorHash) return;
+    // --- chained booster rollups --------------------------------------------------------
+
+    /// Once, by the deployer: the rollup whose L1 state this one goes on from.
+    function setL1Upstream(address upstream) external {
+        if (msg.sender != deployer) revert NotDeployer();
+        if (l1Upstream != address(0)) revert AlreadyLinked();
+        l1Upstream = upstream;
+    }
+
+    /// Once, by the deployer: the rollup this one hands its L1 state to (which must name this
+    /// one as its upstream).
+    function setL1Downstream(address downstream) external {
+        if (msg.sender != deployer) revert NotDeployer();
+        if (l1Downstream != address(0)) revert AlreadyLinked();
+        if (NativeRollup(downstream).l1Upstream() != address(this)) revert NotLinked();
+        l1Downstream = downstream;
+    }
+
+    /// A booster batch settled as `submitBoosterBatch` does, but its L1 state (and the list of
+    /// its updates) handed to the downstream rollup, which applies them, instead of applied.
+    /// This rollup's next batch reading L1 must read a block after the downstream applied.
+    function handOffBoosterBatch(
+        BatchClaim calldata claim,
+        bytes calldata trace,
+        bytes calldata evidence,
+        address[] calldata contracts,
+        StateChange[][] calldata changes
+    ) external {
+        if (l1Downstream == address(0)) revert NotLinked();
+        if (claim.l1AnchorHash == 0) revert NoL1Anchor();
+        if (keccak256(abi.encode(contracts, changes)) != claim.l1UpdatesHash) revert L1UpdatesMismatch();
+        _settle(claim, trace, evidence);
+        l1AnchorHash = 0;
+        l1UpdatesAppliedAt = block.number;
+        NativeRollup(l1Downstream).receiveL1(
+            claim.l1AnchorNumber, claim.l1AnchorHash, claim.l1StateRoot, abi.encode(contracts, changes)
+        );
+        emit L1HandedOff(_batches.length - 1, l1Downstream, claim.l1StateRoot);
+    }
+
+    /// From the upstream rollup: queue the L1 state it left as a handoff this rollup's chain
+    /// goes on from (`updates` is `abi.encode(contracts, changes)`: which slots to apply).
+    function receiveL1(uint256 anchorNumber, bytes32 anchorHash, bytes32 l1StateRoot, bytes calldata updates)
+        external
+    {
+        if (msg.sender != l1Upstream) revert NotL1Upstream();
+        if (l1HandoffPending != 0) revert L1HandoffPending(l1HandoffPending - 1);
+        // The upstream read L1 without this rollup's updates applied since.
+        if (anchorNumber < l1UpdatesAppliedAt) revert StaleL1Anchor(anchorNumber, l1UpdatesAppliedAt);
+        uint256 index = bridge.enqueueL1Handoff(abi.encode(anchorHash, l1StateRoot, updates));
+        l1HandoffPending = index + 1;
+        l1AnchorHash = anchorHash; // checked by the upstream
+        emit L1Received(index, anchorHash, l1StateRoot);
+    }
+
+    function _checkL1Anchor(BatchClaim calldata claim, uint256 end) private {
+        if (l1HandoffPending != 0) {
+            // A batch reading L1 before the handoff it must go on from would overwrite it.
+            if (end < l1HandoffPending) {
+                if (claim.l1AnchorHash != 0) revert L1HandoffPending(l1HandoffPending - 1);
+            } else {
+                l1HandoffPending = 0;
+            }
+        }
+        if (claim.l1AnchorHash == 0) return;
+        if (l1Downstream != address(0)) {
+            // This rollup's last L1 state is the downstream's until it applies it.
+            NativeRollup downstream = NativeRollup(l1Downstream);
+            uint256 pending = downstream.l1HandoffPending();
+            if (pending != 0) revert L1HandoffPending(pending - 1);
+            uint256 appliedAt = downstream.l1UpdatesAppliedAt();
+            if (claim.l1AnchorNumber < appliedAt) revert StaleL1Anchor(claim.l1AnchorNumber, appliedAt);
+        }
+        if (claim.l1AnchorHash == l1AnchorHash) return;
         if (blockhash(claim.l1AnchorNumber) != claim.l1AnchorHash) {
             revert UnknownL1Anchor(claim.l1AnchorNumber, claim.l1AnchorHash);
         }
@@ -135,7 +232,6 @@ contract NativeRollup {
 
     function _settle(BatchClaim calldata claim, bytes calldata trace, bytes calldata evidence) private {
         if (sequencer != address(0) && msg.sender != sequencer) revert NotSequencer();
-        _checkL1Anchor(claim);
         Batch storage last = _batches[_batches.length - 1];
         if (claim.chainId != l2ChainId) revert WrongChain(claim.chainId);
         if (claim.preStateRoot != last.stateRoot) revert WrongPreState(last.stateRoot);
@@ -151,6 +247,7 @@ contract NativeRollup {
         if (end < queued && block.timestamp > bridge.enqueuedAt(end) + inclusionDeadline) {
             revert OverdueMessageNotConsumed(end);
         }
+        _checkL1Anchor(claim, end);
         if (!verifier.verify(claim, trace, evidence)) revert VerifierRejected();
 
         _batches.push(

@@ -21,6 +21,9 @@ from rollupkit.errors import InvalidBlockError
 from rollupkit.types import ZERO_HASH, BlockResult, L1Effects
 
 UPDATES_TYPES = ["address[]", "(bytes32,bytes32)[][]"]
+#: The ``before`` of a slot an upstream rollup changed (chained rollups: an L1 handoff): no
+#: uint256, so the slot is always among the updates (the upstream's change is not applied yet).
+INHERITED = -1
 
 
 def merged_updates(effects: Sequence[L1Effects]) -> list[tuple[bytes, int, int]]:

@@ -389,3 +389,86 @@ def test_an_l2_block_of_votes_settles_as_one_apply_state_updates() -> None:
 @pytest.mark.slow
 def test_an_l2_block_of_1000_votes_settles_as_one_apply_state_updates() -> None:
     _ballot_votes(1000)
+
+
+# --- chained rollups (seed 000): B goes on from the L1 state A leaves -------------------------
+
+A_VOTES, B_VOTES = [0, 1, 1, 2], [1, 2, 2, 2, 0]
+CHAIN_ID_TWO = 42425
+
+
+def test_two_chained_rollups_reach_the_final_l1_state_of_one_running_both_batches() -> None:
+    from rollupkit.examples.booster import BoostedBallot
+
+    with running_l1("embedded") as l1:
+        w3, deployer, l1_db = l1.w3, l1.accounts[0], l1.devnet.chain.chaindb.db
+        # One rollup, both batches.
+        single = BoostedBallot.create(w3, deployer, l1_db, voters=9)
+        single.settle(single.vote_block(A_VOTES))
+        single.settle(single.vote_block(B_VOTES, first_voter=len(A_VOTES)))
+        expected = [single.tally(p) for p in range(3)]
+        assert expected == [2, 3, 4]
+
+        # Rollup A votes, hands its L1 state to B; B votes from there, and applies both once.
+        a, b = BoostedBallot.create_chained(w3, deployer, l1_db, voters=(5, 5),
+                                            chain_ids=(50001, 50002))  # fmt: skip
+        a_block = a.vote_block(A_VOTES)
+        receipt = a.settle(a_block, hand_off=True)
+        assert [a.tally(p) for p in range(3)] == [0, 0, 0]  # handed off, not applied
+        handoff = b.rollup.messages_from_receipt(receipt)
+        assert len(handoff) == 1
+        b.chain.enqueue(handoff[0])
+        anchor = a_block.outputs.l1_anchor_hash
+        # B may not settle a batch reading L1 before it goes on from the handoff.
+        early = b.vote_block(B_VOTES[:1], anchor=anchor, include_pending=False, commit=False)
+        with pytest.raises(ContractRevert, match="L1HandoffPending"):
+            b.settle(early)
+        # Nor may A read L1 again until B has applied what A handed off.
+        with pytest.raises(ContractRevert, match="L1HandoffPending"):
+            a.settle(a.vote_block([0], first_voter=4, commit=False))
+        # The block taking the handoff must read L1 where A did.
+        with pytest.raises(InvalidBlockError, match="must be anchored there"):
+            b.vote_block(B_VOTES, commit=False)
+
+        b_block = b.vote_block(B_VOTES, anchor=anchor)
+        _verified_as(b_block, "booster")
+        receipt = b.settle(b_block)
+        applied = b.rollup.rollup.events.L1UpdatesApplied().process_receipt(receipt, errors=DISCARD)
+        assert [e.args["contracts"] for e in applied] == [1]  # one applyStateUpdates
+        assert [b.tally(p) for p in range(3)] == expected
+        # B's L1 state root is where both rollups' votes left L1.
+        assert b_block.outputs.l1_state_root != a_block.outputs.l1_state_root
+        # A goes on at a newer L1 block, which holds what B applied, and hands off again.
+        again = a.vote_block([0], first_voter=4)
+        receipt = a.settle(again, hand_off=True)
+        b.chain.enqueue(*b.rollup.messages_from_receipt(receipt))
+        b.settle(b.vote_block([], anchor=again.outputs.l1_anchor_hash))
+        assert [b.tally(p) for p in range(3)] == [expected[0] + 1, *expected[1:]]
+
+
+def test_only_the_deployers_link_chained_rollups_and_only_the_upstream_hands_off() -> None:
+    from rollupkit.examples.booster import BoostedBallot
+
+    with running_l1("embedded") as l1:
+        w3, deployer, stranger = l1.w3, l1.accounts[0], l1.accounts[1]
+        one = BoostedBallot.create(w3, deployer, l1.devnet.chain.chaindb.db, voters=1)
+        two = BoostedBallot.create(w3, deployer, l1.devnet.chain.chaindb.db, voters=1,
+                                   chain_id=CHAIN_ID_TWO)  # fmt: skip
+        r1, r2 = one.rollup, two.rollup
+        # A downstream must name this rollup as its upstream first.
+        with pytest.raises(ContractRevert, match="NotLinked"):
+            r1.transact(r1.rollup.functions.setL1Downstream(r2.rollup.address))
+        with pytest.raises(ContractRevert, match="NotDeployer"):
+            r2.transact(r2.rollup.functions.setL1Upstream(stranger.address), account=stranger)
+        # Only the upstream may queue a handoff; without a downstream nothing is handed off.
+        with pytest.raises(ContractRevert, match="NotL1Upstream"):
+            r2.transact(r2.rollup.functions.receiveL1(1, b"\x01" * 32, b"\x02" * 32, b""),
+                        account=stranger)  # fmt: skip
+        with pytest.raises(ContractRevert, match="OnlySettlement"):
+            r2.transact(r2.bridge.functions.enqueueL1Handoff(b""), account=stranger)
+        built = one.vote_block([1])
+        with pytest.raises(ContractRevert, match="NotLinked"):
+            one.settle(built, hand_off=True)
+        r1.link_l1(r2)
+        with pytest.raises(ContractRevert, match="AlreadyLinked"):
+            r1.transact(r1.rollup.functions.setL1Downstream(r2.rollup.address))

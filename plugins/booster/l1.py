@@ -18,7 +18,7 @@ BLOCKHASH is not available (the trace holds one L1 header).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any
 
 import rlp
@@ -31,6 +31,7 @@ from eth.vm.opcode import as_opcode
 from rollupkit.errors import MissingWitnessError
 from rollupkit.ethheader import HEADER_CLASS
 from rollupkit.ethstate import HexaryNodeStore
+from rollupkit.l1updates import INHERITED
 from rollupkit.metering import ExecutionMeter
 from rollupkit.pyevm_engine import MeteredComputation
 from rollupkit_evm.engine import SplitCodeAccountDB, ViewDB
@@ -156,12 +157,23 @@ class L1Context:
         self.state_root: bytes = state_root if state_root is not None else header.state_root
         self.state = L1State(ViewDB(store), context, self.state_root)
         self.state.execution_meter = meter
+        #: Slots an upstream rollup changed (an L1 handoff): updates whatever their value.
+        self.inherited: dict[tuple[bytes, int], None] = {}
+
+    def inherit(self, slots: Iterable[tuple[bytes, int]]) -> None:
+        """Take ``(contract, slot)`` as changed before this block, by an upstream rollup."""
+        self.inherited.update((key, None) for key in slots)
 
     def updates(self) -> Iterator[tuple[bytes, int, int, int]]:
         """``(contract, slot, before, after)`` for every L1 slot whose value the block changed,
-        in the order of their first write (a slot written back to its value is none)."""
+        in the order of their first write (a slot written back to its value is none); first
+        the inherited slots, with ``before`` :data:`~rollupkit.l1updates.INHERITED`."""
+        for address, slot in self.inherited:
+            yield address, slot, INHERITED, self.state.get_storage(address, slot)
         account_db: L1AccountDB = self.state._account_db  # type: ignore[assignment]
         for (address, slot), before in account_db.written.items():
+            if (address, slot) in self.inherited:
+                continue
             value = self.state.get_storage(address, slot)
             if value != before:
                 yield address, slot, before, value

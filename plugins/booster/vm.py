@@ -19,6 +19,14 @@ precompile was given; the L1 execution is metered by EXECUTE like the L2's. The 
 of :mod:`rollupkit_booster.l1` apply to L1 frames (no ETH, no CREATE, no SELFDESTRUCT, no
 BLOCKHASH); a call that breaks one reverts with ``Error(reason)``, and so does a call sending
 ETH to a precompile, or one whose input does not decode.
+
+Chained rollups (seed 000): an *L1 handoff* is an L1 message from and to the booster account
+(:data:`BOOSTER_CONFIG_ADDRESS`; only the settlement contract can queue one, as
+``NativeRollup.receiveL1``) whose data is ``abi.encode(bytes32 anchor, bytes32 l1_root, bytes
+updates)``: the L1 state an upstream rollup left at that anchor, and ``abi.encode(contracts,
+changes)`` of the slots it changed. The block consuming it must be anchored there; its L1
+calls read from ``l1_root``, and its L1 updates include the upstream's slots (at their values
+then), so this chain's batch applies both rollups' changes to L1 at once.
 """
 
 from __future__ import annotations
@@ -33,11 +41,12 @@ from eth.vm.message import Message
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 
-from rollupkit.errors import MissingWitnessError
+from rollupkit.errors import InvalidBlockError, MissingWitnessError
 from rollupkit.ethstate import HexaryNodeStore
 from rollupkit.interfaces import AncestorHashes, StateModel, StateView
+from rollupkit.l1updates import UPDATES_TYPES
 from rollupkit.metering import ExecutionMeter
-from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, L1Effects
+from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, L1Effects, L1Message
 from rollupkit_booster.l1 import NO_ETH, L1Computation, L1Context
 from rollupkit_evm.engine import RollupComputation, RollupEVM, RollupState
 from rollupkit_evm.vm import EvmBlockExecution, EvmVM, _engine_errors
@@ -261,16 +270,54 @@ class BoosterVM(EvmVM):
             return L1Context(store, block.l1_anchor, l1_chain_id, meter, state_root=root)
 
         l2.l1_opener = open_l1
-        return BoosterBlockExecution.adopt(execution)
+        return BoosterBlockExecution.adopt(execution, block.l1_anchor)
 
 
 class BoosterBlockExecution(EvmBlockExecution):
     """A booster block: sealed with its L1 effects (and where the next block goes on from)."""
 
+    l1_anchor: bytes = ZERO_HASH
+
     @classmethod
-    def adopt(cls, execution: EvmBlockExecution) -> BoosterBlockExecution:
+    def adopt(cls, execution: EvmBlockExecution, l1_anchor: bytes) -> BoosterBlockExecution:
         execution.__class__ = cls
-        return execution  # type: ignore[return-value]
+        assert isinstance(execution, BoosterBlockExecution)
+        execution.l1_anchor = l1_anchor
+        return execution
+
+    def apply_deposit(self, message: L1Message, gas: int) -> int:
+        if message.sender == message.target == BOOSTER_CONFIG_ADDRESS:
+            self._take_handoff(message)
+            return 0
+        return super().apply_deposit(message, gas)
+
+    def _take_handoff(self, message: L1Message) -> None:
+        """Go on from the L1 state an upstream rollup handed over (see the module)."""
+        try:
+            anchor, root, updates = abi_decode(["bytes32", "bytes32", "bytes"], message.data)
+            contracts, changes = abi_decode(UPDATES_TYPES, updates)
+        except Exception:  # noqa: BLE001 - only the settlement contract queues these, well formed
+            return
+        state = self.state
+        assert isinstance(state, BoosterState)
+        if anchor == ZERO_HASH:
+            return  # refused by the settlement contract (NoL1Anchor): never queued
+        if anchor != self.l1_anchor:
+            raise InvalidBlockError(
+                f"block {self.number} consumes an L1 handoff at L1 block 0x{anchor.hex()} but "
+                f"is anchored to 0x{self.l1_anchor.hex()}: it must be anchored there"
+            )
+        if state.l1 is not None:
+            raise InvalidBlockError(f"block {self.number} consumes two L1 handoffs")
+        with _engine_errors(self.number):
+            state.set_storage(BOOSTER_CONFIG_ADDRESS, ANCHOR_SLOT, int.from_bytes(anchor))
+            state.set_storage(BOOSTER_CONFIG_ADDRESS, L1_ROOT_SLOT, int.from_bytes(root))
+            l1 = state.l1_context(lambda: None)
+        l1.inherit(
+            (bytes.fromhex(contract[2:]), int.from_bytes(slot))
+            for contract, slots in zip(contracts, changes, strict=False)
+            for slot, _value in slots
+        )
 
     def seal(self, system_storage: Mapping[int, int]) -> BlockResult:
         state = self.state

@@ -207,24 +207,35 @@ class RollupContracts:
         *,
         gas: int | None = None,
         l1_updates: Sequence[tuple[bytes, int, int]] | None = None,
+        hand_off: bool = False,
     ) -> Any:
         """Submit a batch (its public outputs as the claim, its trace, the evidence); a
         booster batch with L1 storage updates goes with them (``l1_updates``:
-        :func:`rollupkit.l1updates.batch_updates`), applied as it settles."""
+        :func:`rollupkit.l1updates.batch_updates`), applied as it settles, or with
+        ``hand_off`` handed to the downstream rollup (:meth:`link_l1`) to go on from."""
         from rollupkit.l1updates import grouped
 
         claim = claim_tuple(outputs)
-        if outputs.l1_updates_hash == b"\x00" * 32:
+        if outputs.l1_updates_hash == b"\x00" * 32 and not hand_off:
             call = self.rollup.functions.submitBatch(claim, trace, evidence)
         elif l1_updates is None:
             raise ValueError("a booster batch settles with its L1 updates: give l1_updates")
         else:
             contracts, changes = grouped(l1_updates)
             addresses = [to_checksum_address(c) for c in contracts]
-            call = self.rollup.functions.submitBoosterBatch(
-                claim, trace, evidence, addresses, changes
+            submit = (
+                self.rollup.functions.handOffBoosterBatch
+                if hand_off
+                else self.rollup.functions.submitBoosterBatch
             )
+            call = submit(claim, trace, evidence, addresses, changes)
         return self.transact(call, gas=gas)
+
+    def link_l1(self, downstream: RollupContracts) -> None:
+        """Chain two booster rollups (seed 000): ``downstream`` goes on from the L1 state this
+        one's batches hand off. Both deployers sign (each account deployed its rollup)."""
+        downstream.transact(downstream.rollup.functions.setL1Upstream(self.rollup.address))
+        self.transact(self.rollup.functions.setL1Downstream(downstream.rollup.address))
 
     def claim_withdrawal(
         self,
@@ -254,11 +265,12 @@ class RollupContracts:
     # --- reading ------------------------------------------------------------------------------
 
     def messages_from_receipt(self, receipt: Any) -> list[L1Message]:
-        """The messages a transaction queued."""
-        return [
-            message_from_event(e.args)
-            for e in self.bridge.events.MessageQueued().process_receipt(receipt)
-        ]
+        """The messages a transaction queued on this rollup's bridge (another bridge's, or
+        another contract's events, in the same transaction are not this queue's)."""
+        from web3.logs import DISCARD
+
+        events = self.bridge.events.MessageQueued().process_receipt(receipt, errors=DISCARD)
+        return [message_from_event(e.args) for e in events if e.address == self.bridge.address]
 
     def queued_messages(self, from_index: int = 0, from_block: int = 0) -> list[L1Message]:
         """Queued messages with index >= ``from_index``, in queue order."""
