@@ -54,6 +54,13 @@ def new(
     ),
     l1: str = typer.Option(None, help="L1: embedded, anvil, or an http(s):// JSON-RPC URL."),
     vm: str = typer.Option(None, help="VM plugin (evm, or any installed VM plugin)."),
+    booster: bool = typer.Option(
+        False,
+        "--booster",
+        help="A booster rollup (seed 000): --vm booster, the EVM with L1CALL, L1SANDBOXCALL "
+        "and L1DELEGATECALL, with a ballot on L1 whose L2 votes settle as one "
+        "applyStateUpdates.",
+    ),
     state: str = typer.Option(None, help="State model plugin (mpt, ...)."),
     da: str = typer.Option(None, help="Data availability: calldata or blobs."),
     compression: str = typer.Option(None, help="Batch compression: none, zlib, zstd."),
@@ -91,6 +98,10 @@ def new(
     from rollupkit.scaffold.project import new_rollup, rollupkit_source
     from rollupkit.scaffold.render import check_destination
 
+    if booster:
+        if vm not in (None, "booster"):
+            raise RollupkitError(f"--booster is --vm booster; it cannot be combined with --vm {vm}")
+        vm = "booster"
     if interactive and no_input:
         raise RollupkitError("--interactive and --no-input contradict each other; pass one")
     dest = directory or Path(name)

@@ -56,6 +56,14 @@ class StateStore:
     codes: KeyValueStore = field(default_factory=dict)
 
 
+class L1StateSource(Protocol):
+    """L1 trie nodes and codes (and headers, keyed by hash) a VM that reads L1 loads as its
+    blocks are built; the builder's store falls back to them, so the witness records them."""
+
+    nodes: MutableMapping[bytes, bytes]
+    codes: MutableMapping[bytes, bytes]
+
+
 class AncestorHashes(ABC):
     """Answers BLOCKHASH for the block being executed."""
 
@@ -288,6 +296,17 @@ class VM(ABC):
     #: Whether its blocks read L1 state (booster rollups, seed 000): they need an L1 to build
     #: them, and report :class:`~rollupkit.types.L1Effects`.
     reads_l1: ClassVar[bool] = False
+
+    def l1_predeploys(self, l1_chain_id: int) -> Mapping[bytes, GenesisAccount]:
+        """Accounts a chain on this VM that :attr:`reads_l1` holds at genesis, given its L1's
+        chain id (what CHAINID answers in L1 frames)."""
+        return {}
+
+    def l1_source(self, l1: Any) -> L1StateSource:
+        """For a VM that :attr:`reads_l1`: where its builder gets L1 state from the L1 node
+        at web3 ``l1`` (set on this VM instance, and returned so the builder's store can fall
+        back to what it loads)."""
+        raise NotImplementedError(f"{type(self).__name__} does not read L1 state")
 
     def supports_state_model(self, model: StateModel) -> bool:
         """Whether this VM can execute over ``model``'s state views (default: yes)."""

@@ -62,10 +62,14 @@ def batch_updates(results: Sequence[BlockResult]) -> list[tuple[bytes, int, int]
 
 
 def batch_l1_outputs(results: Sequence[BlockResult]) -> dict[str, Any]:
-    """The claim's L1 fields of a batch of blocks (empty for one that never touched L1);
-    raise :class:`InvalidBlockError` if its blocks read L1 at more than one anchor (the claim
-    names one, and the settlement contract checks it)."""
-    effects = [r.l1 for r in results if r.l1 is not None]
+    """The claim's L1 fields of a batch of blocks (see :func:`l1_outputs`)."""
+    return l1_outputs([r.l1 for r in results if r.l1 is not None])
+
+
+def l1_outputs(effects: Sequence[L1Effects]) -> dict[str, Any]:
+    """The claim's L1 fields of a batch whose blocks had ``effects`` (empty for one that never
+    touched L1); raise :class:`InvalidBlockError` if they read L1 at more than one anchor (the
+    claim names one, and the settlement contract checks it)."""
     if not effects:
         return {}
     anchors = {(e.anchor_number, e.anchor_hash) for e in effects}

@@ -30,11 +30,11 @@ CHAIN_ID = 42_424
 ATTESTER_KEYS = [w.private_key for w in dev_wallets(3, 1, offset=9000)]
 
 
-def chain_config(vm: str = "evm", state: str = "mpt") -> ChainConfig:
+def chain_config(vm: str = "evm", state: str = "mpt", l1_chain_id: int = 0) -> ChainConfig:
     alloc = {w.address: GenesisAccount(balance=10**24) for w in dev_wallets(6, CHAIN_ID)}
-    if vm in ("evm", "multi"):  # other VMs run the L2 bridge natively (rollupkit.accountvm)
+    if vm in ("evm", "multi", "booster"):  # other VMs run the L2 bridge natively (accountvm)
         alloc.update(l2_bridge_alloc())
-    return ChainConfig(chain_id=CHAIN_ID, vm=vm, state=state, alloc=alloc)
+    return ChainConfig(chain_id=CHAIN_ID, vm=vm, state=state, alloc=alloc, l1_chain_id=l1_chain_id)
 
 
 @dataclass
@@ -94,7 +94,7 @@ def running_rollup(
     client (:mod:`rollupkit.verifier`), 2 of them needed, from 2 different clients. ``proof``
     and ``proof_options`` choose another backend; ``watchtower``: the follower runs one
     (bonds from dev account 3)."""
-    chain = chain_config(vm, state)
+    chain = chain_config(vm, state, l1_chain_id=1337 if l1 == "embedded" else 31337)
     with ExitStack() as services, _l1(l1) as (url, devnet):
         accounts = dev_accounts(4)
         attestation = l1 != "embedded" and proof is None

@@ -335,15 +335,16 @@ def test_after_updates_are_applied_an_older_l1_anchor_is_stale() -> None:
         assert b.l1_count() == 4
 
 
-def test_the_node_says_it_does_not_run_booster_chains_yet(tmp_path: Any) -> None:
+def test_a_node_chain_without_an_l1_to_read_builds_no_booster_blocks(tmp_path: Any) -> None:
     from rollupkit.errors import ConfigError
     from rollupkit.node.l2chain import ChainConfig, NodeChain
     from rollupkit.node.store import NodeStore
 
     store = NodeStore(tmp_path / "node.sqlite")
     try:
-        with pytest.raises(ConfigError, match="does not run booster chains yet"):
-            NodeChain(store, ChainConfig(vm="booster"))
+        chain = NodeChain(store, ChainConfig(vm="booster"))
+        with pytest.raises(ConfigError, match="builds blocks only with an L1 to read"):
+            chain.build_block(chain_template())
     finally:
         store.close()
 
@@ -392,6 +393,13 @@ def test_an_l2_block_of_1000_votes_settles_as_one_apply_state_updates() -> None:
 
 
 # --- chained rollups (seed 000): B goes on from the L1 state A leaves -------------------------
+
+
+def chain_template() -> Any:
+    from rollupkit.types import ZERO_ADDRESS, ZERO_HASH, BlockInput
+
+    return BlockInput(0, 0, ZERO_ADDRESS, 30_000_000, 0, ZERO_HASH, ZERO_HASH, ZERO_HASH)
+
 
 A_VOTES, B_VOTES = [0, 1, 1, 2], [1, 2, 2, 2, 0]
 CHAIN_ID_TWO = 42425

@@ -308,6 +308,24 @@ def test_a_guest_vm_project_passes_its_own_tests(tmp_path: Path, vm: str, state:
     _own_tests_pass(dest, 5)
 
 
+@pytest.mark.slow
+def test_a_booster_project_passes_its_own_tests(tmp_path: Path) -> None:
+    """`scaffold new --booster`: a booster chain with a ballot on L1; its tests (end to end,
+    the EVM token, and L2 votes through L1CALL settling on L1 as applyStateUpdates) pass."""
+    dest = tmp_path / "boost-rollup"
+    done = cli("scaffold", "new", "boost-rollup", "--booster", "--no-input", "--dir", str(dest))
+    assert done.returncode == 0, done.stderr
+    assert 'vm = "booster"' in (dest / "rollup.toml").read_text()
+    assert (dest / "contracts" / "build" / "BoostRollupBallot.json").is_file()
+    assert "L1CALL" in (dest / "README.md").read_text()
+    _own_tests_pass(dest, 6)
+
+
+def test_booster_is_vm_booster_only() -> None:
+    done = cli("scaffold", "new", "boost-rollup", "--booster", "--vm", "evm", "--no-input")
+    assert_one_line_error(done, "--booster is --vm booster")
+
+
 def _own_tests_pass(dest: Path, count: int) -> None:
     """Run a generated project's own tests with pytest; all ``count`` of them pass."""
     import subprocess

@@ -52,6 +52,11 @@ VM_FILES["multi"] = (
     | {f"guest/riscv/{p.removeprefix('guest/')}" for p in VM_FILES["riscv"]}
     | {f"guest/wasm/{p.removeprefix('guest/')}" for p in VM_FILES["wasm"]}
 )  # fmt: skip
+#: A booster chain: the EVM's files, and a ballot on L1 voted on from L2.
+VM_FILES["booster"] = VM_FILES["evm"] | {
+    "contracts/ExampleRollupBallot.sol", "contracts/build/ExampleRollupBallot.json",
+    "tests/test_ballot.py",
+}  # fmt: skip
 
 COMBINATIONS = supported_combinations()
 
@@ -283,14 +288,11 @@ def test_an_existing_folder_is_not_overwritten_unless_forced(tmp_path: Path) -> 
     assert_one_line_error(again, "already a rollupkit project", "scaffold update")
 
 
-def test_a_booster_vm_is_not_offered_or_scaffolded_yet(tmp_path: Path) -> None:
+def test_a_booster_vm_is_offered_on_the_mpt_state_model_only() -> None:
     from rollupkit.scaffold.options import choices
 
-    assert "booster" not in choices()["vm"]
-    assert all(o.vm != "booster" for o in COMBINATIONS)
-    with pytest.raises(RollupkitError, match="reads L1 state"):
-        validate(RollupOptions(name="boosted", vm="booster"))
-    assert_one_line_error(
-        cli("scaffold", "new", "boosted", "--vm", "booster", cwd=tmp_path),
-        "reads L1 state",
-    )
+    assert "booster" in choices()["vm"]
+    assert {o.state for o in COMBINATIONS if o.vm == "booster"} == {"mpt"}
+    # Its L1 state comes in the same hash-keyed node store as the L2's.
+    with pytest.raises(RollupkitError, match="cannot execute over the 'binary' state model"):
+        validate(RollupOptions(name="boosted", vm="booster", state="binary"))

@@ -19,7 +19,7 @@ BLOCKHASH is not available (the trace holds one L1 header).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 import rlp
 from eth.abc import ComputationAPI, MessageAPI
@@ -97,13 +97,40 @@ class L1Computation(MeteredComputation):
         return super().apply_child_computation(child_msg)  # type: ignore[no-any-return]
 
 
+class L1Reader(Protocol):
+    """Where a block's builder gets the L1 state its L1 calls read (EXECUTE has it in the
+    witness): loads it into the store the builder reads, before it is read. See
+    :class:`rollupkit_booster.reader.RpcL1Reader`."""
+
+    def header(self, anchor: bytes) -> None: ...
+
+    def account(self, anchor: bytes, address: bytes) -> None: ...
+
+    def storage(self, anchor: bytes, address: bytes, slot: int) -> None: ...
+
+
 class L1AccountDB(SplitCodeAccountDB):
     """The L1 account database, noting every slot written, first write first, with its value
-    before the block (what its updates are measured from)."""
+    before the block (what its updates are measured from); in a builder with an
+    :class:`L1Reader`, loading each account and slot before it is first read."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, db: Any, state_root: Any) -> None:
+        # Set before the state reads anything (py-evm's state reads system contracts as it
+        # is made): the database carries them (see L1Context).
+        self.reader: L1Reader | None = getattr(db, "l1_reader", None)
+        self.anchor: bytes = getattr(db, "l1_anchor", b"")
+        super().__init__(db, state_root)
         self.written: dict[tuple[bytes, int], int] = {}
+
+    def _get_encoded_account(self, address: Any, from_journal: bool = True) -> bytes:
+        if self.reader is not None:
+            self.reader.account(self.anchor, bytes(address))
+        return super()._get_encoded_account(address, from_journal)
+
+    def get_storage(self, address: Any, slot: int, from_journal: bool = True) -> int:
+        if self.reader is not None:
+            self.reader.storage(self.anchor, bytes(address), slot)
+        return super().get_storage(address, slot, from_journal)
 
     def set_storage(self, address: Any, slot: int, value: int) -> None:
         key = (bytes(address), slot)
@@ -141,10 +168,13 @@ class L1Context:
 
     def __init__(
         self, store: HexaryNodeStore, anchor: bytes, l1_chain_id: int, meter: ExecutionMeter,
-        *, state_root: bytes | None = None,
+        *, state_root: bytes | None = None, reader: L1Reader | None = None,
     ) -> None:  # fmt: skip
         """The L1 state at ``anchor``'s block, or at ``state_root`` if given (that block as
-        this chain left it: the earlier blocks' writes on top)."""
+        this chain left it: the earlier blocks' writes on top); a builder passes the
+        ``reader`` it loads L1 state through."""
+        if reader is not None:
+            reader.header(anchor)
         header = l1_header(store.code_store, anchor)
         context = ExecutionContext(
             coinbase=header.coinbase, timestamp=header.timestamp, block_number=header.block_number,
@@ -155,7 +185,9 @@ class L1Context:
         self.anchor = anchor
         self.anchor_number: int = header.block_number
         self.state_root: bytes = state_root if state_root is not None else header.state_root
-        self.state = L1State(ViewDB(store), context, self.state_root)
+        db = ViewDB(store)
+        db.l1_reader, db.l1_anchor = reader, anchor  # type: ignore[attr-defined]
+        self.state = L1State(db, context, self.state_root)
         self.state.execution_meter = meter
         #: Slots an upstream rollup changed (an L1 handoff): updates whatever their value.
         self.inherited: dict[tuple[bytes, int], None] = {}

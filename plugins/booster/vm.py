@@ -46,8 +46,16 @@ from rollupkit.ethstate import HexaryNodeStore
 from rollupkit.interfaces import AncestorHashes, StateModel, StateView
 from rollupkit.l1updates import UPDATES_TYPES
 from rollupkit.metering import ExecutionMeter
-from rollupkit.types import ZERO_HASH, BlockInput, BlockResult, L1Effects, L1Message
-from rollupkit_booster.l1 import NO_ETH, L1Computation, L1Context
+from rollupkit.types import (
+    ZERO_HASH,
+    BlockInput,
+    BlockResult,
+    GenesisAccount,
+    L1Effects,
+    L1Message,
+)
+from rollupkit_booster.l1 import NO_ETH, L1Computation, L1Context, L1Reader
+from rollupkit_booster.reader import RpcL1Reader
 from rollupkit_evm.engine import RollupComputation, RollupEVM, RollupState
 from rollupkit_evm.vm import EvmBlockExecution, EvmVM, _engine_errors
 
@@ -235,6 +243,17 @@ class BoosterVM(EvmVM):
     description = "EVM with L1CALL, L1SANDBOXCALL and L1DELEGATECALL (booster rollups)"
     evm_class = BoosterEVM
     reads_l1 = True
+    #: A builder's source of L1 state (a node sets it; EXECUTE reads L1 from the witness).
+    l1_reader: L1Reader | None = None
+
+    def l1_predeploys(self, l1_chain_id: int) -> Mapping[bytes, GenesisAccount]:
+        """The booster account, knowing its L1's chain id (and never empty)."""
+        account = GenesisAccount(nonce=1, storage={L1_CHAIN_ID_SLOT: l1_chain_id})
+        return {BOOSTER_CONFIG_ADDRESS: account}
+
+    def l1_source(self, l1: Any) -> RpcL1Reader:
+        self.l1_reader = RpcL1Reader(l1)
+        return self.l1_reader
 
     def supports_state_model(self, model: StateModel) -> bool:
         # The L1 state is read from the same hash-keyed node store as the L2's.
@@ -267,7 +286,8 @@ class BoosterVM(EvmVM):
             same_anchor = l2.get_storage(config, ANCHOR_SLOT) == int.from_bytes(block.l1_anchor)
             # At the L1 block the chain read at last: go on from its writes.
             root = l2.get_storage(config, L1_ROOT_SLOT).to_bytes(32, "big") if same_anchor else None
-            return L1Context(store, block.l1_anchor, l1_chain_id, meter, state_root=root)
+            return L1Context(store, block.l1_anchor, l1_chain_id, meter, state_root=root,
+                             reader=self.l1_reader)  # fmt: skip
 
         l2.l1_opener = open_l1
         return BoosterBlockExecution.adopt(execution, block.l1_anchor)

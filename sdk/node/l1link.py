@@ -27,11 +27,12 @@ from eth_account import Account as EthAccount
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 from web3 import Web3
+from web3.logs import DISCARD
 
 from rollupkit.errors import ProofError, RollupkitError, TraceError
 from rollupkit.interfaces import ClaimedBatch, ProofBackend, SettlementContext, Submission
 from rollupkit.l1.contracts import Deployment, RollupContracts, message_from_event
-from rollupkit.node.l2chain import NodeChain
+from rollupkit.node.l2chain import NodeChain, decode_l1_effects
 from rollupkit.node.sequencer import L1View
 from rollupkit.node.store import QueuedMessage
 from rollupkit.plugins import get_registry
@@ -118,7 +119,11 @@ class L1Link:
         next sync starts over (and its reorg check finds what changed)."""
         self._block_cache.clear()  # a block an earlier sync read may be reorged out by now
         head = self.w3.eth.get_block("latest")
-        self.view = L1View(bytes(head["hash"]), int(head["timestamp"]))
+        self.view = L1View(bytes(head["hash"]), int(head["timestamp"]), number=int(head["number"]))
+        if self.chain.reads_l1:
+            self.view.l1_updates_applied_at = int(
+                self.contracts.rollup.functions.l1UpdatesAppliedAt().call()
+            )
         self._check_reorg()
         synced = int(self.store.get_meta("l1_synced", self.settings.deploy_block - 1))
         target = min(int(head["number"]) - self.settings.confirmations, synced + SYNC_CHUNK)
@@ -448,7 +453,7 @@ class L1Link:
             self.next_batch_due = seen + self.settings.batch_interval if young else None
             if young and not full:  # a full batch need not wait for the interval
                 return
-            last, gas = first, 0
+            last, gas, anchor = first, 0, None
             for number in range(
                 first, min(head, first + self.settings.max_blocks_per_batch - 1) + 1
             ):
@@ -456,6 +461,11 @@ class L1Link:
                 assert stored is not None
                 if gas + stored.gas_used > self.settings.max_batch_gas and number > first:
                     break
+                effects = decode_l1_effects(stored.l1)
+                if effects is not None:  # a batch reads L1 at one block
+                    if anchor is not None and effects.anchor_hash != anchor:
+                        break
+                    anchor = effects.anchor_hash
                 gas += stored.gas_used
                 last = number
             if self._leaves_overdue_message(last) and last < head:
@@ -631,7 +641,9 @@ class L1Link:
                 )
                 self.store.commit()
         try:
-            receipt = self.contracts.submit_batch(assembled.outputs, final.trace, final.evidence)
+            receipt = self.contracts.submit_batch(
+                assembled.outputs, final.trace, final.evidence, l1_updates=assembled.l1_updates
+            )
         except RollupkitError as exc:
             self._failed(batch, "submitted", exc)
             raise
@@ -653,7 +665,11 @@ class L1Link:
     ) -> None:
         detail: dict[str, Any] = {}
         if receipt is not None:
-            event = self.contracts.rollup.events.BatchSettled().process_receipt(receipt)[0]
+            # Other contracts' events share the receipt (a booster batch's applyStateUpdates).
+            events = self.contracts.rollup.events.BatchSettled().process_receipt(
+                receipt, errors=DISCARD
+            )
+            event = next(e for e in events if e.address == self.contracts.rollup.address)
             detail = {
                 "settlement_index": int(event.args["batchIndex"]),
                 "settle_tx": receipt["transactionHash"].to_0x_hex(),
@@ -671,6 +687,8 @@ class L1Link:
             self.store.update_batch(batch["id"], "settled", **detail)
             settled = int(self.store.get_meta("settled_block", 0))
             self.store.set_meta("settled_block", max(settled, batch["last_block"]))
+            if receipt is not None and assembled.l1_updates:  # see Sequencer.l1_anchor
+                self.store.set_meta("l1_updates_applied_at", int(receipt["blockNumber"]))
             self.store.commit()
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import ChainMap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,7 @@ from rollupkit.chain import (
 from rollupkit.errors import ChainMoved, ConfigError, NodeDatabaseError
 from rollupkit.execution import read_queue_position, resolve_plugins
 from rollupkit.interfaces import StateStore, StateView
+from rollupkit.l1updates import l1_outputs, merged_updates
 from rollupkit.metering import SCHEDULE, witness_code_gas
 from rollupkit.node.store import NodeStore, StoredBlock
 from rollupkit.plugins import PluginRegistry
@@ -36,6 +39,7 @@ from rollupkit.types import (
     BlockInput,
     GenesisAccount,
     HeaderInfo,
+    L1Effects,
     PublicOutputs,
     QueuePosition,
     Trace,
@@ -46,6 +50,30 @@ from rollupkit.withdrawals import withdrawals_root
 
 #: Calls served by one shared view before a new one is opened (see NodeChain.call_view).
 CALL_VIEW_USES = 1024
+
+
+def encode_l1_effects(effects: L1Effects | None) -> bytes:
+    """A booster block's L1 effects as the node stores them (empty bytes: none); a slot's
+    ``before`` is stored plus one, so an inherited slot's (-1) is an RLP integer."""
+    if effects is None:
+        return b""
+    updates = [[c, s, before + 1, after] for c, s, before, after in effects.updates]
+    return rlp.encode([effects.anchor_number, effects.anchor_hash, effects.state_root, updates])
+
+
+def decode_l1_effects(raw: bytes) -> L1Effects | None:
+    """What :func:`encode_l1_effects` stored."""
+    if not raw:
+        return None
+    number, anchor, root, updates = rlp.decode(raw)
+    return L1Effects(
+        int.from_bytes(number, "big"), bytes(anchor), bytes(root),
+        tuple((bytes(c), _int(s), _int(b) - 1, _int(a)) for c, s, b, a in updates),
+    )  # fmt: skip
+
+
+def _int(raw: bytes) -> int:
+    return int.from_bytes(raw, "big")
 
 
 @dataclass(frozen=True)
@@ -59,6 +87,8 @@ class ChainConfig:
     base_fee: int = DEFAULT_BASE_FEE
     genesis_timestamp: int = DEFAULT_GENESIS_TIMESTAMP
     alloc: dict[bytes, GenesisAccount] = field(default_factory=dict)
+    #: For a VM that reads L1 (booster): its L1's chain id, which its genesis holds.
+    l1_chain_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,22 +103,34 @@ class Batch:
     gas_used: int
     outputs: PublicOutputs
     blocks: tuple[BlockInput, ...]
+    #: A booster batch's L1 storage updates, as settlement applies them (rollupkit.l1updates).
+    l1_updates: Sequence[tuple[bytes, int, int]] = ()
 
 
 class NodeChain:
     """An L2 chain on a :class:`NodeStore`, safe to use from several threads."""
 
     def __init__(
-        self, store: NodeStore, config: ChainConfig, registry: PluginRegistry | None = None
+        self,
+        store: NodeStore,
+        config: ChainConfig,
+        registry: PluginRegistry | None = None,
+        *,
+        l1: Any = None,
     ) -> None:
+        """``l1``: for a VM that reads L1 (booster), web3 of the L1 its blocks read state
+        from (a chain without it serves its blocks but builds none)."""
         self.store = store
         self.config = config
         self.vm, self.model = resolve_plugins(config.vm, config.state, registry)
-        if self.vm.reads_l1:
-            raise ConfigError(
-                f"the node does not run {config.vm} chains yet: their blocks read L1 state, "
-                "which it does not fetch or keep (build and verify them with DevChain and "
-                "EXECUTE)"
+        #: The state blocks are built on: the store, and for a VM reading L1 what it loaded.
+        self.build_state = store.state
+        self.reads_l1 = self.vm.reads_l1 and l1 is not None
+        if self.reads_l1:
+            source = self.vm.l1_source(l1)
+            self.build_state = StateStore(
+                ChainMap(store.state.nodes, source.nodes),
+                ChainMap(store.state.codes, source.codes),
             )
         self.lock = threading.RLock()
         self._build_lock = threading.Lock()  # one block built at a time
@@ -96,6 +138,8 @@ class NodeChain:
         #: from its first block's making, not from when the batcher first looked.
         self.built_at: dict[int, float] = {}
         self._call_views: dict[bytes, tuple[StateView, int]] = {}
+        #: last_l1_read's answer, or False until looked up.
+        self._last_l1_read: tuple[int, bytes, int] | bool | None = False
         self._call_views_lock = threading.Lock()
         if store.head_number() < 0:
             self._genesis()
@@ -106,8 +150,11 @@ class NodeChain:
 
     def _write_genesis(self, store: StateStore) -> bytes:
         c = self.config
+        alloc = c.alloc
+        if self.vm.reads_l1:
+            alloc = {**self.vm.l1_predeploys(c.l1_chain_id), **alloc}
         header, _ = write_genesis(
-            self.vm, self.model, store, c.alloc, chain_id=c.chain_id,
+            self.vm, self.model, store, alloc, chain_id=c.chain_id,
             timestamp=c.genesis_timestamp, gas_limit=c.gas_limit, base_fee=c.base_fee,
         )  # fmt: skip
         return header
@@ -210,13 +257,15 @@ class NodeChain:
         arriving meanwhile. Writing it takes the lock, and refuses with :class:`ChainMoved`
         if the head or the L1 messages it used changed in between (a rollback).
         """
+        if self.vm.reads_l1 and not self.reads_l1:
+            raise ConfigError(f"a {self.config.vm} chain builds blocks only with an L1 to read")
         with self._build_lock:
             with self.lock:
                 head = self.store.head_number()
                 parent_header = self.store.header(head)
                 queue_start = self.queue_position()
             built = build_trace(
-                self.vm, self.model, self.store.state,
+                self.vm, self.model, self.build_state,
                 chain_id=self.config.chain_id,
                 parent_header=parent_header,
                 header_by_number=self.store.header,
@@ -238,9 +287,35 @@ class NodeChain:
                     self.store.rollback()
                     raise
                 self.built_at[head + 1] = time.monotonic()
+                effects = built.results[0].l1
+                if effects is not None:
+                    self._last_l1_read = (head + 1, effects.anchor_hash, effects.anchor_number)
                 if len(self.built_at) > 4096:
                     del self.built_at[min(self.built_at)]
             return built
+
+    # --- reading L1 (booster chains) ---------------------------------------------------------
+
+    def last_l1_read(self) -> tuple[int, bytes, int] | None:
+        """The newest block that read L1: its number, and the L1 block (hash, number) it read
+        at; None if none has."""
+        with self.lock:
+            if self._last_l1_read is False:
+                self._last_l1_read = None
+                for number in range(self.store.head_number(), 0, -1):
+                    effects = decode_l1_effects(self.store.block_l1(number))
+                    if effects is not None:
+                        self._last_l1_read = (number, effects.anchor_hash, effects.anchor_number)
+                        break
+            return self._last_l1_read  # type: ignore[return-value]
+
+    def settled_block(self) -> int:
+        """The newest L2 block L1 has settled, as far as this node has seen."""
+        return int(self.store.get_meta("settled_block", 0))
+
+    def l1_updates_applied_at(self) -> int:
+        """The L1 block of the newest settlement this node saw apply L1 updates (0: none)."""
+        return int(self.store.get_meta("l1_updates_applied_at", 0))
 
     def _check_unmoved(self, head: int, parent_header: bytes, built: BuiltTrace) -> None:
         if self.store.head_number() != head or self.store.header(head) != parent_header:
@@ -273,6 +348,7 @@ class NodeChain:
             withdrawals=rlp.encode(
                 [[w.nonce, w.sender, w.target, w.value, w.data] for w in result.withdrawals]
             ),
+            l1=encode_l1_effects(result.l1),
         )
         txs = [
             (keccak(raw), raw, receipt)
@@ -303,6 +379,7 @@ class NodeChain:
             self.store.remove_blocks_after(number)
             self.store.remove_batches_from_block(number)
             self.store.commit()
+            self._last_l1_read = False  # looked up again
 
     # --- batches ----------------------------------------------------------------------------
 
@@ -315,6 +392,7 @@ class NodeChain:
         codes: dict[bytes, bytes] = {}
         oldest = first - 1
         inputs, withdrawals, block_gas, l2_gas = [], [], [], 0
+        l1_effects: list[L1Effects] = []
         for number in range(first, last + 1):
             stored = self.store.block(number)
             assert stored is not None
@@ -335,6 +413,9 @@ class NodeChain:
             withdrawals.extend(self.withdrawals(number))
             block_gas.append(stored.gas_used)
             l2_gas += _header_gas_used(stored.header)
+            effects = decode_l1_effects(stored.l1)
+            if effects is not None:
+                l1_effects.append(effects)
         start = self.queue_position(first - 1)
         witness = Witness(
             tuple(nodes.values()), tuple(codes.values()),
@@ -366,6 +447,7 @@ class NodeChain:
             queue_end_hash=end.rolling_hash,
             withdrawals_root=withdrawals_root(withdrawals),
             withdrawal_count=len(withdrawals),
+            **l1_outputs(l1_effects),
         )
         return Batch(
             first,
@@ -376,6 +458,7 @@ class NodeChain:
             execute_gas,
             outputs,
             tuple(inputs),
+            merged_updates(l1_effects),
         )
 
     def batch_steps(self, first: int, last: int, assembled: Batch | None = None) -> BatchSteps:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rollupkit.errors import ConfigError, NodeDatabaseError, RollupkitError
 from rollupkit.metering import CallLimits
@@ -52,6 +53,25 @@ class NodeConfig:
     watchtower_key: bytes | None = None
 
 
+def _l1_for(config: NodeConfig) -> Any:
+    """Web3 of the L1 a chain reading L1 state (booster) builds its blocks from: the rollup's
+    own L1, which must be the chain its genesis names (None for other chains)."""
+    from rollupkit.plugins import get_registry
+
+    if config.l1 is None or not get_registry().get("vm", config.chain.vm).reads_l1:
+        return None
+    from web3 import Web3
+
+    w3 = Web3(Web3.HTTPProvider(config.l1.url, request_kwargs={"timeout": 60}))
+    l1_chain_id = int(w3.eth.chain_id)
+    if l1_chain_id != config.chain.l1_chain_id:
+        raise ConfigError(
+            f"the chain's genesis names L1 chain id {config.chain.l1_chain_id}, but the L1 at "
+            f"{config.l1.url} is chain {l1_chain_id}: set [chain] l1_chain_id = {l1_chain_id}"
+        )
+    return w3
+
+
 class Node:
     """One rollup node process."""
 
@@ -59,7 +79,11 @@ class Node:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = NodeStore(config.data_dir / "node.sqlite")
-        self.chain = NodeChain(self.store, config.chain, registry)
+        try:
+            self.chain = NodeChain(self.store, config.chain, registry, l1=_l1_for(config))
+        except RollupkitError:
+            self.store.close()
+            raise
         self.mempool = (
             Mempool(self.chain, config.policy.admit) if config.role == "sequencer" else None
         )

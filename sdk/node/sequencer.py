@@ -28,6 +28,9 @@ from rollupkit.types import ZERO_ADDRESS, ZERO_HASH, BlockInput, L1Message, Mess
 #: Block timestamps rise by at least a second per block; with faster blocks they may run this
 #: many seconds ahead of the wall clock, no more (the sequencer waits instead).
 MAX_CLOCK_LEAD = 2
+#: A booster chain reads L1 at one block until what it wrote there has settled; once that block
+#: is this many L1 blocks old, the sequencer waits for the settlement rather than read on at it.
+MAX_L1_ANCHOR_AGE = 64
 
 
 log = logging.getLogger("rollupkit.node.sequencer")
@@ -49,11 +52,14 @@ class SequencerPolicy:
 
 @dataclass
 class L1View:
-    """What the sequencer knows of L1 now: its newest block's hash and timestamp."""
+    """What the sequencer knows of L1 now: its newest block's hash, timestamp and number,
+    and (for a chain reading L1) the L1 block at which settlement last applied L1 updates."""
 
     block_hash: bytes = ZERO_HASH
     timestamp: int = 0
     extra: dict[str, object] = field(default_factory=dict)
+    number: int = 0
+    l1_updates_applied_at: int = 0
 
 
 class Sequencer:
@@ -101,6 +107,9 @@ class Sequencer:
             if head.timestamp + 1 > clock + MAX_CLOCK_LEAD:
                 return None  # timestamps must rise; do not run ahead of the clock for it
             timestamp = max(head.timestamp + 1, clock)
+            anchor = self.l1_anchor(l1) if self.chain.vm.reads_l1 else l1.block_hash
+            if anchor is None:
+                return None  # waiting for L1 to settle what the chain wrote at its anchor
             template = BlockInput(
                 number=0,
                 timestamp=timestamp,
@@ -109,7 +118,7 @@ class Sequencer:
                 base_fee=0,
                 prev_randao=ZERO_HASH,
                 parent_hash=ZERO_HASH,
-                l1_anchor=l1.block_hash,
+                l1_anchor=anchor,
                 l1_messages=tuple(messages),
                 transactions=tuple(p.raw for p in pending),
             )
@@ -127,6 +136,29 @@ class Sequencer:
             len(messages), 1000 * (time.monotonic() - started),
         )  # fmt: skip
         return built
+
+    def l1_anchor(self, l1: L1View) -> bytes | None:
+        """The L1 block a booster chain's next block reads at (None: wait).
+
+        The settlement contract takes a batch reading L1 at the block the last one read at (the
+        chain goes on from its own writes there), or at a block no older than the last
+        settlement that applied L1 updates (which holds them). So the chain keeps its anchor
+        while blocks that read L1 are unsettled (their updates would be missing from a newer
+        block's state, and a batch reads at one anchor), and moves to L1's newest block once
+        they have settled and that block is past their application. An old anchor misses L1
+        writes made since (seed 000's synchronisation caveat): past
+        :data:`MAX_L1_ANCHOR_AGE` blocks the sequencer waits for the settlement instead.
+        """
+        last = self.chain.last_l1_read()
+        if last is None:
+            return l1.block_hash
+        block, anchor, anchor_number = last
+        applied_at = max(l1.l1_updates_applied_at, self.chain.l1_updates_applied_at())
+        if block <= self.chain.settled_block():
+            return l1.block_hash if l1.number >= applied_at and l1.number else anchor
+        if l1.number - anchor_number > MAX_L1_ANCHOR_AGE:
+            return None
+        return anchor
 
 
 def censor_set(addresses: Iterable[str | bytes]) -> frozenset[bytes]:

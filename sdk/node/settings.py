@@ -103,6 +103,7 @@ def chain_from_dict(data: dict[str, Any]) -> ChainConfig:
         base_fee=int(data.get("base_fee", defaults.base_fee)),
         genesis_timestamp=int(data.get("genesis_timestamp", defaults.genesis_timestamp)),
         alloc=alloc,
+        l1_chain_id=int(data.get("l1_chain_id", defaults.l1_chain_id)),
     )
 
 
@@ -187,6 +188,7 @@ def to_dict(config: NodeConfig, *, include_key: bool = True) -> dict[str, Any]:
             "chain_id": chain.chain_id, "vm": chain.vm, "state": chain.state,
             "gas_limit": chain.gas_limit, "base_fee": chain.base_fee,
             "genesis_timestamp": chain.genesis_timestamp,
+            **({"l1_chain_id": chain.l1_chain_id} if chain.l1_chain_id else {}),
             "l2_bridge": L2_BRIDGE_ADDRESS in chain.alloc,
             "alloc": {
                 "0x" + address.hex(): {

@@ -28,7 +28,7 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS blocks (
         number INTEGER PRIMARY KEY, hash BLOB UNIQUE NOT NULL, header BLOB NOT NULL,
         input BLOB NOT NULL, witness BLOB NOT NULL, gas_used INTEGER NOT NULL,
-        withdrawals BLOB NOT NULL)""",
+        withdrawals BLOB NOT NULL, l1 BLOB NOT NULL DEFAULT x'')""",
     # gas_before and first_log (the block's gas and logs before the transaction) make a
     # receipt's answer one row's work: -1 in databases made before they were kept.
     """CREATE TABLE IF NOT EXISTS txs (
@@ -61,6 +61,8 @@ class StoredBlock:
     witness: bytes  # rlp [state reads, code reads, node hashes written, oldest ancestor read]
     gas_used: int  # the block's EXECUTE gas (rollupkit.metering), not its L2 gas
     withdrawals: bytes  # rlp list of [nonce, sender, target, value, data]
+    #: A booster block's L1 effects (rollupkit.node.l2chain.encode_l1_effects); empty if none.
+    l1: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,9 @@ class NodeStore:
                 self._check_integrity(path)
             for statement in SCHEMA:
                 self.db.execute(statement)
-            self._add_columns("txs", {"gas_before": -1, "first_log": -1})
+            self._add_columns("txs", {"gas_before": "INTEGER NOT NULL DEFAULT -1",
+                                      "first_log": "INTEGER NOT NULL DEFAULT -1"})  # fmt: skip
+            self._add_columns("blocks", {"l1": "BLOB NOT NULL DEFAULT x''"})
             self.db.commit()
         except sqlite3.DatabaseError as exc:
             raise NodeDatabaseError(
@@ -118,14 +122,12 @@ class NodeStore:
             PreimageCache(self.db.table("state_nodes")), PreimageCache(self.db.table("codes"), 4096)
         )
 
-    def _add_columns(self, table: str, columns: dict[str, int]) -> None:
-        """Add integer ``columns`` (with their defaults) that an older database lacks."""
+    def _add_columns(self, table: str, columns: dict[str, str]) -> None:
+        """Add ``columns`` (name: type and default) that an older database lacks."""
         have = {str(row[1]) for row in self.db.query(f"PRAGMA table_info({table})")}
-        for name, default in columns.items():
+        for name, definition in columns.items():
             if name not in have:
-                self.db.execute(
-                    f"ALTER TABLE {table} ADD COLUMN {name} INTEGER NOT NULL DEFAULT {default}"
-                )
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
 
     def _check_integrity(self, path: Path) -> None:
         """Refuse a damaged file before anything trusts it (a flipped byte otherwise surfaced
@@ -180,8 +182,8 @@ class NodeStore:
 
     def _add_block(self, block: StoredBlock, txs: list[tuple[bytes, bytes, bytes]]) -> None:
         self.db.execute(
-            "INSERT INTO blocks (number, hash, header, input, witness, gas_used, withdrawals) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO blocks (number, hash, header, input, witness, gas_used, withdrawals, l1) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 block.number,
                 block.hash,
@@ -190,6 +192,7 @@ class NodeStore:
                 block.witness,
                 block.gas_used,
                 block.withdrawals,
+                block.l1,
             ),
         )
         rows, gas, logs = [], 0, 0
@@ -213,16 +216,21 @@ class NodeStore:
     def block(self, number: int) -> StoredBlock | None:
         """The block at ``number``."""
         rows = self.db.query(
-            "SELECT number, hash, header, input, witness, gas_used, withdrawals FROM blocks "
+            "SELECT number, hash, header, input, witness, gas_used, withdrawals, l1 FROM blocks "
             "WHERE number = ?",
             (number,),
         )
         return _stored_block(rows[0]) if rows else None
 
+    def block_l1(self, number: int) -> bytes:
+        """Block ``number``'s L1 effects as stored (empty: none, or no such block)."""
+        rows = self.db.query("SELECT l1 FROM blocks WHERE number = ?", (number,))
+        return bytes(rows[0][0]) if rows else b""
+
     def block_by_hash(self, block_hash: bytes) -> StoredBlock | None:
         """The block with ``block_hash``."""
         rows = self.db.query(
-            "SELECT number, hash, header, input, witness, gas_used, withdrawals FROM blocks "
+            "SELECT number, hash, header, input, witness, gas_used, withdrawals, l1 FROM blocks "
             "WHERE hash = ?",
             (block_hash,),
         )
@@ -441,7 +449,7 @@ def receipt_totals(receipt: bytes) -> tuple[int, int]:
 
 
 def _stored_block(row: tuple[Any, ...]) -> StoredBlock:
-    number, block_hash, header, block_input, witness, gas_used, withdrawals = row
+    number, block_hash, header, block_input, witness, gas_used, withdrawals, l1 = row
     return StoredBlock(
         int(number),
         bytes(block_hash),
@@ -450,6 +458,7 @@ def _stored_block(row: tuple[Any, ...]) -> StoredBlock:
         bytes(witness),
         int(gas_used),
         bytes(withdrawals),
+        bytes(l1),
     )
 
 

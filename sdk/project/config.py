@@ -156,12 +156,6 @@ def check_combination(
     if l1 not in L1_KINDS and not _URL.match(l1):
         raise ProjectError(f"L1 must be embedded, anvil or an http(s):// URL, not {l1!r}")
     vm_impl = registry.create("vm", vm)
-    if vm_impl.reads_l1:
-        raise ProjectError(
-            f"VM {vm!r} reads L1 state, which the rollup node does not fetch or keep yet: it "
-            "cannot be scaffolded into a project (build and verify its blocks with DevChain "
-            "and EXECUTE)"
-        )
     if not vm_impl.supports_state_model(registry.create("state", state)):
         raise ProjectError(f"VM {vm!r} cannot execute over the {state!r} state model")
     carrier = registry.get("derivation", derivation).carrier
@@ -270,7 +264,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
     "chain": {
         "chain_id": "int", "vm": "str", "state": "str", "gas_limit": "int", "base_fee": "int",
         "genesis_timestamp": "int", "l2_bridge": "bool", "alloc": "table",
-        "dev_accounts": "int", "dev_balance": "int|str",
+        "dev_accounts": "int", "dev_balance": "int|str", "l1_chain_id": "int",
     },
     "node": {"block_time": "float", "rpc_host": "str", "rpc_port": "int", "empty_blocks": "bool"},
     "l1": {

@@ -26,7 +26,7 @@ from rollupkit.node.l2chain import ChainConfig
 from rollupkit.node.node import Node, NodeConfig
 from rollupkit.node.sequencer import SequencerPolicy
 from rollupkit.node.settings import chain_from_dict
-from rollupkit.project.config import ProjectConfig, ProjectError
+from rollupkit.project.config import LOCAL_L1_CHAIN_IDS, ProjectConfig, ProjectError
 from rollupkit.project.deployment import ensure_deployment, project_keys
 from rollupkit.project.hooks import ProjectHooks, load_hooks
 from rollupkit.project.running import RunningRollup
@@ -59,7 +59,8 @@ def project_chain(config: ProjectConfig, hooks: ProjectHooks) -> ChainConfig:
                 "other users' deposits. Fund accounts by depositing through the L1 bridge (set "
                 "[chain] dev_accounts = 0 and give genesis accounts no balance)"
             )
-    return replace(chain, alloc=alloc)
+    l1_chain_id = chain.l1_chain_id or LOCAL_L1_CHAIN_IDS.get(config.l1.kind, 0)
+    return replace(chain, alloc=alloc, l1_chain_id=l1_chain_id)
 
 
 def project_wallets(config: ProjectConfig) -> list[Wallet]:

@@ -76,6 +76,15 @@ class RunningRollup:
         self.wait(lambda: self.settled_block() >= target, timeout, f"block {target} to settle")
         return target
 
+    def wait_l1_seen(self, l1_block: int, timeout: float = 60) -> None:
+        """Wait until the sequencer has read L1 up to ``l1_block``: a booster chain's next
+        blocks read L1 state there (or later), so they see what that block did."""
+        self.wait(
+            lambda: self.sequencer.l1_view.number >= l1_block,
+            timeout,
+            f"the sequencer to read L1 block {l1_block}",
+        )
+
     def advance_l1(self, seconds: int) -> None:
         """Move L1 time forward and mine a block (devnet and anvil both take this)."""
         self.l1.provider.make_request(RPCEndpoint("evm_increaseTime"), [seconds])

@@ -72,8 +72,7 @@ def choices(registry: PluginRegistry | None = None) -> dict[str, list[str]]:
     """What each plugin-backed option may be, from the installed plugins."""
     registry = registry or get_registry()
     return {
-        # A VM whose blocks read L1 (booster) is not one a project can run yet.
-        "vm": [n for n in registry.names("vm") if not registry.get("vm", n).reads_l1],
+        "vm": registry.names("vm"),
         "state": registry.names("state"),
         "da": registry.names("derivation"),
         "proof": registry.names("proof"),

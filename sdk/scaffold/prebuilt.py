@@ -15,6 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment
 
+from rollupkit.plugins import get_registry
 from rollupkit.scaffold.options import RollupOptions
 from rollupkit.scaffold.project import default_template, rollup_context
 from rollupkit.scaffold.render import Template
@@ -24,8 +25,12 @@ from rollupkit.solidity import compile_sources, compiler_version
 def prebuilt_artifacts(template_dir: Path | None = None) -> dict[str, str]:
     """Compile each prebuilt contract of the template: prebuilt file → its JSON content."""
     template = Template.load(template_dir or default_template())
+    # Each VM's render holds its own contracts (the booster's ballot, the EVM's token).
+    files: dict[str, bytes] = {}
+    for vm in get_registry().names("vm"):
+        options = RollupOptions(name="example-rollup", vm=vm)
+        files.update(template.render(rollup_context(options, template)))
     context = rollup_context(RollupOptions(name="example-rollup"), template)
-    files = template.render(context)
     out = {}
     for pattern, prebuilt in (template.meta.get("prebuilt") or {}).items():
         source = Environment().from_string(pattern).render(context)
