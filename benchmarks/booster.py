@@ -22,6 +22,7 @@ from rollupkit.examples.booster import BoostedBallot, send
 from rollupkit.gas_market import ExecuteGasConfig
 from rollupkit.l1.devnet import DevnetConfig
 from rollupkit.l1.node import start_devnet
+from rollupkit.metering import CallLimits
 
 PROPOSALS = 3
 
@@ -64,7 +65,10 @@ def main() -> None:
     print(f"{'votes':>6} {'direct L1 gas':>14} {'/vote':>8} {'booster L1 gas':>15} {'/vote':>8}"
           f" {'calldata B':>11} {'ratio':>7} {'build+settle s':>15}")  # fmt: skip
     for votes in counts:
-        with start_devnet(DevnetConfig(market=market, gas_limit=200_000_000)) as run:
+        # Estimating a 1,000-vote settlement re-executes it: more than the default 5 s a call
+        # may take here.
+        config = DevnetConfig(market=market, gas_limit=200_000_000, calls=CallLimits(timeout=60))
+        with start_devnet(config) as run:
             from web3 import Web3
 
             w3 = Web3(Web3.HTTPProvider(run.url))

@@ -26,6 +26,7 @@ from rollupkit.gas_market import ExecuteGasConfig
 from rollupkit.l1.contracts import RollupContracts, deploy_rollup
 from rollupkit.l1.devnet import DevnetConfig
 from rollupkit.l1updates import batch_updates, updates_hash
+from rollupkit.metering import CallLimits
 from rollupkit.trace import decode_trace, encode_trace
 from rollupkit.types import GenesisAccount, RejectReason, Witness
 from rollupkit.wallets import Wallet, calldata, dev_wallets
@@ -35,7 +36,13 @@ from rollupkit_booster import (
     L1DELEGATECALL_ADDRESS,
     L1SANDBOXCALL_ADDRESS,
 )
-from rollupkit_booster.l1 import NO_BLOCKHASH, NO_CREATE, NO_ETH, NO_SELFDESTRUCT
+from rollupkit_booster.l1 import (
+    NO_BLOCKHASH,
+    NO_CREATE,
+    NO_ETH,
+    NO_SELFDESTRUCT,
+    TOO_MANY_L1_KEYS,
+)
 
 CLIENT = bytes.fromhex("00000000000000000000000000000000000c0de1")
 #: BoosterClient's storage: count, last, first, second.
@@ -215,6 +222,22 @@ def test_what_cannot_be_applied_to_l1_fails_with_the_documented_errors() -> None
         _verified(value)
 
 
+def test_a_block_reads_at_most_so_much_l1_state() -> None:
+    """Each L1 account or slot read is an eth_getProof for a node's builder: a block's L1
+    calls read at most MAX_L1_KEYS_PER_BLOCK of them, a rule EXECUTE applies too."""
+    with booster() as b:
+        scan = lambda n: _attempt(L1SANDBOXCALL_ADDRESS, b.counter,  # noqa: E731
+                                  calldata("scan(uint256)", n))  # fmt: skip
+        built = b.block(scan(300), scan(300), scan(600))
+        ok = [ok for ok, _ in _results(built)]
+        # The first reads 300 slots, the second the same ones, the third 300 more: past 512.
+        assert ok == [True, True, False]
+        assert _reason(_results(built)[2][1]) == TOO_MANY_L1_KEYS
+        _verified(built)
+        # A new block may read again.
+        assert [ok for ok, _ in _results(b.block(scan(400)))] == [True]
+
+
 def test_a_tampered_l1_witness_makes_execute_false() -> None:
     with booster() as b:
         built = b.block(calldata("incrementTwice(address)", b.counter))
@@ -352,9 +375,12 @@ def test_a_node_chain_without_an_l1_to_read_builds_no_booster_blocks(tmp_path: A
 def _ballot_votes(voters: int) -> None:
     from rollupkit.examples.booster import BoostedBallot
 
-    # A thousand votes are about 57M L2 gas: over the default EXECUTE gas an L1 block takes.
+    # A thousand votes are about 57M L2 gas: over the default EXECUTE gas an L1 block takes,
+    # and, re-executed when the settlement's gas is estimated, about 5 s (the devnet's default
+    # limit on a call's time).
     market = ExecuteGasConfig(target=50_000_000, limit=100_000_000)
-    with running_l1("embedded", DevnetConfig(market=market)) as l1:
+    config = DevnetConfig(market=market, calls=CallLimits(timeout=30))
+    with running_l1("embedded", config) as l1:
         ballot = BoostedBallot.create(
             l1.w3, l1.accounts[0], l1.devnet.chain.chaindb.db, voters=voters
         )

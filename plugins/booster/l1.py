@@ -41,6 +41,15 @@ NO_ETH = "L1CALL: no ETH can move on L1 (msg.value must be 0)"
 NO_CREATE = "L1CALL: contracts cannot be created on L1 (CREATE, CREATE2)"
 NO_SELFDESTRUCT = "L1CALL: accounts cannot be destroyed on L1 (SELFDESTRUCT)"
 NO_BLOCKHASH = "L1CALL: BLOCKHASH is not available on L1"
+#: The most distinct L1 accounts and storage slots one L2 block's L1 calls may read. Each is
+#: an ``eth_getProof`` for a node's builder (about 4 ms on the embedded L1): the cap bounds
+#: that work per block (to about 2 s), which L1 gas alone would not (30M gas of cold reads
+#: would be over 14,000 of them). It is a rule of the VM, so EXECUTE applies it too.
+MAX_L1_KEYS_PER_BLOCK = 512
+TOO_MANY_L1_KEYS = (
+    f"L1CALL: this block's L1 calls read their most L1 state ({MAX_L1_KEYS_PER_BLOCK} accounts "
+    "and slots)"
+)
 
 
 class L1Refused(VMError):
@@ -119,17 +128,36 @@ class L1AccountDB(SplitCodeAccountDB):
         # is made): the database carries them (see L1Context).
         self.reader: L1Reader | None = getattr(db, "l1_reader", None)
         self.anchor: bytes = getattr(db, "l1_anchor", b"")
+        #: Every account and slot read, and whether MAX_L1_KEYS_PER_BLOCK applies (while L1
+        #: calls run: not to what the state reads as it is made, nor to sealing the block).
+        self.keys_read: set[tuple[bytes, int | None]] = set()
+        self.limited = False
+        #: Told why an L1 call must fail (the L1 state's refusal; see _refuse).
+        self.refuse: Any = None
         super().__init__(db, state_root)
         self.written: dict[tuple[bytes, int], int] = {}
 
-    def _get_encoded_account(self, address: Any, from_journal: bool = True) -> bytes:
+    def _read(self, address: bytes, slot: int | None) -> None:
+        key = (address, slot)
+        if key in self.keys_read:
+            return
+        if self.limited and len(self.keys_read) >= MAX_L1_KEYS_PER_BLOCK:
+            if self.refuse is not None:
+                self.refuse(TOO_MANY_L1_KEYS)
+            raise L1Refused(TOO_MANY_L1_KEYS)
+        self.keys_read.add(key)
         if self.reader is not None:
-            self.reader.account(self.anchor, bytes(address))
+            if slot is None:
+                self.reader.account(self.anchor, address)
+            else:
+                self.reader.storage(self.anchor, address, slot)
+
+    def _get_encoded_account(self, address: Any, from_journal: bool = True) -> bytes:
+        self._read(bytes(address), None)
         return super()._get_encoded_account(address, from_journal)
 
     def get_storage(self, address: Any, slot: int, from_journal: bool = True) -> int:
-        if self.reader is not None:
-            self.reader.storage(self.anchor, bytes(address), slot)
+        self._read(bytes(address), slot)
         return super().get_storage(address, slot, from_journal)
 
     def set_storage(self, address: Any, slot: int, value: int) -> None:
@@ -189,6 +217,9 @@ class L1Context:
         db.l1_reader, db.l1_anchor = reader, anchor  # type: ignore[attr-defined]
         self.state = L1State(db, context, self.state_root)
         self.state.execution_meter = meter
+        self._accounts: L1AccountDB = self.state._account_db  # type: ignore[assignment]
+        self._accounts.refuse = self._refuse
+        self._accounts.limited = True
         #: Slots an upstream rollup changed (an L1 handoff): updates whatever their value.
         self.inherited: dict[tuple[bytes, int], None] = {}
 
@@ -200,17 +231,22 @@ class L1Context:
         """``(contract, slot, before, after)`` for every L1 slot whose value the block changed,
         in the order of their first write (a slot written back to its value is none); first
         the inherited slots, with ``before`` :data:`~rollupkit.l1updates.INHERITED`."""
+        self._accounts.limited = False  # the block's calls are over
         for address, slot in self.inherited:
             yield address, slot, INHERITED, self.state.get_storage(address, slot)
-        account_db: L1AccountDB = self.state._account_db  # type: ignore[assignment]
-        for (address, slot), before in account_db.written.items():
+        for (address, slot), before in self._accounts.written.items():
             if (address, slot) in self.inherited:
                 continue
             value = self.state.get_storage(address, slot)
             if value != before:
                 yield address, slot, before, value
 
+    def _refuse(self, reason: str) -> None:
+        if self.state.refusal is None:
+            self.state.refusal = reason
+
     def commit(self) -> bytes:
         """Write the L1 state's changes into the node store; its new root."""
+        self._accounts.limited = False
         self.state.persist()
         return bytes(self.state.state_root)

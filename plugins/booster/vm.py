@@ -54,7 +54,7 @@ from rollupkit.types import (
     L1Effects,
     L1Message,
 )
-from rollupkit_booster.l1 import NO_ETH, L1Computation, L1Context, L1Reader
+from rollupkit_booster.l1 import NO_ETH, L1Computation, L1Context, L1Reader, L1Refused
 from rollupkit_booster.reader import RpcL1Reader
 from rollupkit_evm.engine import RollupComputation, RollupEVM, RollupState
 from rollupkit_evm.vm import EvmBlockExecution, EvmVM, _engine_errors
@@ -157,7 +157,10 @@ def l1_sandbox_call(computation: ComputationAPI) -> ComputationAPI:
 
 def l1_delegate_call(computation: ComputationAPI) -> ComputationAPI:
     target, data = _decode(computation)
-    code = _l1(computation).state.get_code(target)
+    try:
+        code = _l1(computation).state.get_code(target)
+    except L1Refused as exc:
+        _revert(computation, _error(str(exc)))
     gas = _take_gas(computation)
     caller = computation.msg.sender
     message = Message(
