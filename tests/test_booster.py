@@ -25,6 +25,7 @@ from rollupkit.examples.contracts import artifact
 from rollupkit.gas_market import ExecuteGasConfig
 from rollupkit.l1.contracts import RollupContracts, deploy_rollup
 from rollupkit.l1.devnet import DevnetConfig
+from rollupkit.l1updates import UPDATES_TYPES as UPDATES
 from rollupkit.l1updates import batch_updates, updates_hash
 from rollupkit.metering import CallLimits
 from rollupkit.trace import decode_trace, encode_trace
@@ -506,3 +507,29 @@ def test_only_the_deployers_link_chained_rollups_and_only_the_upstream_hands_off
         r1.link_l1(r2)
         with pytest.raises(ContractRevert, match="AlreadyLinked"):
             r1.transact(r1.rollup.functions.setL1Downstream(r2.rollup.address))
+
+
+def test_only_the_bridge_can_send_an_l1_handoff() -> None:
+    """A handoff is a message from the booster account, which the bridge sends only for the
+    settlement contract: a stranger's deposit to that account with a handoff's data is a plain
+    deposit, and leaves the chain's view of L1 alone."""
+    from eth_abi import encode as abi_encode
+
+    from rollupkit_booster.vm import ANCHOR_SLOT, L1_ROOT_SLOT
+
+    with booster() as b:
+        stranger = bytes.fromhex("00000000000000000000000000000000000bad01")
+        forged = abi_encode(["bytes32", "bytes32", "bytes"],
+                            [b.anchor, b"\x66" * 32, abi_encode(UPDATES, [[], []])])  # fmt: skip
+        b.chain.deposit(BOOSTER_CONFIG_ADDRESS, 0, sender=stranger, data=forged)
+        built = b.block(calldata("readCount(address)", b.counter))
+        _verified(built)
+        assert b.chain.storage(BOOSTER_CONFIG_ADDRESS, L1_ROOT_SLOT) != int.from_bytes(b"\x66" * 32)
+        assert b.chain.storage(BOOSTER_CONFIG_ADDRESS, ANCHOR_SLOT) == int.from_bytes(b.anchor)
+        # On L1 the bridge names the depositor as the sender: never the booster account.
+        rollup = b.rollup
+        receipt = rollup.transact(rollup.bridge.functions.deposit(
+            rollup.w3.to_checksum_address(BOOSTER_CONFIG_ADDRESS), 0, forged
+        ))  # fmt: skip
+        (message,) = rollup.messages_from_receipt(receipt)
+        assert message.sender != BOOSTER_CONFIG_ADDRESS
