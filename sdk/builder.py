@@ -18,7 +18,7 @@ from rollupkit.errors import InvalidTransactionError, TraceError
 from rollupkit.execution import public_outputs, run_blocks
 from rollupkit.interfaces import VM, StateModel, StateStore
 from rollupkit.metering import ExecutionMeter, witness_code_gas
-from rollupkit.trace import LIMITS, encode_trace
+from rollupkit.trace import LIMITS, compress_trace, encode_trace, input_gas
 from rollupkit.types import (
     BlockInput,
     BlockResult,
@@ -69,8 +69,10 @@ def build_trace(
     blocks: Sequence[BlockInput],
     drop_invalid: bool = False,
     commit: bool = True,
+    compress: bool = False,
 ) -> BuiltTrace:
-    """Execute ``blocks`` on top of ``parent_header`` and return their trace.
+    """Execute ``blocks`` on top of ``parent_header`` and return their trace (compressed with
+    ``compress``: :func:`rollupkit.trace.compress_trace`).
 
     Block numbers, parent hashes and base fees are filled in from the parents. With
     ``drop_invalid`` invalid transactions are left out (the sequencer's mode); otherwise one
@@ -118,20 +120,22 @@ def build_trace(
         chain_id=chain_id, queue_start=queue_start, blocks=tuple(outcome.blocks), witness=witness
     )
     encoded = encode_trace(trace)
+    if len(encoded) > LIMITS.max_bytes:
+        raise TraceError(
+            f"the trace is {len(encoded)} bytes, more than EXECUTE takes ({LIMITS.max_bytes}): "
+            "put fewer blocks or transactions in one batch"
+        )
+    if compress:
+        encoded = compress_trace(encoded)
     outputs = public_outputs(
         chain_id=chain_id,
         pre_state_root=parent.state_root,
         parent_hash=parent.hash,
         queue_start=queue_start,
         outcome=outcome,
-        trace_size=len(encoded),
+        input_gas=input_gas(encoded),
         code_gas=witness_code_gas(vm, witness.codes),
     )
-    if len(encoded) > LIMITS.max_bytes:
-        raise TraceError(
-            f"the trace is {len(encoded)} bytes, more than EXECUTE takes ({LIMITS.max_bytes}): "
-            "put fewer blocks or transactions in one batch"
-        )
     return BuiltTrace(
         trace=trace,
         encoded=encoded,

@@ -272,8 +272,10 @@ class DevChain:
         include_pending: bool = True,
         drop_invalid: bool = False,
         commit: bool = True,
+        compress: bool = False,
     ) -> BuiltTrace:
-        """Build one trace of ``blocks`` (default: one block of ``transactions``) on the head.
+        """Build one trace of ``blocks`` (default: one block of ``transactions``) on the head
+        (compressed with ``compress``).
 
         Pending L1 messages go into the first block unless ``include_pending`` is False.
         Blocks without a timestamp get the parent's plus the block time. With ``commit`` the
@@ -307,6 +309,7 @@ class DevChain:
             blocks=blocks,
             drop_invalid=drop_invalid,
             commit=commit,
+            compress=compress,
         )
         if commit:
             self.headers.extend(r.header for r in built.results)

@@ -33,7 +33,7 @@ from rollupkit.errors import (
 )
 from rollupkit.interfaces import VM, StateModel, StateView
 from rollupkit.l1updates import batch_l1_outputs
-from rollupkit.metering import SCHEDULE, ExecuteGasSchedule, ExecutionMeter, witness_code_gas
+from rollupkit.metering import ExecutionMeter, witness_code_gas
 from rollupkit.plugins import PluginRegistry, get_registry
 from rollupkit.system import (
     CHAIN_ID_SLOT,
@@ -42,7 +42,7 @@ from rollupkit.system import (
     QUEUE_INDEX_SLOT,
     SYSTEM_ADDRESS,
 )
-from rollupkit.trace import LIMITS, decode_trace
+from rollupkit.trace import LIMITS, decode_trace, input_gas
 from rollupkit.types import (
     BlockInput,
     BlockResult,
@@ -185,20 +185,20 @@ def public_outputs(
     parent_hash: bytes,
     queue_start: QueuePosition,
     outcome: RunOutcome,
-    trace_size: int,
+    input_gas: int,
     code_gas: int = 0,
-    schedule: ExecuteGasSchedule = SCHEDULE,
 ) -> PublicOutputs:
     """The public outputs of a run (what the settlement contract binds); ``gas_used`` is the
-    run's EXECUTE gas, the trace's ``trace_size`` bytes and the ``code_gas`` of its witness's
-    codes (:func:`~rollupkit.metering.witness_code_gas`) included."""
+    run's EXECUTE gas, the ``input_gas`` of reading its trace
+    (:func:`~rollupkit.trace.input_gas`) and the ``code_gas`` of its witness's codes
+    (:func:`~rollupkit.metering.witness_code_gas`) included."""
     last = outcome.results[-1]
     withdrawals = [w for r in outcome.results for w in r.withdrawals]
     return PublicOutputs(
         chain_id=chain_id,
         pre_state_root=pre_state_root,
         post_state_root=last.info.state_root,
-        gas_used=schedule.trace_bytes(trace_size) + code_gas + outcome.execute_gas,
+        gas_used=input_gas + code_gas + outcome.execute_gas,
         l2_gas_used=outcome.gas_used,
         parent_hash=parent_hash,
         block_hash=last.info.hash,
@@ -314,7 +314,10 @@ def _execute(
     # trace's bytes is refused at once.
     meter = ExecutionMeter(gas_used)
     try:
-        meter.charge(SCHEDULE.trace_bytes(len(trace_bytes)), f"a trace of {len(trace_bytes)} bytes")
+        reading = input_gas(trace_bytes)
+        meter.charge(reading, f"a trace of {len(trace_bytes)} bytes")
+    except TraceError as exc:
+        return _reject(RejectReason.MALFORMED_TRACE, str(exc))
     except GasCapExceeded as exc:
         return _reject(RejectReason.GAS_MISMATCH, str(exc))
     try:
@@ -384,7 +387,7 @@ def _execute(
         parent_hash=parent.hash,
         queue_start=trace.queue_start,
         outcome=outcome,
-        trace_size=len(trace_bytes),
+        input_gas=reading,
         code_gas=code_gas,
     )
     if outputs.post_state_root != post_state_root:

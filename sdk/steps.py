@@ -39,7 +39,7 @@ from rollupkit.errors import (
 from rollupkit.execution import check_pre_state, read_queue_position, resolve_plugins
 from rollupkit.interfaces import VM, BlockExecution, StateModel, StateStore
 from rollupkit.metering import ExecutionMeter
-from rollupkit.trace import LIMITS, decode_trace, encode_block, encode_trace
+from rollupkit.trace import LIMITS, decode_trace, encode_block, encode_trace, input_gas
 from rollupkit.types import ZERO_HASH, BlockInput, PublicOutputs, QueuePosition, Trace, Witness
 
 
@@ -217,7 +217,7 @@ def _execute_step(
         return StepResult(False, reason="bad arguments")
     meter = ExecutionMeter(gas)
     try:
-        meter.charge(meter.schedule.trace_bytes(len(trace_bytes)), "the step's trace")
+        meter.charge(input_gas(trace_bytes), "the step's trace")
         trace = decode_trace(trace_bytes)
         if len(trace.blocks) != 1:
             return StepResult(False, reason="a step's trace holds one block")

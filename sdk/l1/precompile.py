@@ -221,9 +221,9 @@ def trace_layout_precompile(computation: ComputationAPI) -> ComputationAPI:
     (:func:`rollupkit.steps.batch_layout`): what ``OptimisticVerifier`` pins a proposal's
     blocks with. Charged as EXECUTE charges reading the same bytes; a trace that does not
     decode fails the call."""
-    from rollupkit.metering import SCHEDULE
+    from rollupkit.errors import TraceError
     from rollupkit.steps import batch_layout, layout_hash
-    from rollupkit.trace import LIMITS
+    from rollupkit.trace import LIMITS, input_gas
 
     market = ACTIVE_MARKET.get()
     if market is None:
@@ -234,7 +234,10 @@ def trace_layout_precompile(computation: ComputationAPI) -> ComputationAPI:
     number = computation.state.block_number
     if number > market.block_number:
         market.start_block(number)
-    work = SCHEDULE.trace_bytes(len(trace))
+    try:
+        work = input_gas(trace)
+    except TraceError as exc:
+        raise ExecuteRefused(f"TRACE_LAYOUT: {exc}") from exc
     computation.consume_gas(market.quote(work), reason="TRACE_LAYOUT precompile")
     try:
         market.charge(work)

@@ -30,11 +30,11 @@ from rollupkit.errors import ChainMoved, ConfigError, NodeDatabaseError
 from rollupkit.execution import read_queue_position, resolve_plugins
 from rollupkit.interfaces import StateStore, StateView
 from rollupkit.l1updates import l1_outputs, merged_updates
-from rollupkit.metering import SCHEDULE, witness_code_gas
+from rollupkit.metering import witness_code_gas
 from rollupkit.node.store import NodeStore, StoredBlock
 from rollupkit.plugins import PluginRegistry
 from rollupkit.steps import BatchSteps, batch_steps
-from rollupkit.trace import decode_block, encode_block, encode_trace
+from rollupkit.trace import compress_trace, decode_block, encode_block, encode_trace, input_gas
 from rollupkit.types import (
     BlockInput,
     GenesisAccount,
@@ -383,8 +383,9 @@ class NodeChain:
 
     # --- batches ----------------------------------------------------------------------------
 
-    def assemble_batch(self, first: int, last: int) -> Batch:
-        """The trace and public outputs of blocks ``first``..``last`` (merged witnesses)."""
+    def assemble_batch(self, first: int, last: int, *, compress: bool = False) -> Batch:
+        """The trace (compressed with ``compress``) and public outputs of blocks
+        ``first``..``last`` (merged witnesses)."""
         if not 1 <= first <= last <= self.store.head_number():
             raise ValueError(f"no blocks {first}..{last} to batch")
         created: set[bytes] = set()
@@ -426,10 +427,10 @@ class NodeChain:
         tip = self.header_info(last)
         end = queue.consume(start, [m for block in inputs for m in block.l1_messages])
         encoded = encode_trace(trace)
-        # EXECUTE gas: each block's (as built), the trace's bytes and readying its codes.
-        execute_gas = SCHEDULE.trace_gas(len(encoded), block_gas) + witness_code_gas(
-            self.vm, witness.codes
-        )
+        if compress:
+            encoded = compress_trace(encoded)
+        # EXECUTE gas: each block's (as built), reading the trace and readying its codes.
+        execute_gas = input_gas(encoded) + sum(block_gas) + witness_code_gas(self.vm, witness.codes)
         outputs = PublicOutputs(
             chain_id=self.config.chain_id,
             pre_state_root=parent.state_root,
