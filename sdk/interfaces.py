@@ -526,6 +526,10 @@ class ProofBackend(ABC):
     #: The options :meth:`configure` takes: name -> what it is (shown to people, and the
     #: default :meth:`configure` refuses any other).
     known_options: ClassVar[Mapping[str, str]] = {}
+    #: Whether the settlement carries the batch's whole trace in calldata (re-execution): then
+    #: followers can derive from it, and no batch need be posted apart (the ``settlement``
+    #: derivation).
+    trace_in_calldata: ClassVar[bool] = False
 
     @classmethod
     def configured(cls, options: Mapping[str, Any] | None = None) -> Self:

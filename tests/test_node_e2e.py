@@ -32,6 +32,8 @@ def _anvil() -> bool:
 
 SETUPS = [
     pytest.param(("embedded", "calldata", "zlib"), id="embedded-execute-calldata-zlib"),
+    # No batch posting: the follower derives from the settlements' (compressed) traces.
+    pytest.param(("embedded", "settlement", "zstd"), id="embedded-execute-settlement-zstd"),
     pytest.param(
         ("embedded", "calldata", "zstd", "riscv"),
         id="riscv-embedded-execute-calldata-zstd",

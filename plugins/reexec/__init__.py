@@ -17,6 +17,7 @@ class ReexecBackend(ProofBackend):
 
     description = "L1 re-executes the trace with EXECUTE (ExecuteVerifier); trace in calldata"
     verifier_contract = "ExecuteVerifier"
+    trace_in_calldata = True
 
     def check_setup(self, *, l1: str, carrier: str) -> str | None:
         if l1 != "embedded":
@@ -24,7 +25,7 @@ class ReexecBackend(ProofBackend):
                 "it needs an L1 with the EXECUTE precompile, which only the embedded L1 has; "
                 "use the embedded L1"
             )
-        if carrier != "calldata":
+        if carrier == "blobs":
             return "the L1 reads the batch from calldata, so blobs cannot carry it; use calldata"
         return None
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, ReceiptAPI, SignedTransactionAPI
 from eth.chains.base import MiningChain
+from eth.constants import GENESIS_PARENT_HASH
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.exceptions import HeaderNotFound, TransactionNotFound
@@ -430,6 +431,28 @@ class Devnet:
             self.rejected.update(rejected)
             self._save_meta()
             return MinedBlock(block, tuple(receipts), rejected)
+
+    def reorg(self, depth: int) -> None:
+        """Replace the newest ``depth`` blocks with as many new empty ones, as an L1 reorg
+        does (anvil's ``anvil_reorg`` without replayed transactions): what they held is gone.
+        The EXECUTE market is not rewound: it goes on from its price."""
+        with self._lock:
+            chain = self.chain
+            head = chain.get_canonical_head()
+            if not 0 < depth <= head.block_number:
+                raise ValueError(f"a reorg depth is 1 to {head.block_number}, not {depth}")
+            fork = chain.get_canonical_block_header_by_number(head.block_number - depth)
+            db = chain.chaindb.db
+            _, dropped = chain.chaindb._set_as_canonical_chain_head(db, fork, GENESIS_PARENT_HASH)
+            for header in dropped:  # their transactions are no longer on the chain
+                for tx_hash in chain.chaindb.get_block_transaction_hashes(header):
+                    chain.chaindb._remove_transaction_from_canonical_chain(db, tx_hash)
+            self._head = fork
+            chain.header = chain.create_header_from_parent(fork)
+            self.market.block_number = min(self.market.block_number, fork.block_number)
+            self.pending = []
+        for _ in range(depth):
+            self.mine()
 
     def _mine_every(self, seconds: float) -> None:
         while not self._stop.wait(seconds):

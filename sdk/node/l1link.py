@@ -149,7 +149,10 @@ class L1Link:
             self.store.add_messages(self._messages(message_events))
             self.store.commit()
         if self.role == "follower":
-            self._derive(first, target)
+            if self.derivation.carrier == "settlement":
+                self._derive_settled(settled_events)
+            else:
+                self._derive(first, target)
         # Settlements last: a follower has derived the blocks they settle by now. Everything
         # above is safe to redo if this sync stops before its end (both skip what they have).
         with self.chain.lock:
@@ -374,6 +377,25 @@ class L1Link:
                     continue
                 self._apply(blocks)
 
+    def _derive_settled(self, events: list[Any]) -> None:
+        """The settlement derivation: the blocks of each settled batch this node lacks, from
+        its settlement's trace (their L1 messages checked against the queue)."""
+        for event in events:
+            if int(event.args["blockNumber"]) <= self.store.head_number():
+                continue
+            tx_hash = event["transactionHash"].to_0x_hex()
+            try:
+                tx = self.w3.eth.get_transaction(tx_hash)
+                _, arguments = self.contracts.rollup.decode_function_input(tx["input"])
+                blocks = self.derivation.decode_batch(
+                    self.chain.config.chain_id, [bytes(arguments["trace"])], self._message_at
+                )
+            except (TraceError, ValueError, KeyError) as exc:
+                # _settled adopts what L1 settled, or says why it cannot.
+                log.warning("settlement %s has no derivable trace: %s", tx_hash, exc)
+                continue
+            self._apply(blocks)
+
     def _payloads(self, tx: Any) -> list[bytes]:
         if self.derivation.carrier == "blobs":
             method: Any = "anvil_getBlobsByTransactionHash"
@@ -492,6 +514,12 @@ class L1Link:
         return False
 
     def _post(self, batch: dict[str, Any]) -> None:
+        if self.derivation.carrier == "settlement":
+            # Nothing to post: the settlement's trace carries the blocks.
+            with self.chain.lock:
+                self.store.update_batch(batch["id"], "posted", carrier="settlement", l1_bytes=0)
+                self.store.commit()
+            return
         blocks = [
             self.chain.block_input(n) for n in range(batch["first_block"], batch["last_block"] + 1)
         ]
@@ -561,7 +589,8 @@ class L1Link:
         tip = self.store.block(last)
         key = (first, last, tip.hash if tip is not None else b"")
         if self._assembled is None or self._assembled[0] != key:
-            self._assembled = (key, self.chain.assemble_batch(first, last))
+            compress = self.settings.compression != "none"
+            self._assembled = (key, self.chain.assemble_batch(first, last, compress=compress))
         return self._assembled[1]
 
     def _context(self, assembled: Any = None) -> SettlementContext:

@@ -321,7 +321,7 @@ class EthMethods:
     def methods(self) -> dict[str, Callable[..., Any]]:
         """Method name → handler, for :class:`rollupkit.rpc.server.JsonRpcServer`."""
         # A handler named ``eth__chainId`` answers ``eth_chainId``.
-        namespaces = ("eth", "net", "web3", "evm", "rollup", "rollupkit", "debug")
+        namespaces = ("eth", "net", "web3", "evm", "anvil", "rollup", "rollupkit", "debug")
         return {
             name.replace("__", "_", 1): getattr(self, name)
             for name in dir(self)
@@ -631,6 +631,15 @@ class DevnetMethods(EthMethods):
     def evm__mine(self, timestamp: Any = None) -> str:
         self.devnet.mine(parse_quantity(timestamp, "timestamp") if timestamp is not None else None)
         return "0x0"
+
+    def anvil__reorg(self, depth: Any, transactions: Any = None) -> None:
+        """Replace the newest ``depth`` blocks with as many empty ones (anvil's name)."""
+        if transactions:
+            raise RpcError(INVALID_PARAMS, "a reorg here replays no transactions")
+        try:
+            self.devnet.reorg(parse_quantity(depth, "depth"))
+        except ValueError as exc:
+            raise RpcError(INVALID_PARAMS, str(exc)) from None
 
     def evm__setAutomine(self, enabled: bool) -> bool:
         self.devnet.automine = bool(enabled)

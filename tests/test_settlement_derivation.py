@@ -1,0 +1,54 @@
+"""The settlement derivation (issue 16): with re-execution nothing is posted but the
+settlement, whose trace a follower derives the chain from; an L1 reorg that drops a settlement
+makes the sequencer settle again, and the follower follows what L1 settles."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from node_env import running_rollup
+
+from rollupkit.errors import ProjectError
+from rollupkit.project.config import check_combination, proofs_for
+
+
+def test_only_a_backend_whose_settlement_carries_the_trace_derives_from_it() -> None:
+    assert proofs_for("embedded", "settlement") == ["reexec"]
+    for proof, l1 in (("multiclient", "anvil"), ("optimistic", "embedded")):
+        try:
+            check_combination(vm="evm", state="mpt", derivation="settlement", proof=proof, l1=l1,
+                              compression="zstd")  # fmt: skip
+        except ProjectError as exc:
+            assert "does not carry the batch's trace" in str(exc)
+        else:
+            raise AssertionError(f"{proof} accepted the settlement derivation")
+
+
+def test_a_reorg_dropping_a_settlement_settles_again_and_the_follower_follows(
+    tmp_path: Path,
+) -> None:
+    with running_rollup(tmp_path, derivation="settlement", compression="zstd") as r:
+        assert r.follower is not None
+        wallet = r.wallets[1]
+        receipt = r.l2.eth.wait_for_transaction_receipt(
+            r.l2.eth.send_raw_transaction(wallet.transfer(b"\x11" * 20, 5)), poll_latency=0.1
+        )
+        block = int(receipt["blockNumber"])
+        before = r.l1.eth.block_number
+        r.wait(lambda: r.contracts.state()["block_number"] >= block, message="the settlement")
+        batch = r.sequencer.store.batch_of_block(block)
+        assert batch is not None and "post_tx" not in batch["detail"]  # nothing posted apart
+        dropped = r.l1.eth.block_number - before
+        answer = r.l1.provider.make_request("anvil_reorg", [dropped, []])  # type: ignore[arg-type]
+        assert "error" not in answer, answer
+        assert r.contracts.state()["block_number"] < block  # the settlement is gone
+        r.wait(lambda: r.contracts.state()["block_number"] >= block, message="settling again")
+        settled = r.contracts.state()["block_number"]
+        root = bytes(r.contracts.state()["state_root"])
+        assert root == r.sequencer.chain.header_info(settled).state_root
+        r.wait(lambda: r.follower.store.head_number() >= settled, message="the follower")
+        assert r.follower.chain.header_info(settled).state_root == root
+        time.sleep(0.5)
+        assert not r.sequencer.errors and not r.follower.errors, (
+            r.sequencer.errors, r.follower.errors)  # fmt: skip
