@@ -146,7 +146,8 @@ def demo(
         settlement.add_row(*row)
     out.print(settlement)
     costs = Table(title="every L1 transaction of the journey")
-    for column in ("transaction", "L1 gas", "calldata bytes", "blobs"):
+    for column in ("transaction", "L1 gas", "calldata bytes", "blobs", "bytes / L2 tx",
+                   "gas / L2 tx"):  # fmt: skip
         costs.add_column(column, justify="left" if column == "transaction" else "right")
     *rows, total = report.l1_rows()
     for row in rows:

@@ -44,16 +44,22 @@ contract NativeRollup {
     address public immutable sequencer; // zero: anyone may submit batches
     address public immutable deployer; // may link chained booster rollups, once
 
-    struct Batch {
-        bytes32 stateRoot;
-        bytes32 blockHash;
-        uint64 blockNumber;
+    /// The last settled batch, which the next one must continue: overwritten by each
+    /// settlement (three warm slot writes, not five fresh ones per batch; every batch's roots
+    /// are in its BatchSettled event).
+    bytes32 public stateRoot;
+    bytes32 public lastBlockHash;
+    uint64 public lastBlockNumber;
+    uint64 public batchCount; // settled batches, genesis included
+
+    /// What withdrawal claims need of a settled batch that made withdrawals: its withdrawals
+    /// root and when it settled (a batch without withdrawals keeps nothing).
+    struct Withdrawals {
+        bytes32 root;
         uint64 settledAt;
-        bytes32 withdrawalsRoot;
-        uint256 messagesConsumed; // queue position after this batch
     }
 
-    Batch[] private _batches;
+    mapping(uint256 => Withdrawals) private _withdrawals;
 
     /// Booster rollups: the L1 block the last batch reading L1 read at, and the L1 block of the
     /// last settlement that applied L1 updates.
@@ -119,7 +125,9 @@ contract NativeRollup {
         inclusionDeadline = inclusionDeadline_;
         sequencer = sequencer_;
         deployer = msg.sender;
-        _batches.push(Batch(genesisStateRoot, genesisBlockHash, 0, uint64(block.timestamp), bytes32(0), 0));
+        stateRoot = genesisStateRoot;
+        lastBlockHash = genesisBlockHash;
+        batchCount = 1;
         emit BatchSettled(0, genesisStateRoot, genesisBlockHash, 0, 0, bytes32(0), 0);
         emit RollupCreated(l2ChainId_, genesisBlockHash);
     }
@@ -144,7 +152,7 @@ contract NativeRollup {
             IBoosted(contracts[i]).applyStateUpdates(changes[i]);
         }
         l1UpdatesAppliedAt = block.number;
-        emit L1UpdatesApplied(_batches.length - 1, contracts.length, claim.l1StateRoot);
+        emit L1UpdatesApplied(batchCount - 1, contracts.length, claim.l1StateRoot);
     }
 
     // --- chained booster rollups --------------------------------------------------------
@@ -184,7 +192,7 @@ contract NativeRollup {
         NativeRollup(l1Downstream).receiveL1(
             claim.l1AnchorNumber, claim.l1AnchorHash, claim.l1StateRoot, abi.encode(contracts, changes)
         );
-        emit L1HandedOff(_batches.length - 1, l1Downstream, claim.l1StateRoot);
+        emit L1HandedOff(batchCount - 1, l1Downstream, claim.l1StateRoot);
     }
 
     /// From the upstream rollup: queue the L1 state it left as a handoff this rollup's chain
@@ -232,10 +240,9 @@ contract NativeRollup {
 
     function _settle(BatchClaim calldata claim, bytes calldata trace, bytes calldata evidence) private {
         if (sequencer != address(0) && msg.sender != sequencer) revert NotSequencer();
-        Batch storage last = _batches[_batches.length - 1];
         if (claim.chainId != l2ChainId) revert WrongChain(claim.chainId);
-        if (claim.preStateRoot != last.stateRoot) revert WrongPreState(last.stateRoot);
-        if (claim.parentHash != last.blockHash) revert WrongParent(last.blockHash);
+        if (claim.preStateRoot != stateRoot) revert WrongPreState(stateRoot);
+        if (claim.parentHash != lastBlockHash) revert WrongParent(lastBlockHash);
 
         uint256 start = bridge.consumed();
         uint256 end = start + claim.messagesConsumed;
@@ -250,19 +257,17 @@ contract NativeRollup {
         _checkL1Anchor(claim, end);
         if (!verifier.verify(claim, trace, evidence)) revert VerifierRejected();
 
-        _batches.push(
-            Batch(
-                claim.postStateRoot,
-                claim.blockHash,
-                uint64(claim.blockNumber),
-                uint64(block.timestamp),
-                claim.withdrawalsRoot,
-                end
-            )
-        );
+        uint256 index = batchCount;
+        stateRoot = claim.postStateRoot;
+        lastBlockHash = claim.blockHash;
+        lastBlockNumber = uint64(claim.blockNumber);
+        batchCount = uint64(index + 1);
+        if (claim.withdrawalsRoot != 0) {
+            _withdrawals[index] = Withdrawals(claim.withdrawalsRoot, uint64(block.timestamp));
+        }
         bridge.onBatchSettled(end);
         emit BatchSettled(
-            _batches.length - 1,
+            index,
             claim.postStateRoot,
             claim.blockHash,
             claim.blockNumber,
@@ -274,29 +279,10 @@ contract NativeRollup {
 
     // --- views -------------------------------------------------------------------------------
 
-    function batchCount() external view returns (uint256) {
-        return _batches.length;
-    }
-
-    function batch(uint256 index) external view returns (Batch memory) {
-        return _batches[index];
-    }
-
-    function stateRoot() external view returns (bytes32) {
-        return _batches[_batches.length - 1].stateRoot;
-    }
-
-    function lastBlockHash() external view returns (bytes32) {
-        return _batches[_batches.length - 1].blockHash;
-    }
-
-    function lastBlockNumber() external view returns (uint256) {
-        return _batches[_batches.length - 1].blockNumber;
-    }
-
+    /// A settled batch's withdrawals root and settlement time; (0, 0) for a batch that is not
+    /// settled or made no withdrawals (nothing to claim from it).
     function withdrawalsRootOf(uint256 index) external view returns (bytes32 root, uint64 settledAt) {
-        if (index >= _batches.length) return (bytes32(0), 0);
-        Batch storage b = _batches[index];
-        return (b.withdrawalsRoot, b.settledAt);
+        Withdrawals storage w = _withdrawals[index];
+        return (w.root, w.settledAt);
     }
 }

@@ -67,8 +67,10 @@ def test_valid_batch_advances_the_root(rollup: Rollup) -> None:
     assert state["batches"] == 3  # genesis, the contract deployments, this batch
     event = c.rollup.events.BatchSettled().process_receipt(receipt)[0].args
     assert event.batchIndex == 2 and bytes(event.stateRoot) == built.post_state_root
-    history = c.rollup.functions.batch(1).call()
-    assert bytes(history[0]) == rollup.l2.setup[0].post_state_root  # the history of roots
+    # The history of roots is in the events (storage keeps the last batch only).
+    history = c.rollup.events.BatchSettled().get_logs(from_block=0)
+    assert [e.args["batchIndex"] for e in history] == [0, 1, 2]
+    assert bytes(history[1].args["stateRoot"]) == rollup.l2.setup[0].post_state_root
 
 
 def test_batch_must_continue_the_last_settled_block(rollup: Rollup) -> None:

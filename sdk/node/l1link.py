@@ -551,6 +551,7 @@ class L1Link:
                 "posted",
                 post_tx=tx_hash.to_0x_hex(),
                 post_l1_block=int(receipt["blockNumber"]),
+                post_gas=int(receipt["gasUsed"]),
                 l1_bytes=sum(len(p) for p in payloads),
                 carrier=self.derivation.carrier,
             )
@@ -704,6 +705,9 @@ class L1Link:
                 "settle_tx": receipt["transactionHash"].to_0x_hex(),
                 "settle_l1_block": int(receipt["blockNumber"]),
                 "settle_gas": int(receipt["gasUsed"]),
+                "settle_bytes": len(
+                    self.w3.eth.get_transaction(receipt["transactionHash"])["input"]
+                ),
                 "pre_state_root": "0x" + assembled.pre_state_root.hex(),
                 "post_state_root": "0x" + assembled.post_state_root.hex(),
                 "l2_gas_used": assembled.outputs.l2_gas_used,

@@ -6,7 +6,9 @@
 * ``rollup_getBlockStatus(block)``: which batch holds a block and how far it got
   (``unbatched``, ``built``, ``posted``, ``submitted`` to the proof backend, ``settled``).
 * ``rollup_getBatch(id)``: a batch's blocks, status and L1 transactions (and, once submitted,
-  ``finalAt``, the L1 time from which it may settle, and the backend's ``submission`` detail).
+  ``finalAt``, the L1 time from which it may settle, and the backend's ``submission`` detail);
+  ``l2Transactions``, and ``l1Costs``: each L1 transaction the node sent for it (``batch
+  data``, ``settlement``) with its calldata bytes and L1 gas, in all and per L2 transaction.
 * ``rollup_getWithdrawalProof(txHash)``: each withdrawal the transaction made, with its leaf
   index and Merkle proof against its batch's withdrawals root, and the batch's settlement
   index on L1 (what ``L1Bridge.claimWithdrawal`` takes).
@@ -88,7 +90,13 @@ class L2Methods(EthMethods):
 
     def rollup__getBatch(self, batch_id: Any) -> dict[str, Any] | None:
         batch = self.backend.store.batch(parse_quantity(batch_id, "batch id", bits=63))
-        return _batch_json(batch) if batch else None
+        if not batch:
+            return None
+        answer = _batch_json(batch)
+        count = self.backend.store.transaction_count(batch["first_block"], batch["last_block"])
+        answer["l2Transactions"] = q(count)
+        answer["l1Costs"] = _l1_costs(batch["detail"], count)
+        return answer
 
     def rollup__getWithdrawalProof(self, tx_hash: str) -> dict[str, Any]:
         digest = parse_data(tx_hash, "transaction hash", 32)
@@ -155,6 +163,25 @@ def _withdrawals_of_tx(
     # Withdrawals made by deposit calls come before every transaction's.
     offset = len(withdrawals) - position
     return {p + offset for p in owned}
+
+
+def _l1_costs(detail: dict[str, Any], transactions: int) -> list[dict[str, Any]]:
+    """Each L1 transaction of a batch this node sent, labelled, with its calldata bytes and L1
+    gas, in all and per L2 transaction of the batch (rounded down)."""
+    costs = []
+    for label, kind, size in (
+        ("batch data", "post", "l1_bytes"),
+        ("settlement", "settle", "settle_bytes"),
+    ):
+        tx, gas, size_bytes = detail.get(f"{kind}_tx"), detail.get(f"{kind}_gas"), detail.get(size)
+        if tx is None or gas is None or size_bytes is None:
+            continue  # not sent by this node (or before it kept these)
+        per = max(transactions, 1)
+        costs.append({
+            "label": label, "tx": tx, "calldataBytes": q(size_bytes), "l1Gas": q(gas),
+            "bytesPerL2Transaction": q(size_bytes // per), "gasPerL2Transaction": q(gas // per),
+        })  # fmt: skip
+    return costs
 
 
 def _batch_json(batch: dict[str, Any]) -> dict[str, Any]:

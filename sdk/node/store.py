@@ -415,6 +415,11 @@ class NodeStore:
             )
         return [_batch(r) for r in rows]
 
+    def transaction_count(self, first: int, last: int) -> int:
+        """How many transactions blocks ``first``..``last`` hold."""
+        rows = self.db.query("SELECT COUNT(*) FROM txs WHERE number BETWEEN ? AND ?", (first, last))
+        return int(rows[0][0])
+
     def batch_of_block(self, number: int) -> dict[str, Any] | None:
         """The batch that holds block ``number``."""
         rows = self.db.query(

@@ -49,17 +49,20 @@ class RollupDemoReport:
             ),
         ]
 
-    def l1_rows(self) -> list[tuple[str, str, str, str]]:
-        """Every L1 transaction of the journey: what it was, its L1 gas, calldata and blobs;
-        then the totals."""
+    def l1_rows(self) -> list[tuple[str, ...]]:
+        """Every L1 transaction of the journey: what it was, its L1 gas, calldata and blobs,
+        and for a batch's posting or settlement its bytes and gas per L2 transaction of the
+        batch; then the totals."""
         txs = self.journey.l1_transactions
-        rows = [
-            (f"{t.kind}: {t.what}", f"{t.gas_used:,}", f"{t.calldata_bytes:,}", str(t.blobs))
-            for t in txs
-        ]
+        rows: list[tuple[str, ...]] = []
+        for t in txs:
+            per = t.per_l2_transaction()
+            per_cells = (f"{per[0]:,}", f"{per[1]:,}") if per else ("", "")
+            rows.append((f"{t.kind}: {t.what}", f"{t.gas_used:,}", f"{t.calldata_bytes:,}",
+                         str(t.blobs), *per_cells))  # fmt: skip
         rows.append((
             f"total ({len(txs)} transactions)", f"{sum(t.gas_used for t in txs):,}",
-            f"{sum(t.calldata_bytes for t in txs):,}", str(sum(t.blobs for t in txs)),
+            f"{sum(t.calldata_bytes for t in txs):,}", str(sum(t.blobs for t in txs)), "", "",
         ))  # fmt: skip
         return rows
 

@@ -42,6 +42,14 @@ class L1Transaction:
     gas_used: int
     calldata_bytes: int
     blobs: int = 0
+    #: For a batch's posting or settlement: how many L2 transactions the batch holds.
+    l2_transactions: int = 0
+
+    def per_l2_transaction(self) -> tuple[int, int] | None:
+        """(calldata bytes, L1 gas) per L2 transaction of its batch, or None if not a batch's."""
+        if not self.l2_transactions:
+            return None
+        return self.calldata_bytes // self.l2_transactions, self.gas_used // self.l2_transactions
 
 
 @dataclass
@@ -94,13 +102,13 @@ def run_journey(
     first_block = rollup.l2.eth.block_number + 1  # the journey's blocks start here
     l1_transactions: list[L1Transaction] = []
 
-    def l1_cost(kind: str, what: str, tx_hash: Any) -> None:
+    def l1_cost(kind: str, what: str, tx_hash: Any, l2_transactions: int = 0) -> None:
         tx = rollup.l1.eth.get_transaction(tx_hash)
         receipt = rollup.l1.eth.get_transaction_receipt(tx_hash)
         l1_transactions.append(L1Transaction(
             kind, what, tx_hash if isinstance(tx_hash, str) else Web3.to_hex(tx_hash),
             int(receipt["gasUsed"]), len(tx["input"]),
-            len(tx.get("blobVersionedHashes") or ()),
+            len(tx.get("blobVersionedHashes") or ()), l2_transactions,
         ))  # fmt: skip
 
     def do_deposit() -> str:
@@ -135,7 +143,8 @@ def run_journey(
             blocks = f"L2 blocks {int(each['firstBlock'], 16)}-{int(each['lastBlock'], 16)}"
             for kind, key in (("batch data", "postTx"), ("settlement", "settleTx")):
                 if each.get(key):  # none if another node posted or settled it
-                    l1_cost(kind, f"batch {number} ({blocks})", each[key])
+                    count = int(each.get("l2Transactions", "0x0"), 16)
+                    l1_cost(kind, f"batch {number} ({blocks})", each[key], count)
         return (
             f"batch {int(batch['id'], 16)} (L2 blocks {int(batch['firstBlock'], 16)}-"
             f"{int(batch['lastBlock'], 16)}) settled on L1"
