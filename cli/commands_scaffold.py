@@ -27,6 +27,16 @@ def _prompt(label: str, default: object, *, kind: type = str) -> object:
     return answer
 
 
+def _carrier(derivation: str) -> str:
+    """Where derivation ``derivation`` puts a batch's data (calldata, blobs, settlement)."""
+    from rollupkit.plugins import get_registry
+
+    try:
+        return str(get_registry().get("derivation", derivation).carrier)
+    except RollupkitError:
+        return "calldata"  # an unknown one: validation names it
+
+
 def _ask(question: str, decided: dict[str, str], default: str) -> str:
     """Ask one plugin question, offering only answers that can work with the ones before."""
     from rollupkit.project.config import is_l1_url
@@ -92,8 +102,10 @@ def new(
     from rollupkit.scaffold.options import (
         QUESTIONS,
         RollupOptions,
+        default_da_for,
         default_proof_for,
         fresh_chain_id,
+        viable_choices,
     )
     from rollupkit.scaffold.project import new_rollup, rollupkit_source
     from rollupkit.scaffold.render import check_destination
@@ -114,24 +126,29 @@ def new(
     if prompting:
         for question in QUESTIONS:
             if question not in answers:
-                default = (
-                    default_proof_for(answers.get("l1", defaults.l1))
-                    if question == "proof"
-                    else str(getattr(defaults, question))
-                )
+                default = str(getattr(defaults, question))
+                if question == "proof":
+                    default = default_proof_for(
+                        answers.get("l1", defaults.l1), carrier=_carrier(answers["da"])
+                    )
+                elif question == "da" and default not in viable_choices("da", answers):
+                    default = "calldata"  # no re-execution where this L1 is
                 answers[question] = _ask(question, answers, default)
         if chain_id is None:
             chain_id = int(_prompt("chain id", fresh_chain_id(), kind=int))  # type: ignore[call-overload]
         if block_time is None:
             block_time = float(_prompt("block time (s)", defaults.block_time, kind=float))  # type: ignore[arg-type]
     chosen_l1 = answers.get("l1", defaults.l1)
+    proof_chosen = answers.get("proof") or default_proof_for(
+        chosen_l1, carrier=_carrier(answers.get("da", "calldata"))
+    )
     options = RollupOptions(
         name=name,
         vm=answers.get("vm", defaults.vm),
         state=answers.get("state", defaults.state),
-        da=answers.get("da", defaults.da),
+        da=answers.get("da") or default_da_for(proof_chosen),
         compression=answers.get("compression", defaults.compression),
-        proof=answers.get("proof") or default_proof_for(chosen_l1),
+        proof=proof_chosen,
         l1=chosen_l1,
         chain_id=fresh_chain_id() if chain_id is None else chain_id,
         block_time=defaults.block_time if block_time is None else block_time,

@@ -53,7 +53,7 @@ def test_no_project_here(tmp_path: Path) -> None:
     [
         ('proof = "reexec"', 'proof = "snark"', "no proof plugin named 'snark'"),
         ('kind = "embedded"', 'kind = "anvil"', "needs an L1 with the EXECUTE precompile"),
-        ('derivation = "calldata"', 'derivation = "blobs"', "blob transactions"),
+        ('derivation = "settlement"', 'derivation = "blobs"', "blob transactions"),
         ("chain_id = 42424", "chain_id = 0", "chain id must be between"),
         (
             "chain_id = 42424",
@@ -76,8 +76,8 @@ def test_no_project_here(tmp_path: Path) -> None:
         ),
         (
             'proof = "reexec"',
-            'proof = "multiclient"\nproof_options = { attester_keys = ["0x12"] }',
-            "[l1.proof_options] attester_keys[0] is not a 32-byte hex private key",
+            'proof = "multiclient"',
+            "its settlement does not carry the batch's trace",
         ),
         (
             "permissionless = false",
@@ -249,11 +249,14 @@ def test_demo_goes_from_scaffold_to_claimed_withdrawal(tmp_path: Path) -> None:
     assert re.search(r"withdrawal claimed on L1 │ 0\.5 ETH to 0x[0-9a-fA-F]{40}", out)
     assert re.search(r"pre-state root +│ 0x[0-9a-f]{64}", out)
     assert re.search(r"\d+\.\d s from the command's start", out)
-    # Every L1 transaction with its gas and bytes, the batch data and the settlement included.
-    for kind in ("deposit", "batch data", "settlement", "claim"):
+    # Every L1 transaction with its gas and bytes: one posting, the settlement carrying the
+    # blocks (re-execution's default), with its bytes and gas per L2 transaction.
+    for kind in ("deposit", "settlement", "claim"):
         assert re.search(rf"│ {kind}: .* │ +[\d,]+ │ +[\d,]+ │ +0 │", out), kind
-    total = re.search(r"│ total \(4 transactions\) +│ +([\d,]+) │ +([\d,]+) │", out)
-    assert total and int(total[1].replace(",", "")) > 400_000, out
+    assert "batch data:" not in out
+    assert re.search(r"│ settlement: .* │ +0 │ +[\d,]+ │ +[\d,]+ │", out), out
+    total = re.search(r"│ total \(3 transactions\) +│ +([\d,]+) │ +([\d,]+) │", out)
+    assert total and int(total[1].replace(",", "")) > 200_000, out
     assert (tmp_path / "demo" / "rollup.toml").is_file()  # --dir keeps the project
     # Again in the same folder: resumed, and the journey still ends in a claim.
     again = cli("demo", "--dir", str(tmp_path / "demo"))
@@ -350,3 +353,12 @@ def test_an_optimistic_project_passes_its_own_tests(tmp_path: Path) -> None:
     toml = (dest / "rollup.toml").read_text()
     assert 'proof = "optimistic"' in toml and "window = 20" in toml
     _own_tests_pass(dest, 5)
+
+
+def test_a_bad_proof_option_is_named(project: Path) -> None:
+    _set(project / "rollup.toml", 'derivation = "settlement"', 'derivation = "calldata"')
+    _set(project / "rollup.toml", 'proof = "reexec"',
+         'proof = "multiclient"\nproof_options = { attester_keys = ["0x12"] }')  # fmt: skip
+    fragment = "[l1.proof_options] attester_keys[0] is not a 32-byte hex private key"
+    with pytest.raises(ProjectError, match=re.escape(fragment)):
+        load_project(project)

@@ -247,7 +247,7 @@ def test_the_embedded_l1_is_not_offered_blobs(tmp_path: Path) -> None:
         input="\n" * 8,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "data availability (calldata)" in result.output
+    assert "data availability (calldata, settlement) [settlement]" in result.output
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,10 @@ class RollupOptions:
     name: str
     vm: str = "evm"
     state: str = "mpt"
-    da: str = "calldata"
-    compression: str = "none"
+    # The defaults are the embedded L1's re-execution: one posting (the settlement's trace,
+    # followers derive from it) and compressed data (see default_da_for).
+    da: str = "settlement"
+    compression: str = "zstd"
     proof: str = "reexec"
     l1: str = "embedded"  # embedded, anvil, or an http(s) JSON-RPC URL
     chain_id: int = DEFAULT_CHAIN_ID
@@ -92,6 +94,15 @@ def default_proof_for(
     if "reexec" in usable:
         return "reexec"
     return usable[0] if usable else names[0] if names else "reexec"
+
+
+def default_da_for(proof: str, registry: PluginRegistry | None = None) -> str:
+    """Where a chain settled by ``proof`` puts its blocks by default: nowhere apart when the
+    settlement carries the trace (re-execution: the ``settlement`` derivation), else in
+    calldata batches."""
+    registry = registry or get_registry()
+    backend = registry.get("proof", proof)
+    return "settlement" if getattr(backend, "trace_in_calldata", False) else "calldata"
 
 
 def validate(options: RollupOptions, registry: PluginRegistry | None = None) -> None:
