@@ -52,3 +52,31 @@ def test_a_reorg_dropping_a_settlement_settles_again_and_the_follower_follows(
         time.sleep(0.5)
         assert not r.sequencer.errors and not r.follower.errors, (
             r.sequencer.errors, r.follower.errors)  # fmt: skip
+
+
+def test_the_derivation_takes_a_settled_trace_whose_messages_are_the_queues() -> None:
+    from dataclasses import replace
+
+    import pytest
+
+    from rollupkit.errors import TraceError
+    from rollupkit.examples.evm import EvmScenario
+    from rollupkit_settlement import SettlementDerivation
+
+    scenario = EvmScenario.create(wallets=2)
+    chain = scenario.chain
+    deposit = chain.deposit(b"\x22" * 20, 10**18)
+    built = chain.build(transactions=[scenario.wallets[1].transfer(b"\x33" * 20, 5)],
+                        compress=True)  # fmt: skip
+    queue = {deposit.index: deposit}
+    derivation = SettlementDerivation()
+    assert derivation.encode_batch(chain.chain_id, built.trace.blocks) == []  # nothing posted
+    blocks = derivation.decode_batch(chain.chain_id, [built.encoded], queue.__getitem__)
+    assert blocks == list(built.trace.blocks)
+    forged = {deposit.index: replace(deposit, value=deposit.value + 1)}
+    with pytest.raises(TraceError, match="is not the queue's"):
+        derivation.decode_batch(chain.chain_id, [built.encoded], forged.__getitem__)
+    with pytest.raises(TraceError, match="is not queued"):
+        derivation.decode_batch(chain.chain_id, [built.encoded], {}.__getitem__)
+    with pytest.raises(TraceError, match="another chain"):
+        derivation.decode_batch(chain.chain_id + 1, [built.encoded], queue.__getitem__)

@@ -12,6 +12,7 @@ trace can use it (``ProofBackend.trace_in_calldata``); the others keep a separat
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 from rollupkit.errors import TraceError
@@ -42,19 +43,14 @@ class SettlementDerivation(Derivation):
         trace = decode_trace(payloads[0])
         if trace.chain_id != chain_id:
             raise TraceError("the settled trace is for another chain")
-        for block in trace.blocks:
-            for message in block.l1_messages:
-                try:
-                    queued = message_at(message.index)
-                except (KeyError, IndexError) as exc:
-                    raise TraceError(
-                        f"block {block.number} consumes L1 message {message.index}, which is "
-                        "not queued"
-                    ) from exc
-                if queued != message:
-                    raise TraceError(
-                        f"block {block.number}'s L1 message {message.index} is not the queue's"
-                    )
+        consumed = itertools.chain.from_iterable(block.l1_messages for block in trace.blocks)
+        for message in consumed:
+            try:
+                queued = message_at(message.index)
+            except (KeyError, IndexError) as exc:
+                raise TraceError(f"L1 message {message.index} is not queued") from exc
+            if queued != message:
+                raise TraceError(f"the settled L1 message {message.index} is not the queue's")
         return list(trace.blocks)
 
 
