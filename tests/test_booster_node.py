@@ -14,7 +14,7 @@ from web3 import Web3
 from rollupkit.examples.booster import send
 from rollupkit.examples.contracts import artifact
 from rollupkit.wallets import calldata
-from rollupkit_booster import L1CALL_ADDRESS
+from rollupkit_booster import L1CALL_ADDRESS, L1SANDBOXCALL_ADDRESS
 
 ZERO = "0x0000000000000000000000000000000000000000"
 VOTES = [0, 2, 2, 1, 2]
@@ -33,6 +33,18 @@ def test_a_node_runs_a_booster_chain_whose_votes_settle_on_l1(tmp_path: Path, l1
         # L2 blocks read L1 at the newest block the sequencer has seen: once it has seen these.
         seen = lambda: rollup.sequencer.l1_view.number >= deployed["blockNumber"]  # noqa: E731
         rollup.wait(seen, message="the sequencer saw the ballot")
+
+        # Calls run L1 calls too, on the L1 as the chain sees it: an estimate, and a read of
+        # the tally through L1SANDBOXCALL.
+        probe = abi_encode(["address", "bytes"], [ballot.address, calldata("vote(uint256)", 1)])
+        sender = rollup.wallets[0].checksum_address
+        to = Web3.to_checksum_address(L1CALL_ADDRESS)
+        estimate = rollup.l2.eth.estimate_gas({"from": sender, "to": to, "data": probe})
+        assert 21_000 + 2_600 < estimate < 300_000
+        read = abi_encode(["address", "bytes"], [ballot.address, calldata("tally(uint256)", 0)])
+        sandbox = Web3.to_checksum_address(L1SANDBOXCALL_ADDRESS)
+        answer = rollup.l2.eth.call({"to": sandbox, "data": read})
+        assert int.from_bytes(answer[-32:], "big") == 1  # the direct L1 vote
 
         # Each L2 account votes once on L1 state through L1CALL (its own address voting).
         hashes = []

@@ -98,6 +98,16 @@ class RpcL1Reader:
             self.codes[anchor] = header_rlp(block)
             self._numbers[anchor] = int(block["number"])
 
+    def newest(self) -> bytes:
+        """The hash of L1's newest block, its header loaded (where calls read L1 before the
+        chain has read it)."""
+        try:
+            anchor = bytes(self.w3.eth.get_block("latest")["hash"])
+        except Exception as exc:  # noqa: BLE001 - the node's own words
+            raise L1ReadError(f"L1's newest block: {exc}") from None
+        self.header(anchor)
+        return anchor
+
     def account(self, anchor: bytes, address: bytes) -> None:
         """Load ``address``'s account (and code) at the anchor."""
         self._proof(anchor, address, None)

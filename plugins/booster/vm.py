@@ -45,7 +45,7 @@ from rollupkit.errors import InvalidBlockError, MissingWitnessError
 from rollupkit.ethstate import HexaryNodeStore
 from rollupkit.interfaces import AncestorHashes, StateModel, StateView
 from rollupkit.l1updates import UPDATES_TYPES
-from rollupkit.metering import ExecutionMeter
+from rollupkit.metering import UNLIMITED, ExecutionMeter
 from rollupkit.types import (
     ZERO_HASH,
     BlockInput,
@@ -73,7 +73,7 @@ BASE_GAS = 2_600
 
 _BAD_INPUT = "L1CALL: the input is abi.encode(address target, bytes data)"
 _NO_ANCHOR = "L1CALL: this block has no L1 anchor (l1_anchor is zero)"
-_NO_L1 = "L1CALL: no L1 state here (only blocks have an L1 anchor; calls and estimates do not)"
+_NO_L1 = "L1CALL: no L1 state here (blocks have it, and a node's calls; this call has no L1)"
 
 
 def _error(reason: str) -> bytes:
@@ -248,6 +248,28 @@ class BoosterVM(EvmVM):
     reads_l1 = True
     #: A builder's source of L1 state (a node sets it; EXECUTE reads L1 from the witness).
     l1_reader: L1Reader | None = None
+
+    def _call_state(self, state: StateView, chain_id: int, parent_header: bytes) -> Any:
+        """A call's state: with a builder's L1 reader, L1 calls run on the L1 as the chain
+        sees it (its last anchor and its writes there), or at L1's newest block before the
+        chain read L1 at all; their writes are undone with the call's."""
+        evm_state = super()._call_state(state, chain_id, parent_header)
+        store, reader = state.capability(HexaryNodeStore), self.l1_reader
+        if not isinstance(evm_state, BoosterState) or store is None or reader is None:
+            return evm_state
+
+        def open_l1() -> L1Context | None:
+            config = BOOSTER_CONFIG_ADDRESS
+            anchor = evm_state.get_storage(config, ANCHOR_SLOT).to_bytes(32, "big")
+            root: bytes | None = evm_state.get_storage(config, L1_ROOT_SLOT).to_bytes(32, "big")
+            if anchor == ZERO_HASH:
+                anchor, root = reader.newest(), None
+            l1_chain_id = evm_state.get_storage(config, L1_CHAIN_ID_SLOT)
+            meter = evm_state.execution_meter or ExecutionMeter(UNLIMITED)
+            return L1Context(store, anchor, l1_chain_id, meter, state_root=root, reader=reader)
+
+        evm_state.l1_opener = open_l1
+        return evm_state
 
     def l1_predeploys(self, l1_chain_id: int) -> Mapping[bytes, GenesisAccount]:
         """The booster account, knowing its L1's chain id (and never empty)."""

@@ -67,7 +67,7 @@ def decode_l1_effects(raw: bytes) -> L1Effects | None:
         return None
     number, anchor, root, updates = rlp.decode(raw)
     return L1Effects(
-        int.from_bytes(number, "big"), bytes(anchor), bytes(root),
+        _int(number), bytes(anchor), bytes(root),
         tuple((bytes(c), _int(s), _int(b) - 1, _int(a)) for c, s, b, a in updates),
     )  # fmt: skip
 
@@ -207,8 +207,8 @@ class NodeChain:
         root = self.header_info(number).state_root
         with self._call_views_lock:
             view, uses = self._call_views.pop(root, (None, 0))
-            if view is None:
-                view = self.model.open(self.store.state, root, record=True)
+            if view is None:  # (a chain reading L1 sees what its L1 reader loads)
+                view = self.model.open(self.build_state, root, record=True)
             if uses + 1 < CALL_VIEW_USES:
                 self._call_views[root] = (view, uses + 1)
             while len(self._call_views) > 4:
