@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequenc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
-from rollupkit.errors import ProofError
+from rollupkit.errors import ProofError, UnsupportedCombinationError
 from rollupkit.types import (
     Account,
     AccountProof,
@@ -306,7 +306,7 @@ class VM(ABC):
         """For a VM that :attr:`reads_l1`: where its builder gets L1 state from the L1 node
         at web3 ``l1`` (set on this VM instance, and returned so the builder's store can fall
         back to what it loads)."""
-        raise NotImplementedError(f"{type(self).__name__} does not read L1 state")
+        raise UnsupportedCombinationError(f"{type(self).__name__} does not read L1 state")
 
     def supports_state_model(self, model: StateModel) -> bool:
         """Whether this VM can execute over ``model``'s state views (default: yes)."""
