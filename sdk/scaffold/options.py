@@ -27,14 +27,18 @@ class RollupOptions:
     name: str
     vm: str = "evm"
     state: str = "mpt"
-    # The defaults are the embedded L1's re-execution: one posting (the settlement's trace,
-    # followers derive from it) and compressed data (see default_da_for).
-    da: str = "settlement"
+    #: Empty: the proof backend's default (default_da_for: one posting with re-execution,
+    #: the settlement's trace, which followers derive from; else calldata batches).
+    da: str = ""
     compression: str = "zstd"
     proof: str = "reexec"
     l1: str = "embedded"  # embedded, anvil, or an http(s) JSON-RPC URL
     chain_id: int = DEFAULT_CHAIN_ID
     block_time: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.da:
+            object.__setattr__(self, "da", default_da_for(self.proof))
 
     @property
     def names(self) -> Names:
