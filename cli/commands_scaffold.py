@@ -146,7 +146,7 @@ def new(
         name=name,
         vm=answers.get("vm", defaults.vm),
         state=answers.get("state", defaults.state),
-        da=answers.get("da") or default_da_for(proof_chosen),
+        da=answers.get("da") or default_da_for(proof_chosen, chosen_l1),
         compression=answers.get("compression", defaults.compression),
         proof=proof_chosen,
         l1=chosen_l1,

@@ -500,6 +500,14 @@ class Submission:
     detail: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: Why a backend whose settlement does not carry the trace cannot use the ``settlement``
+#: derivation (:meth:`ProofBackend.check_setup`).
+NO_TRACE_IN_SETTLEMENT = (
+    "its settlement does not carry the batch's trace, so followers could not derive the chain "
+    "from it (the settlement derivation); post batches (calldata or blobs)"
+)
+
+
 class ProofBackend(ABC):
     """Settles batches on L1 through one verifier contract (an artifact of
     ``rollupkit.contracts`` implementing ``IVerifier``), with a lifecycle that fits
@@ -526,10 +534,6 @@ class ProofBackend(ABC):
     #: The options :meth:`configure` takes: name -> what it is (shown to people, and the
     #: default :meth:`configure` refuses any other).
     known_options: ClassVar[Mapping[str, str]] = {}
-    #: Whether the settlement carries the batch's whole trace in calldata (re-execution): then
-    #: followers can derive from it, and no batch need be posted apart (the ``settlement``
-    #: derivation).
-    trace_in_calldata: ClassVar[bool] = False
 
     @classmethod
     def configured(cls, options: Mapping[str, Any] | None = None) -> Self:
@@ -560,10 +564,12 @@ class ProofBackend(ABC):
 
     def check_setup(self, *, l1: str, carrier: str) -> str | None:
         """Why this backend cannot settle on the L1 ``l1`` (``embedded``, ``anvil`` or a
-        JSON-RPC URL) with batch data carried by ``carrier`` (``calldata`` or ``blobs``),
+        JSON-RPC URL) with batch data carried by ``carrier`` (``calldata``, ``blobs``, or
+        ``settlement``: nothing posted apart, followers derive from the settlement's trace),
         in one clause a person can act on; None when it can. Project checks and the
-        scaffolder's choices come from this. Every setup works by default."""
-        return None
+        scaffolder's choices come from this. Every setup works by default but ``settlement``,
+        which only a backend whose settlement carries the whole trace takes."""
+        return NO_TRACE_IN_SETTLEMENT if carrier == "settlement" else None
 
     @abstractmethod
     def verifier_arguments(self, *, vm: str, state: str) -> list[object]:

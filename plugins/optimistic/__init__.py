@@ -120,6 +120,8 @@ class OptimisticBackend(ProofBackend):
         return {"bond": 10**18, "window": 20, "move_time": 20}
 
     def check_setup(self, *, l1: str, carrier: str) -> str | None:
+        if carrier == "settlement":
+            return super().check_setup(l1=l1, carrier=carrier)
         if l1 != "embedded" and not self.committee:
             return (
                 "a dispute's last step needs EXECUTE_STEP, which only the embedded L1 has; "

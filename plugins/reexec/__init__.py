@@ -17,9 +17,9 @@ class ReexecBackend(ProofBackend):
 
     description = "L1 re-executes the trace with EXECUTE (ExecuteVerifier); trace in calldata"
     verifier_contract = "ExecuteVerifier"
-    trace_in_calldata = True
 
     def check_setup(self, *, l1: str, carrier: str) -> str | None:
+        # Its settlement carries the whole trace: the settlement derivation is its own.
         if l1 != "embedded":
             return (
                 "it needs an L1 with the EXECUTE precompile, which only the embedded L1 has; "

@@ -7,7 +7,8 @@ blocks again to an inbox would put every transaction on L1 twice. A chain with t
 derivation posts nothing but its settlements; a follower takes the blocks from each settled
 batch's trace (``NativeRollup.submitBatch``'s ``trace`` argument), checks that their L1
 messages are the queue's, and builds them. Only a proof backend whose settlement carries the
-trace can use it (``ProofBackend.trace_in_calldata``); the others keep a separate batch.
+trace can use it (its ``ProofBackend.check_setup`` takes the ``settlement`` carrier); the
+others keep a separate batch.
 """
 
 from __future__ import annotations

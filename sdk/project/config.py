@@ -50,7 +50,6 @@ from rollupkit.errors import (
     RollupkitError,
     UnknownPluginError,
 )
-from rollupkit.interfaces import ProofBackend
 from rollupkit.plugins import PluginRegistry, get_registry
 
 CONFIG_FILE = "rollup.toml"
@@ -164,7 +163,7 @@ def check_combination(
         raise ProjectError(
             "the embedded L1 does not take blob transactions; use calldata, or anvil as the L1"
         )
-    reason = _setup_problem(registry.create("proof", proof), l1, carrier)
+    reason = registry.create("proof", proof).check_setup(l1=l1, carrier=carrier)
     if reason is not None:
         others = [n for n in proofs_for(l1, carrier, registry) if n != proof]
         raise ProjectError(
@@ -180,18 +179,8 @@ def proofs_for(l1: str, carrier: str, registry: PluginRegistry | None = None) ->
     return [
         name
         for name in registry.names("proof")
-        if _setup_problem(registry.create("proof", name), l1, carrier) is None
+        if registry.create("proof", name).check_setup(l1=l1, carrier=carrier) is None
     ]
-
-
-def _setup_problem(backend: ProofBackend, l1: str, carrier: str) -> str | None:
-    """Why ``backend`` cannot settle on ``l1`` with ``carrier`` data (None: it can)."""
-    if carrier == "settlement" and not backend.trace_in_calldata:
-        return (
-            "its settlement does not carry the batch's trace, so followers could not derive "
-            "the chain from it (the settlement derivation); post batches (calldata or blobs)"
-        )
-    return backend.check_setup(l1=l1, carrier=carrier)
 
 
 def find_project(start: Path | None = None) -> Path:

@@ -38,7 +38,7 @@ class RollupOptions:
 
     def __post_init__(self) -> None:
         if not self.da:
-            object.__setattr__(self, "da", default_da_for(self.proof))
+            object.__setattr__(self, "da", default_da_for(self.proof, self.l1))
 
     @property
     def names(self) -> Names:
@@ -100,13 +100,19 @@ def default_proof_for(
     return usable[0] if usable else names[0] if names else "reexec"
 
 
-def default_da_for(proof: str, registry: PluginRegistry | None = None) -> str:
-    """Where a chain settled by ``proof`` puts its blocks by default: nowhere apart when the
-    settlement carries the trace (re-execution: the ``settlement`` derivation), else in
-    calldata batches."""
+def default_da_for(
+    proof: str, l1: str = "embedded", registry: PluginRegistry | None = None
+) -> str:
+    """Where a chain settled by ``proof`` on ``l1`` puts its blocks by default: nowhere apart
+    when the settlement carries the trace (re-execution: the ``settlement`` derivation), else
+    in calldata batches."""
     registry = registry or get_registry()
-    backend = registry.get("proof", proof)
-    return "settlement" if getattr(backend, "trace_in_calldata", False) else "calldata"
+    try:
+        backend = registry.create("proof", proof)
+    except RollupkitError:
+        return "calldata"  # an unknown backend: validation names it
+    settles_here = backend.check_setup(l1=l1, carrier="settlement") is None
+    return "settlement" if settles_here else "calldata"
 
 
 def validate(options: RollupOptions, registry: PluginRegistry | None = None) -> None:
