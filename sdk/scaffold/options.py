@@ -100,9 +100,7 @@ def default_proof_for(
     return usable[0] if usable else names[0] if names else "reexec"
 
 
-def default_da_for(
-    proof: str, l1: str = "embedded", registry: PluginRegistry | None = None
-) -> str:
+def default_da_for(proof: str, l1: str = "embedded", registry: PluginRegistry | None = None) -> str:
     """Where a chain settled by ``proof`` on ``l1`` puts its blocks by default: nowhere apart
     when the settlement carries the trace (re-execution: the ``settlement`` derivation), else
     in calldata batches."""
