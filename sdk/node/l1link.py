@@ -300,14 +300,19 @@ class L1Link:
                 "resync this node as a follower of that chain"
             )
         try:
-            _, arguments = self.contracts.rollup.decode_function_input(tx["input"])
-            return list(decode_trace(bytes(arguments["trace"])).blocks)
+            return list(decode_trace(self._settlement_trace(tx)).blocks)
         except (TraceError, ValueError, KeyError) as exc:
             raise SettledChainUnavailable(
                 f"L1 settled L2 blocks up to {event.args['blockNumber']} that this node does not "
                 f"hold, and their settlement ({tx_hash}) carries no readable trace ({exc}): "
                 "the proof system keeps blocks off L1. Stopped at the last block both hold"
             ) from exc
+
+    def _settlement_trace(self, tx: Any) -> bytes:
+        """The ``trace`` argument of a settlement transaction (ValueError or KeyError when
+        ``tx`` is no call of this rollup's settlement functions)."""
+        _, arguments = self.contracts.rollup.decode_function_input(tx["input"])
+        return bytes(arguments["trace"])
 
     def _check_reorg(self) -> None:
         recent = self.store.get_meta("l1_recent", [])
@@ -385,10 +390,9 @@ class L1Link:
                 continue
             tx_hash = event["transactionHash"].to_0x_hex()
             try:
-                tx = self.w3.eth.get_transaction(tx_hash)
-                _, arguments = self.contracts.rollup.decode_function_input(tx["input"])
+                trace = self._settlement_trace(self.w3.eth.get_transaction(tx_hash))
                 blocks = self.derivation.decode_batch(
-                    self.chain.config.chain_id, [bytes(arguments["trace"])], self._message_at
+                    self.chain.config.chain_id, [trace], self._message_at
                 )
             except (TraceError, ValueError, KeyError) as exc:
                 # _settled adopts what L1 settled, or says why it cannot.
