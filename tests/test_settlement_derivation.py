@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from node_env import running_rollup
 
@@ -35,16 +36,20 @@ def test_a_reorg_dropping_a_settlement_settles_again_and_the_follower_follows(
             r.l2.eth.send_raw_transaction(wallet.transfer(b"\x11" * 20, 5)), poll_latency=0.1
         )
         block = int(receipt["blockNumber"])
-        before = r.l1.eth.block_number
         r.wait(lambda: r.contracts.state()["block_number"] >= block, message="the settlement")
         batch = r.sequencer.store.batch_of_block(block)
         assert batch is not None and "post_tx" not in batch["detail"]  # nothing posted apart
-        dropped = r.l1.eth.block_number - before
+        settled_in = int(batch["detail"]["settle_l1_block"])
+        old_hash = r.l1.eth.get_block(settled_in)["hash"]
+        # Drop every L1 block from the settlement's on (the depth comes from where it landed,
+        # not from a head read earlier: the settlement may land before any such read).
+        dropped = r.l1.eth.block_number - settled_in + 1
         answer = r.l1.provider.make_request("anvil_reorg", [dropped, []])  # type: ignore[arg-type]
         assert "error" not in answer, answer
-        assert r.contracts.state()["block_number"] < block  # the settlement is gone
+        assert r.l1.eth.get_block(settled_in)["hash"] != old_hash  # the settlement's block is gone
         r.wait(lambda: r.contracts.state()["block_number"] >= block, message="settling again")
         settled = r.contracts.state()["block_number"]
+        r.wait(lambda: _settled_on_l1(r, block), message="the batch marked settled again")
         root = bytes(r.contracts.state()["state_root"])
         assert root == r.sequencer.chain.header_info(settled).state_root
         r.wait(lambda: r.follower.store.head_number() >= settled, message="the follower")
@@ -52,6 +57,20 @@ def test_a_reorg_dropping_a_settlement_settles_again_and_the_follower_follows(
         time.sleep(0.5)
         assert not r.sequencer.errors and not r.follower.errors, (
             r.sequencer.errors, r.follower.errors)  # fmt: skip
+
+
+def _settled_on_l1(r: Any, block: int) -> bool:
+    """The batch holding ``block`` names a settlement transaction that L1 holds now."""
+    from web3.exceptions import TransactionNotFound
+
+    batch = r.sequencer.store.batch_of_block(block)
+    settle_tx = batch and batch["detail"].get("settle_tx")
+    if not settle_tx:
+        return False
+    try:
+        return int(r.l1.eth.get_transaction_receipt(settle_tx)["status"]) == 1
+    except TransactionNotFound:
+        return False
 
 
 def test_the_derivation_takes_a_settled_trace_whose_messages_are_the_queues() -> None:
