@@ -245,7 +245,8 @@ def compile_circuit(params: CircuitParams, cache: Path) -> CompiledCircuit:
     # sources it includes are copied next to it.
     shutil.copy(SOURCE, work / SOURCE.name)
     shutil.copytree(circomlib(), work / "circomlib")
-    command = [*circom_compiler(), "main.circom", "--r1cs", "--wasm", "-o", ".", "-l", "circomlib"]
+    options = ["--r1cs", "--wasm", "--O2", "-o", ".", "-l", "circomlib"]
+    command = [*circom_compiler(), "main.circom", *options]
     done = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         shutil.rmtree(work, ignore_errors=True)
