@@ -7,6 +7,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): the suite's end-to-end tests mostly wait on nodes, L1s and
+# subprocesses, so two workers halve it even on two cores.
+JOBS ?= 2
 
 .PHONY: setup demo test test-quick lint bench clean
 
@@ -30,10 +33,10 @@ demo: setup
 	$(BIN)/rollupkit demo
 
 test: setup lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 test-quick: setup
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) -m "not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

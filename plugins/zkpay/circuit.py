@@ -49,6 +49,12 @@ class CircuitParams:
         if not 1 <= self.depth <= 32:
             raise ValueError(f"the tree depth must be 1 to 32, not {self.depth}")
 
+    def describe(self) -> str:
+        return (
+            f"zkpay batches of {self.slots} operations, tree depth {self.depth}, "
+            f"chain {self.chain_id}"
+        )
+
     @property
     def public_count(self) -> int:
         return 2 + 2 * self.slots
