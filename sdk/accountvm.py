@@ -657,7 +657,7 @@ class AccountBlockExecution(BlockExecution):
         if outcome.success:
             self.logs.extend(outcome.logs)
         self.included.append(tx)
-        receipt, bloom = _receipt(tx, outcome, self.transaction_gas)
+        receipt, bloom = encode_receipt(tx, outcome, self.transaction_gas)
         self.receipts.append(receipt)
         self._bloom |= bloom
         return used
@@ -719,7 +719,7 @@ def call_intrinsic_gas(data: bytes, *, create: bool) -> int:
     return gas + 32_000 if create else gas
 
 
-def _receipt(tx: Any, outcome: Outcome, cumulative: int) -> tuple[bytes, int]:
+def encode_receipt(tx: Any, outcome: Outcome, cumulative: int) -> tuple[bytes, int]:
     """The transaction's receipt, encoded as py-evm's Prague receipts encode (``type ||``
     for a typed transaction, then ``rlp([status, cumulative gas, bloom, logs])``), and its
     logs bloom. Written out here: py-evm's receipt objects cost more than running a
@@ -772,4 +772,5 @@ __all__ = [
     "OutOfGas",
     "Outcome",
     "StateOverlay",
+    "encode_receipt",
 ]

@@ -28,7 +28,6 @@ from typing import Any
 
 from rollupkit import messages as queue
 from rollupkit.errors import InvalidBlockError, InvalidTransactionError
-from rollupkit.ethtx import decode_signed_transaction
 from rollupkit.interfaces import VM, AccountState, AncestorHashes, BlockExecution, StateView
 from rollupkit.metering import ExecutionMeter
 from rollupkit.system import system_writes
@@ -183,8 +182,10 @@ def execute_block(
             meter.finish(used, f"deposit {message.index}")
             deposit_gas += used
             continue
+        if not vm.applies_forced_transactions:
+            continue  # consumed as a no-op (see VM.applies_forced_transactions)
         try:
-            tx = decode_signed_transaction(message.data, chain_id)
+            tx = vm.decode_transaction(message.data, chain_id)
             transaction_gas += _apply(vm, execution, tx, block, transaction_gas, meter)
         except InvalidTransactionError:
             continue  # consumed as a no-op: forcing garbage cannot stall the chain
@@ -193,7 +194,7 @@ def execute_block(
         if stop_after is not None and index - len(dropped) >= stop_after:
             return execution.intermediate_root()
         try:
-            tx = decode_signed_transaction(raw, chain_id)
+            tx = vm.decode_transaction(raw, chain_id)
             transaction_gas += _apply(vm, execution, tx, block, transaction_gas, meter)
         except InvalidTransactionError as exc:
             if not drop_invalid:

@@ -241,7 +241,7 @@ def resolve_plugins(
                 f"client {client!r} implements VM {vm_plugin.implements!r}, not {vm!r}"
             )
     state_model: StateModel = registry.create("state", state)
-    if not vm_plugin.supports_state_model(state_model):
+    if not (vm_plugin.supports_state_model(state_model) and state_model.supports_vm(vm_plugin)):
         raise UnsupportedCombinationError(f"VM {vm!r} cannot execute over state model {state!r}")
     return vm_plugin, state_model
 

@@ -150,6 +150,11 @@ class StateModel(ABC):
     #: The capabilities (:meth:`StateView.capability`) every view of this model offers.
     capabilities: ClassVar[tuple[type, ...]] = ()
 
+    def supports_vm(self, vm: VM) -> bool:
+        """Whether ``vm`` can run over this model's views (default: any VM that says it can,
+        :meth:`VM.supports_state_model`). A model made for one VM (zkpay's) refuses others."""
+        return True
+
     @abstractmethod
     def empty_root(self) -> bytes:
         """The root of the empty state."""
@@ -296,6 +301,41 @@ class VM(ABC):
     #: Whether its blocks read L1 state (booster rollups, seed 000): they need an L1 to build
     #: them, and report :class:`~rollupkit.types.L1Effects`.
     reads_l1: ClassVar[bool] = False
+    #: Whether forced transactions (L1 messages carrying a signed transaction) are applied.
+    #: A VM whose settlement cannot bind them to L1 data (zkpay's circuit has no slot for them)
+    #: says False: the core then consumes every one as a no-op, as it does an invalid one.
+    applies_forced_transactions: ClassVar[bool] = True
+
+    def decode_transaction(self, raw: bytes, chain_id: int) -> SignedTransaction:
+        """Decode and check one of this VM's signed transactions for chain ``chain_id``: its
+        signature verified and its sender known; raise
+        :class:`rollupkit.errors.InvalidTransactionError` on anything else. The core's block
+        loop, the mempool and the sequencer decode through this. The result has the fields
+        the core's rules read (``hash``, ``sender``, ``nonce``, ``gas``, ``intrinsic_gas``,
+        ``to``, ``value``, ``data``, and ``gas_price`` or the EIP-1559 fee fields). By default
+        Ethereum's signed transactions (:func:`rollupkit.ethtx.decode_signed_transaction`);
+        a VM whose owners sign otherwise (zkpay's EdDSA) decodes its own."""
+        from rollupkit.ethtx import decode_signed_transaction
+
+        return decode_signed_transaction(raw, chain_id)
+
+    def new_wallet(self, private_key: bytes, chain_id: int) -> Any:
+        """A wallet that signs this VM's transactions with ``private_key`` (32 bytes): an
+        object like :class:`rollupkit.wallets.Wallet` (``address``, ``checksum_address``,
+        ``nonce``, ``sign(to=, value=, gas=)`` for a transfer and ``withdrawal(value,
+        target)``). By default an Ethereum wallet."""
+        from rollupkit.wallets import Wallet
+
+        return Wallet(private_key, chain_id)
+
+    def transaction_object(self, raw: bytes) -> Any:
+        """A transaction this VM included, as the RPC shows it: an object with py-evm's
+        signed-transaction fields (``hash``, ``sender``, ``nonce``, ``to``, ``value``,
+        ``gas``, ``data``, ``r``, ``s``, ``v``, ``gas_price``, ``chain_id``; ``type_id`` and the
+        typed fields for typed transactions). By default py-evm's decoding."""
+        from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+
+        return PragueTransactionBuilder.decode(raw)
 
     def l1_predeploys(self, l1_chain_id: int) -> Mapping[bytes, GenesisAccount]:
         """Accounts a chain on this VM that :attr:`reads_l1` holds at genesis, given its L1's
@@ -311,6 +351,11 @@ class VM(ABC):
     def supports_state_model(self, model: StateModel) -> bool:
         """Whether this VM can execute over ``model``'s state views (default: yes)."""
         return True
+
+    def check_proof(self, proof: str) -> str | None:
+        """Why chains of this VM cannot settle with the proof backend named ``proof``, in one
+        clause; None when they can (default: any backend that takes the chain)."""
+        return None
 
     def witness_code_gas(self, code: bytes) -> int:
         """EXECUTE gas for getting a contract code of a trace's witness ready to run, beyond
@@ -570,6 +615,12 @@ class ProofBackend(ABC):
         scaffolder's choices come from this. Every setup works by default but ``settlement``,
         which only a backend whose settlement carries the whole trace takes."""
         return NO_TRACE_IN_SETTLEMENT if carrier == "settlement" else None
+
+    def check_chain(self, *, vm: str, state: str) -> str | None:
+        """Why this backend cannot settle a chain of ``vm`` over ``state``, in one clause;
+        None when it can (by default, any chain: re-execution and attestations settle every
+        VM). A backend made for one VM (``groth16`` proves zkpay) refuses the others."""
+        return None
 
     @abstractmethod
     def verifier_arguments(self, *, vm: str, state: str) -> list[object]:

@@ -94,6 +94,14 @@ class Wallet:
         """A plain value transfer."""
         return self.sign(to=to, value=value, **kwargs)
 
+    def withdrawal(self, value: int, target: bytes | None = None, **kwargs: Any) -> bytes:
+        """A withdrawal of ``value`` to ``target`` on L1 (default: this address): a call to
+        the L2 bridge predeploy's ``withdraw(address,bytes)``."""
+        from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
+
+        data = calldata("withdraw(address,bytes)", target or self.address, b"")
+        return self.sign(to=L2_BRIDGE_ADDRESS, value=value, gas=150_000, data=data, **kwargs)
+
     def create(
         self, init_code: bytes, *, gas: int = 3_000_000, **kwargs: Any
     ) -> tuple[bytes, bytes]:

@@ -158,7 +158,7 @@ def test_wrong_base_class_bad_name_and_duplicates_are_refused() -> None:
 def test_unknown_plugin_error_lists_the_available_ones() -> None:
     registry = PluginRegistry()
     registry.load_entry_points(only_builtin=True)
-    available = r"no vm plugin named 'nope' \(available: booster, evm, multi, riscv, wasm\)"
+    available = r"no vm plugin named 'nope' \(available: booster, evm, multi, riscv, wasm, zkpay\)"
     with pytest.raises(UnknownPluginError, match=available):
         registry.get("vm", "nope")
     with pytest.raises(PluginError, match="unknown plugin kind"):

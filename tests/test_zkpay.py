@@ -22,6 +22,7 @@ from rollupkit_zkpay.circuit import (
     compile_circuit,
     expected_public_signals,
 )
+from rollupkit_zkpay.model import index_nodes
 from rollupkit_zkpay.poseidon import (
     CONSTANTS_FILE,
     FIELD,
@@ -38,7 +39,7 @@ from rollupkit_zkpay.transition import (
     apply_deposit,
     apply_transaction,
 )
-from rollupkit_zkpay.tree import AMOUNT_LIMIT, AccountTree, Leaf, empty_hashes, index_witness, key
+from rollupkit_zkpay.tree import AMOUNT_LIMIT, AccountTree, Leaf, empty_hashes, key
 from rollupkit_zkpay.witness import WitnessCalculator, WitnessError
 
 REFERENCE = Path(__file__).parent / "js" / "zkpay_reference.js"
@@ -130,7 +131,7 @@ def test_the_tree_reads_only_nodes_that_hash_to_what_their_parent_names() -> Non
     assert tree.account(2**100 + 5) == Leaf(2**100 + 5, 1, 0)
     assert tree.account(5) is None and tree.leaf(5) == Leaf(2**100 + 5, 1, 0)
     # A witness of the nodes on 70's path answers for 70 and for nothing else.
-    witness = AccountTree(index_witness(list(store.values())), tree.root, depth)
+    witness = AccountTree(index_nodes(list(store.values())), tree.root, depth)
     assert witness.account(70) == Leaf(70, 20, 0)
     partial: list[bytes] = []
     node = tree.root
@@ -140,7 +141,7 @@ def test_the_tree_reads_only_nodes_that_hash_to_what_their_parent_names() -> Non
         half = preimage[32:] if (70 >> (height - 1)) & 1 else preimage[:32]
         node = int.from_bytes(half, "big")
     partial.append(store[key(node)])
-    lean = AccountTree(index_witness(partial), tree.root, depth)
+    lean = AccountTree(index_nodes(partial), tree.root, depth)
     assert lean.account(70) == Leaf(70, 20, 0)
     with pytest.raises(MissingWitnessError):
         lean.account(5)
@@ -148,7 +149,7 @@ def test_the_tree_reads_only_nodes_that_hash_to_what_their_parent_names() -> Non
     forged = Leaf(70, 10**6, 0).encode()
     bad = [p for p in partial if len(p) != 96] + [forged, b"\x00" * 95, b"\xff" * 64]
     with pytest.raises(MissingWitnessError):
-        AccountTree(index_witness(bad), tree.root, depth).account(70)
+        AccountTree(index_nodes(bad), tree.root, depth).account(70)
 
 
 def test_a_transaction_has_exactly_one_encoding() -> None:
@@ -178,7 +179,7 @@ def test_a_transaction_has_exactly_one_encoding() -> None:
 
 # --- the circuit against the rules ------------------------------------------------------------
 
-PARAMS = CircuitParams(slots=2, depth=4, chain_id=CHAIN_ID)  # 16 leaves: collisions happen
+PARAMS = CircuitParams(slots=2, depth=4)  # 16 leaves: collisions happen
 
 
 @pytest.fixture(scope="module")
@@ -256,11 +257,11 @@ def test_the_circuit_and_the_rules_agree_on_200_random_batches(
             else:
                 seen["transfers" if tx.kind == Kind.TRANSFER else "withdrawals"] += 1
         inputs = circuit_inputs(
-            slots, PARAMS, accounts_before=before, system_before=system_before,
+            slots, PARAMS, chain_id=CHAIN_ID, accounts_before=before, system_before=system_before,
             system_after=system_after,
         )  # fmt: skip
         expected = expected_public_signals(
-            slots, PARAMS, accounts_before=before, accounts_after=tree.root,
+            slots, PARAMS, chain_id=CHAIN_ID, accounts_before=before, accounts_after=tree.root,
             system_before=system_before, system_after=system_after,
         )  # fmt: skip
         assert calculator.calculate(inputs, signals) == expected, f"batch {batch}"
@@ -268,8 +269,8 @@ def test_the_circuit_and_the_rules_agree_on_200_random_batches(
         if refused is not None:
             # The refusal ended the batch, so the forged slot fits after the valid ones.
             forged_inputs = circuit_inputs(
-                [*slots, refused], PARAMS, accounts_before=before, system_before=system_before,
-                system_after=system_after,
+                [*slots, refused], PARAMS, chain_id=CHAIN_ID, accounts_before=before,
+                system_before=system_before, system_after=system_after,
             )  # fmt: skip
             with pytest.raises(WitnessError, match="assert failed"):
                 calculator.calculate(forged_inputs, signals)

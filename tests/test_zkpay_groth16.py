@@ -28,7 +28,8 @@ from rollupkit_zkpay.transition import (
 from rollupkit_zkpay.tree import AccountTree, empty_hashes
 from rollupkit_zkpay.witness import WitnessError
 
-PARAMS = CircuitParams(slots=2, depth=6, chain_id=42)
+PARAMS = CircuitParams(slots=2, depth=6)
+CHAIN_ID = 42
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +48,15 @@ def _batch() -> tuple[dict[str, Any], list[int], Transaction]:
     before = tree.root
     slots = [apply_deposit(tree, address_of(owner.public_key), 1000)]
     tx = Transaction.sign(
-        owner, chain_id=PARAMS.chain_id, kind=Kind.WITHDRAWAL, to=0xABC, amount=300, nonce=0
+        owner, chain_id=CHAIN_ID, kind=Kind.WITHDRAWAL, to=0xABC, amount=300, nonce=0
     )
-    slots.append(apply_transaction(tree, tx, PARAMS.chain_id))
-    inputs = circuit_inputs(slots, PARAMS, accounts_before=before, system_before=5, system_after=6)
+    slots.append(apply_transaction(tree, tx, CHAIN_ID))
+    inputs = circuit_inputs(
+        slots, PARAMS, chain_id=CHAIN_ID, accounts_before=before, system_before=5, system_after=6
+    )
     public = expected_public_signals(
-        slots, PARAMS, accounts_before=before, accounts_after=tree.root, system_before=5,
-        system_after=6,
+        slots, PARAMS, chain_id=CHAIN_ID, accounts_before=before, accounts_after=tree.root,
+        system_before=5, system_after=6,
     )  # fmt: skip
     return inputs, public, tx
 
@@ -100,11 +103,11 @@ def test_a_batch_with_a_bad_signature_cannot_be_proven(keys: Keys) -> None:
     # Nor does the honest batch's proof stand for anything but the honest claim.
     proof, _ = keys.prove(inputs)
     assert keys.verify(proof, public)
-    assert not keys.verify(proof, [*public[:-1], public[-1] + 4])
+    assert not keys.verify(proof, [*public[:-1], CHAIN_ID + 1])  # the chain id is public
 
 
 def test_the_setup_is_cached_by_the_circuit(keys: Keys) -> None:
-    other = CircuitParams(slots=2, depth=6, chain_id=43)
-    assert other.fingerprint() != PARAMS.fingerprint()  # another chain: another circuit
+    other = CircuitParams(slots=3, depth=6)
+    assert other.fingerprint() != PARAMS.fingerprint()  # another shape: another circuit
     assert keys.circuit.folder.name.endswith(PARAMS.fingerprint())
     assert (keys.circuit.folder / "proving.key").is_file()

@@ -37,11 +37,11 @@ class CircuitError(RollupkitError):
 
 @dataclass(frozen=True)
 class CircuitParams:
-    """What fixes one circuit (and so one trusted setup and one verifier contract)."""
+    """What fixes one circuit (and so one trusted setup and one verifier contract); the
+    chain id is a public input, so every chain of the same shape shares them."""
 
     slots: int  # operations per proof
     depth: int  # the accounts tree's depth
-    chain_id: int
 
     def __post_init__(self) -> None:
         if not 1 <= self.slots <= 256:
@@ -50,20 +50,17 @@ class CircuitParams:
             raise ValueError(f"the tree depth must be 1 to 32, not {self.depth}")
 
     def describe(self) -> str:
-        return (
-            f"zkpay batches of {self.slots} operations, tree depth {self.depth}, "
-            f"chain {self.chain_id}"
-        )
+        return f"zkpay batches of {self.slots} operations, tree depth {self.depth}"
 
     @property
     def public_count(self) -> int:
-        return 2 + 2 * self.slots
+        return 3 + 2 * self.slots
 
     def main_source(self) -> str:
         return (
             "pragma circom 2.1.0;\n"
             'include "zkpay.circom";\n'
-            f"component main = ZkPayBatch({self.slots}, {self.depth}, {self.chain_id});\n"
+            f"component main {{public [chainId]}} = ZkPayBatch({self.slots}, {self.depth});\n"
         )
 
     def fingerprint(self) -> str:
@@ -75,6 +72,8 @@ class CircuitParams:
 
 def effects(slot: Slot) -> tuple[int, int]:
     """The two public signals of ``slot``: what L1 checks (see the circuit's header)."""
+    if slot.kind == Kind.OVERSIZED_DEPOSIT:
+        return slot.to, 4
     packed = slot.to * AMOUNT_LIMIT + slot.amount
     if slot.kind == Kind.DEPOSIT:
         return packed, 2 if slot.bounced else 1
@@ -88,6 +87,7 @@ def expected_public_signals(
     slots: Sequence[Slot],
     params: CircuitParams,
     *,
+    chain_id: int,
     accounts_before: int,
     accounts_after: int,
     system_before: int,
@@ -100,7 +100,7 @@ def expected_public_signals(
     ]
     for slot in _padded(slots, params):
         signals.extend(effects(slot))
-    return signals
+    return [*signals, chain_id]
 
 
 def _padded(slots: Sequence[Slot], params: CircuitParams) -> list[Slot]:
@@ -113,6 +113,7 @@ def circuit_inputs(
     slots: Sequence[Slot],
     params: CircuitParams,
     *,
+    chain_id: int,
     accounts_before: int,
     system_before: int,
     system_after: int,
@@ -145,7 +146,8 @@ def circuit_inputs(
         row = {
             "kind": int(slot.kind),
             "to": slot.to,
-            "amount": slot.amount,
+            # The circuit takes no amount for a deposit too large to be one (L1 has it).
+            "amount": 0 if slot.kind == Kind.OVERSIZED_DEPOSIT else slot.amount,
             # A slot that signs nothing still needs points the circuit can compute with.
             "Ax": tx.public_key[0] if tx else 0,
             "Ay": tx.public_key[1] if tx else 1,
@@ -164,6 +166,7 @@ def circuit_inputs(
         for name in names:
             inputs[name].append(row[name])
     return {
+        "chainId": chain_id,
         "accountsRoot": accounts_before,
         "systemBefore": system_before,
         "systemAfter": system_after,

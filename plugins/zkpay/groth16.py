@@ -12,6 +12,7 @@ rendered from the verifying key, so a chain's verifier and its prover always mat
 
 from __future__ import annotations
 
+import fcntl
 import json
 import time
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from typing import Any
 import groth16py
 from jinja2 import Environment, StrictUndefined
 
-from rollupkit_zkpay.circuit import CircuitParams, CompiledCircuit, circomlib, compile_circuit
+from rollupkit_zkpay.circuit import CircuitParams, CompiledCircuit, compile_circuit
+from rollupkit_zkpay.circuit import circomlib as circuit_library
 from rollupkit_zkpay.witness import WitnessCalculator, WitnessError
 
 #: A Groth16 proof as groth16py and snarkjs's calldata export lay it out: A (x, y),
@@ -73,7 +75,15 @@ class Keys:
 
 def setup(params: CircuitParams, cache: Path, *, progress: Any = None) -> Keys:
     """The keys of ``params``' circuit: loaded from ``cache`` if made before, else compiled
-    and set up (seconds to minutes, by the circuit's size) and saved there."""
+    and set up (seconds to minutes, by the circuit's size) and saved there. Processes sharing
+    ``cache`` take turns (a lock file): the second one loads what the first one made."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f"setup-{params.fingerprint()}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _setup(params, cache, progress)
+
+
+def _setup(params: CircuitParams, cache: Path, progress: Any) -> Keys:
     circuit = compile_circuit(params, cache)
     proving_file = circuit.folder / "proving.key"
     verifying_file = circuit.folder / "verifying.key"
@@ -87,16 +97,17 @@ def setup(params: CircuitParams, cache: Path, *, progress: Any = None) -> Keys:
         progress(f"trusted setup of {params.describe()} ({circuit.constraints():,} constraints)")
     started = time.monotonic()
     proving, verifying = groth16py.setup_circom(
-        str(circuit.main), [str(circuit.folder), str(circomlib())]
+        str(circuit.main), [str(circuit.folder), str(circuit_library())]
     )
     if verifying.n_public != params.public_count:
         raise RuntimeError(
             f"the circuit has {verifying.n_public} public signals, not {params.public_count}"
         )
+    (circuit.folder / "verification_key.json").write_text(verifying.to_json())
+    # The proving key last and by rename: its presence says the setup is complete.
+    verifying.save(str(verifying_file))
     partial = proving_file.with_suffix(".partial")
     proving.save(str(partial))
-    verifying.save(str(verifying_file))
-    (circuit.folder / "verification_key.json").write_text(verifying.to_json())
     partial.rename(proving_file)
     if progress is not None:
         progress(f"setup done in {time.monotonic() - started:.1f} s")

@@ -4,8 +4,9 @@ Four operations, applied in order (the circuit's slots, :file:`circuits/zkpay.ci
 
 * **deposit** (an L1 message): credit ``amount`` to ``to``. It *bounces* - nothing changes on
   L2 and L1 pays the amount back to the depositor - when ``to``'s leaf is held by another
-  address or the credit would take the balance to :data:`AMOUNT_LIMIT` or past it. A deposit
-  is never lost and never stalls the chain.
+  address or the credit would take the balance to :data:`AMOUNT_LIMIT` or past it (an amount
+  that large on its own is a slot of its own kind, as the circuit cannot take it as an
+  amount). A deposit is never lost and never stalls the chain.
 * **transfer** (signed): move ``amount`` from the signer to ``to``.
 * **withdrawal** (signed): take ``amount`` from the signer; L1 pays it to ``to``.
 * nothing (padding a batch to the circuit's size).
@@ -54,6 +55,7 @@ class Kind(IntEnum):
     DEPOSIT = 1
     TRANSFER = 2
     WITHDRAWAL = 3
+    OVERSIZED_DEPOSIT = 4  # 2**93 wei or more: refunded on L1, no change here
 
 
 def address_of(public_key: babyjub.Point) -> int:
@@ -173,8 +175,10 @@ class Slot:
 
 def apply_deposit(tree: AccountTree, to: int, amount: int) -> Slot:
     """Credit a deposit, or bounce it (see the module docstring)."""
-    if not (0 <= to < ADDRESS_LIMIT and 0 <= amount < AMOUNT_LIMIT):
+    if not (0 <= to < ADDRESS_LIMIT and amount >= 0):
         raise ValueError("a deposit's target and amount come from the L1 bridge, in range")
+    if amount >= AMOUNT_LIMIT:  # more than any balance may hold: L1 refunds it at once
+        return Slot(Kind.OVERSIZED_DEPOSIT, to, amount, bounced=True)
     receiver = tree.proof(to)
     leaf = receiver.leaf
     held = leaf is not None and leaf.address != to

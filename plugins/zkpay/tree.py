@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from rollupkit.errors import MissingWitnessError
-from rollupkit_zkpay.poseidon import FIELD, poseidon
+from rollupkit_zkpay.poseidon import poseidon
 
 #: An account's balance and every amount stay below 2**93 wei, more than all the ether there
 #: is, so an address and an amount pack into one field element (what the circuit shows L1).
@@ -69,7 +69,7 @@ class AccountTree:
     """The tree at ``root`` over ``nodes`` (hash -> preimage); writes add nodes to it.
 
     ``nodes`` is trusted to map each hash to a preimage of it: a full store built by this
-    class, or a witness that :func:`index_witness` indexed by hashing every preimage."""
+    class, or a witness :func:`rollupkit_zkpay.model.index_nodes` keyed by hashing."""
 
     def __init__(self, nodes: MutableMapping[bytes, bytes], root: int, depth: int) -> None:
         self.nodes = nodes
@@ -143,17 +143,3 @@ class AccountTree:
                 self.nodes[key(node)] = key(left) + key(right)
         self.root = node
         return node
-
-
-def index_witness(preimages: list[bytes] | tuple[bytes, ...]) -> dict[bytes, bytes]:
-    """Untrusted preimages (64-byte nodes, 96-byte leaves) keyed by what they hash to; any
-    other (another size, a value outside the field) is skipped, so it is simply missing."""
-    nodes: dict[bytes, bytes] = {}
-    for preimage in preimages:
-        if len(preimage) not in (64, 96):
-            continue
-        values = [int.from_bytes(preimage[i : i + 32], "big") for i in range(0, len(preimage), 32)]
-        if any(value >= FIELD for value in values):
-            continue  # no circuit could hash it
-        nodes[key(poseidon(values))] = preimage
-    return nodes

@@ -16,7 +16,6 @@ from typing import Any
 import rlp
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.prague.receipts import PragueReceiptBuilder
-from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.header import HeaderSedes
 
 from rollupkit.errors import BlockNotFound, CallReverted, CallTimeout
@@ -105,7 +104,7 @@ class L2Backend:
         txs = self.store.block_txs(number)
         return BlockView(
             _decode_header(raw_header),
-            [PragueTransactionBuilder.decode(raw) for _, raw, _ in txs],
+            [self.chain.vm.transaction_object(raw) for _, raw, _ in txs],
             raw_header,
             [raw for _, raw, _ in txs],
         )
@@ -165,7 +164,7 @@ class L2Backend:
             raw = self.store.pending_tx(tx_hash)
             if raw is None:
                 raise KeyError(tx_hash)
-            return PragueTransactionBuilder.decode(raw), None, 0
+            return self.chain.vm.transaction_object(raw), None, 0
         number, index = location
         block = self.block(number)
         return block.transactions[index], block, index
@@ -180,7 +179,7 @@ class L2Backend:
         block = BlockView(_decode_header(raw_header), [], raw_header, [])
         return (
             PragueReceiptBuilder.decode(mined.receipt),
-            PragueTransactionBuilder.decode(mined.raw),
+            self.chain.vm.transaction_object(mined.raw),
             block, mined.index, mined.gas_before, mined.first_log,
         )  # fmt: skip
 

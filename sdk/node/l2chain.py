@@ -361,7 +361,7 @@ class NodeChain:
         their own transactions back in the mempool if asked. Forced transactions are not put
         back: they come again from the L1 queue."""
         from rollupkit.errors import InvalidTransactionError
-        from rollupkit.ethtx import decode_signed_transaction, summarize
+        from rollupkit.ethtx import summarize
 
         with self.lock:
             head = self.store.head_number()
@@ -372,7 +372,7 @@ class NodeChain:
                         if raw in forced:
                             continue
                         try:
-                            tx = summarize(decode_signed_transaction(raw, self.config.chain_id))
+                            tx = summarize(self.vm.decode_transaction(raw, self.config.chain_id))
                         except InvalidTransactionError:
                             continue
                         self.store.add_pending(tx.hash, tx.sender, tx.nonce, raw, tx.tip, tx.gas)

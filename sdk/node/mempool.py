@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rollupkit.errors import InvalidTransactionError, TransactionRejected
-from rollupkit.ethtx import TxSummary, decode_signed_transaction, summarize
+from rollupkit.ethtx import TxSummary, summarize
 from rollupkit.node.l2chain import NodeChain
 
 #: How far ahead of the account nonce a transaction may be queued with nonces missing before
@@ -61,7 +61,7 @@ class Mempool:
         """Validate and persist a signed transaction; return its hash or raise
         :class:`TransactionRejected` saying why."""
         try:
-            tx = decode_signed_transaction(raw, self.chain.config.chain_id)
+            tx = self.chain.vm.decode_transaction(raw, self.chain.config.chain_id)
         except InvalidTransactionError as exc:
             raise TransactionRejected(str(exc)) from exc
         summary = summarize(tx)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from rollupkit.builder import BuiltTrace
 from rollupkit.errors import ChainMoved
-from rollupkit.ethtx import TxSummary, decode_signed_transaction
+from rollupkit.ethtx import TxSummary
 from rollupkit.node.l2chain import NodeChain
 from rollupkit.node.mempool import Mempool
 from rollupkit.trace import LIMITS
@@ -72,7 +72,7 @@ class Sequencer:
 
     def _sender(self, message: L1Message) -> bytes | None:
         try:
-            tx = decode_signed_transaction(message.data, self.chain.config.chain_id)
+            tx = self.chain.vm.decode_transaction(message.data, self.chain.config.chain_id)
         except Exception:  # noqa: BLE001 - garbage cannot be attributed to anyone
             return None
         return bytes(tx.sender)

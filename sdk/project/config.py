@@ -156,8 +156,13 @@ def check_combination(
     if l1 not in L1_KINDS and not _URL.match(l1):
         raise ProjectError(f"L1 must be embedded, anvil or an http(s):// URL, not {l1!r}")
     vm_impl = registry.create("vm", vm)
-    if not vm_impl.supports_state_model(registry.create("state", state)):
+    model = registry.create("state", state)
+    if not (vm_impl.supports_state_model(model) and model.supports_vm(vm_impl)):
         raise ProjectError(f"VM {vm!r} cannot execute over the {state!r} state model")
+    backend = registry.create("proof", proof)
+    refusal = vm_impl.check_proof(proof) or backend.check_chain(vm=vm, state=state)
+    if refusal:
+        raise ProjectError(f"proof {proof!r} cannot settle a {vm} chain: {refusal}")
     carrier = registry.get("derivation", derivation).carrier
     if carrier == "blobs" and l1 == "embedded":
         raise ProjectError(

@@ -18,7 +18,6 @@ from web3 import Web3
 from web3.types import RPCEndpoint
 
 from rollupkit.project.running import RunningRollup
-from rollupkit.wallets import Wallet
 
 ETHER = 10**18
 
@@ -86,7 +85,8 @@ def run_journey(
 ) -> JourneyReport:
     """Walk deposit → L2 transfer → withdrawal → settlement → claim with a fresh account."""
     chain_id = rollup.sequencer.config.chain.chain_id
-    user = Wallet(secrets.token_bytes(32), chain_id)  # fresh: every balance starts at zero
+    # Fresh (every balance starts at zero), and of the kind the chain's VM signs with.
+    user = rollup.sequencer.chain.vm.new_wallet(secrets.token_bytes(32), chain_id)
     friend = rollup.wallets[0].address if rollup.wallets else b"\x11" * 20
     started = time.monotonic()
     steps: list[Step] = []

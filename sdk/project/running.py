@@ -23,8 +23,7 @@ from rollupkit.l1.contracts import RollupContracts
 from rollupkit.node.l1link import L1Settings
 from rollupkit.node.node import Node
 from rollupkit.types import Withdrawal
-from rollupkit.wallets import Wallet, calldata
-from rollupkit.withdrawals import L2_BRIDGE_ADDRESS
+from rollupkit.wallets import Wallet
 
 
 @dataclass
@@ -112,11 +111,9 @@ class RunningRollup:
         return self.l2.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.1)
 
     def withdraw(self, wallet: Wallet, value: int, target: bytes | None = None) -> Any:
-        """Withdraw ``value`` from L2 through the bridge predeploy; returns the receipt."""
-        return self.send(wallet.sign(
-            to=L2_BRIDGE_ADDRESS, value=value, gas=150_000,
-            data=calldata("withdraw(address,bytes)", target or wallet.address, b""),
-        ))  # fmt: skip
+        """Withdraw ``value`` from L2 (through the bridge predeploy, or however ``wallet``'s
+        chain withdraws); returns the receipt."""
+        return self.send(wallet.withdrawal(value, target or wallet.address))
 
     def claim(self, withdraw_tx: bytes) -> Any:
         """Claim on L1 every withdrawal an L2 transaction made (once it is settled)."""

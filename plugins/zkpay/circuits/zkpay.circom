@@ -5,17 +5,21 @@ pragma circom 2.1.0;
 //   kind 1: a deposit from L1 (credit `to` with `amount`, or bounce it back to L1),
 //   kind 2: a signed transfer to an L2 account,
 //   kind 3: a signed withdrawal to an L1 address.
+//   kind 4: a deposit of 2^93 wei or more (more than a balance may hold): refunded on L1,
+//           nothing changes here.
 // It is the circuit form of rollupkit_zkpay.transition, which re-executes the same operations
 // (and is what EXECUTE runs): the two must agree on every root and every rejection (the
 // differential tests check it). Accounts live in a Poseidon Merkle tree of fixed depth DEPTH:
 // account `address` (160 bits, the low bits of Poseidon(Ax, Ay) of its owner's Baby Jubjub key)
 // sits at leaf `address mod 2^DEPTH`, as Poseidon(address, balance, nonce); an empty leaf is 0.
 //
-// Public signals (all outputs, in this order): the state root before and after (Poseidon of
-// the accounts root and the chain's system digest, which the circuit carries but does not
-// interpret), then per slot two "L1 effects" the settlement contract checks against L1:
+// Public signals, in this order: the state root before and after (Poseidon of the accounts
+// root and the chain's system digest, which the circuit carries but does not interpret), per
+// slot two "L1 effects" the settlement contract checks against L1, and last the chain id (a
+// public input: one setup serves every chain of the same shape):
 //   deposit:    a = to * 2^93 + amount,     b = 1 (credited) or 2 (bounced back to L1)
 //   withdrawal: a = to * 2^93 + amount,     b = (from * 2^64 + nonce) * 4 + 3
+//   too large:  a = to,                     b = 4 (L1 takes the amount from the message)
 //   otherwise:  a = 0,                      b = 0
 
 include "poseidon.circom";
@@ -73,7 +77,8 @@ template MerkleUpdate(DEPTH) {
     newRoot <== newNode[DEPTH];
 }
 
-template Slot(DEPTH, CHAIN_ID) {
+template Slot(DEPTH) {
+    signal input chainId;
     signal input root;
     signal input kind;
     signal input to;
@@ -102,8 +107,9 @@ template Slot(DEPTH, CHAIN_ID) {
     signal isDeposit <== IsEqual()([kind, 1]);
     signal isTransfer <== IsEqual()([kind, 2]);
     signal isWithdrawal <== IsEqual()([kind, 3]);
+    signal isOversized <== IsEqual()([kind, 4]);
     signal isNothing <== IsZero()(kind);
-    isDeposit + isTransfer + isWithdrawal + isNothing === 1;
+    isDeposit + isTransfer + isWithdrawal + isOversized + isNothing === 1;
     signal signed <== isTransfer + isWithdrawal;
     signal receives <== isDeposit + isTransfer;
 
@@ -118,7 +124,7 @@ template Slot(DEPTH, CHAIN_ID) {
     signal fromBits[160];
     for (var i = 0; i < 160; i++) { fromBits[i] <== keyBits[i]; }
     signal from <== Bits2Num(160)(fromBits);
-    signal message <== Poseidon(5)([CHAIN_ID, kind - 1, to, amount, nonce]);
+    signal message <== Poseidon(5)([chainId, kind - 1, to, amount, nonce]);
     EdDSAPoseidonVerifier()(signed, Ax, Ay, S, R8x, R8y, message);
 
     // --- the sender's leaf: its nonce goes up by one, its balance down by the amount --------
@@ -169,12 +175,14 @@ template Slot(DEPTH, CHAIN_ID) {
 
     // --- what L1 sees ------------------------------------------------------------------------
     signal moves <== isDeposit + isWithdrawal;
-    effectA <== moves * (to * (1 << AMOUNT_BITS()) + amount);
+    signal packed <== moves * (to * (1 << AMOUNT_BITS()) + amount);
+    effectA <== packed + isOversized * to;
     signal withdrawalTag <== isWithdrawal * ((from * (1 << 64) + nonce) * 4 + 3);
-    effectB <== isDeposit * (1 + bounced) + withdrawalTag;
+    effectB <== isDeposit * (1 + bounced) + withdrawalTag + isOversized * 4;
 }
 
-template ZkPayBatch(N, DEPTH, CHAIN_ID) {
+template ZkPayBatch(N, DEPTH) {
+    signal input chainId;  // public: what every signature in the batch was made for
     signal input accountsRoot;
     signal input systemBefore;
     signal input systemAfter;
@@ -203,7 +211,8 @@ template ZkPayBatch(N, DEPTH, CHAIN_ID) {
     signal roots[N + 1];
     roots[0] <== accountsRoot;
     for (var i = 0; i < N; i++) {
-        slots[i] = Slot(DEPTH, CHAIN_ID);
+        slots[i] = Slot(DEPTH);
+        slots[i].chainId <== chainId;
         slots[i].root <== roots[i];
         slots[i].kind <== kind[i];
         slots[i].to <== to[i];

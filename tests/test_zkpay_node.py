@@ -1,0 +1,158 @@
+"""A zkpay rollup end to end, settled by Groth16 proofs (issue 17), on the embedded L1 and on
+anvil: deposits, transfers and a withdrawal through the node's RPC, batches proven and settled
+through ZkPayVerifier, a follower that agrees, the withdrawal claimed on L1; and the forgeries
+L1 must refuse (a wrong proof, a proof for another claim, a deposit the proof skips)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from web3 import Web3
+from web3.exceptions import ContractLogicError
+
+from rollupkit.l1.anvil import Anvil
+from rollupkit.l1.contracts import RollupContracts, claim_tuple
+from rollupkit.l1.devnet import dev_accounts
+from rollupkit.l1.node import start_devnet
+from rollupkit.node.deploy import deploy_for_chain
+from rollupkit.node.l2chain import ChainConfig
+from rollupkit.node.node import Node, NodeConfig
+from rollupkit.types import GenesisAccount, Withdrawal
+from rollupkit_zkpay.prover import EVIDENCE_TYPES
+from rollupkit_zkpay.wallet import ZkPayWallet, dev_wallets
+
+CHAIN_ID = 42_424
+SLOTS = 2
+
+
+@pytest.fixture(scope="module")
+def keys_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Shared by the xdist workers (their base temp folders have one parent): setup() takes
+    # a lock, so one makes the keys and the others load them.
+    return tmp_path_factory.getbasetemp().parent / "zkpay-keys"
+
+
+@dataclasses.dataclass
+class ZkRollup:
+    l1: Web3
+    l2: Web3
+    sequencer: Node
+    follower: Node
+    contracts: RollupContracts
+    wallets: list[ZkPayWallet]
+
+    def wait(self, what: Any, message: str, timeout: float = 180) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = what()
+            if value:
+                return value
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {message}: {self.sequencer.errors[-3:]}")
+
+    def balance(self, address: bytes) -> int:
+        return int(self.l2.eth.get_balance(Web3.to_checksum_address(address)))
+
+    def send(self, raw: bytes) -> Any:
+        tx_hash = self.l2.eth.send_raw_transaction(raw)
+        return self.l2.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.1)
+
+
+@contextmanager
+def zk_rollup(tmp: Path, l1: str, keys: Path) -> Iterator[ZkRollup]:
+    wallets = dev_wallets(3, CHAIN_ID)
+    chain = ChainConfig(
+        chain_id=CHAIN_ID, vm="zkpay", state="poseidon",
+        alloc={wallets[0].address: GenesisAccount(balance=10**20)},
+        l1_chain_id=1337 if l1 == "embedded" else 31337,
+    )  # fmt: skip
+    with _l1(l1) as url:
+        accounts = dev_accounts(4)
+        settings = deploy_for_chain(
+            chain, url, accounts[0], batcher_key=bytes(accounts[1].key), proof="groth16",
+            proof_options={"slots": SLOTS, "keys": str(keys)}, derivation="calldata",
+            batch_interval=0.3, back_genesis=True,
+        )  # fmt: skip
+        sequencer = Node(NodeConfig(tmp / "seq", chain, block_time=0.2, l1=settings, l1_poll=0.2))
+        follower = Node(
+            NodeConfig(tmp / "fol", chain, role="follower", l1=settings, l1_poll=0.2)
+        )
+        for node in (sequencer, follower):
+            node.start(background=True)
+        try:
+            w3 = Web3(Web3.HTTPProvider(url))
+            yield ZkRollup(
+                w3, Web3(Web3.HTTPProvider(sequencer.url)), sequencer, follower,
+                RollupContracts(w3, settings.deployment, accounts[2]), wallets,
+            )  # fmt: skip
+        finally:
+            for node in (sequencer, follower):
+                node.stop()
+
+
+@contextmanager
+def _l1(kind: str) -> Iterator[str]:
+    if kind == "embedded":
+        with start_devnet() as running:
+            yield running.url
+    else:
+        with Anvil() as anvil:
+            yield anvil.url
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("l1", ["embedded", "anvil"])
+def test_deposit_transfers_proof_settlement_follower_and_claim(
+    l1: str, tmp_path: Path, keys_folder: Path
+) -> None:
+    with zk_rollup(tmp_path, l1, keys_folder) as r:
+        rich, user, friend = r.wallets
+        r.contracts.deposit(user.address, 10**18)
+        r.wait(lambda: r.balance(user.address) == 10**18, "the deposit")
+        first = r.send(rich.transfer(friend.address, 12_345, nonce=0))
+        assert first["status"] == 1
+        r.send(user.transfer(friend.address, 5, nonce=0))
+        target = bytes.fromhex("00000000000000000000000000000000000c1a1e")
+        withdrawal = r.send(user.withdrawal(3 * 10**17, target, nonce=1))
+        assert r.balance(friend.address) == 12_350
+        assert r.balance(user.address) == 10**18 - 5 - 3 * 10**17
+        tx = r.l2.eth.get_transaction(withdrawal["transactionHash"])
+        assert tx["to"] == Web3.to_checksum_address(target) and tx["value"] == 3 * 10**17
+
+        block = int(withdrawal["blockNumber"])
+        r.wait(lambda: r.contracts.state()["block_number"] >= block, "the settlement")
+        settled = r.contracts.state()
+        assert bytes(settled["state_root"]) == r.sequencer.chain.header_info(
+            settled["block_number"]
+        ).state_root
+        batch = r.sequencer.store.batch_of_block(block)
+        assert batch is not None and batch["detail"]["submission"]["proofs"] >= 1
+        r.wait(lambda: r.follower.store.head_number() >= block, "the follower")
+        assert r.follower.chain.header_info(block).state_root == r.sequencer.chain.header_info(
+            block
+        ).state_root
+
+        # The withdrawal, claimed on L1 with its proof against the settled root.
+        answer = r.l2.provider.make_request(
+            "rollup_getWithdrawalProof",  # type: ignore[arg-type]
+            [withdrawal["transactionHash"].to_0x_hex()],
+        )
+        proof = answer["result"]
+        (item,) = proof["withdrawals"]
+        before = r.l1.eth.get_balance(Web3.to_checksum_address(target))
+        r.contracts.claim_withdrawal(
+            int(proof["settlementIndex"], 16),
+            Withdrawal(int(item["nonce"], 16), bytes.fromhex(item["sender"][2:]), target,
+                       int(item["value"], 16), b""),  # fmt: skip
+            int(item["leafIndex"], 16), [bytes.fromhex(p[2:]) for p in item["proof"]],
+        )  # fmt: skip
+        assert r.l1.eth.get_balance(Web3.to_checksum_address(target)) - before == 3 * 10**17
+        assert not r.sequencer.errors and not r.follower.errors
