@@ -82,9 +82,7 @@ def zk_rollup(tmp: Path, l1: str, keys: Path) -> Iterator[ZkRollup]:
             batch_interval=0.3, back_genesis=True,
         )  # fmt: skip
         sequencer = Node(NodeConfig(tmp / "seq", chain, block_time=0.2, l1=settings, l1_poll=0.2))
-        follower = Node(
-            NodeConfig(tmp / "fol", chain, role="follower", l1=settings, l1_poll=0.2)
-        )
+        follower = Node(NodeConfig(tmp / "fol", chain, role="follower", l1=settings, l1_poll=0.2))
         for node in (sequencer, follower):
             node.start(background=True)
         try:
@@ -130,15 +128,17 @@ def test_deposit_transfers_proof_settlement_follower_and_claim(
         block = int(withdrawal["blockNumber"])
         r.wait(lambda: r.contracts.state()["block_number"] >= block, "the settlement")
         settled = r.contracts.state()
-        assert bytes(settled["state_root"]) == r.sequencer.chain.header_info(
-            settled["block_number"]
-        ).state_root
+        assert (
+            bytes(settled["state_root"])
+            == r.sequencer.chain.header_info(settled["block_number"]).state_root
+        )
         batch = r.sequencer.store.batch_of_block(block)
         assert batch is not None and batch["detail"]["submission"]["proofs"] >= 1
         r.wait(lambda: r.follower.store.head_number() >= block, "the follower")
-        assert r.follower.chain.header_info(block).state_root == r.sequencer.chain.header_info(
-            block
-        ).state_root
+        assert (
+            r.follower.chain.header_info(block).state_root
+            == r.sequencer.chain.header_info(block).state_root
+        )
 
         # The withdrawal, claimed on L1 with its proof against the settled root.
         answer = r.l2.provider.make_request(
@@ -148,11 +148,75 @@ def test_deposit_transfers_proof_settlement_follower_and_claim(
         proof = answer["result"]
         (item,) = proof["withdrawals"]
         before = r.l1.eth.get_balance(Web3.to_checksum_address(target))
-        r.contracts.claim_withdrawal(
-            int(proof["settlementIndex"], 16),
-            Withdrawal(int(item["nonce"], 16), bytes.fromhex(item["sender"][2:]), target,
-                       int(item["value"], 16), b""),  # fmt: skip
-            int(item["leafIndex"], 16), [bytes.fromhex(p[2:]) for p in item["proof"]],
+        claimed = Withdrawal(
+            int(item["nonce"], 16), bytes.fromhex(item["sender"][2:]), target,
+            int(item["value"], 16), b"",
         )  # fmt: skip
+        siblings = [bytes.fromhex(p[2:]) for p in item["proof"]]
+        index = int(proof["settlementIndex"], 16)
+        r.contracts.claim_withdrawal(index, claimed, int(item["leafIndex"], 16), siblings)
         assert r.l1.eth.get_balance(Web3.to_checksum_address(target)) - before == 3 * 10**17
         assert not r.sequencer.errors and not r.follower.errors
+
+
+def _error(name: str) -> str:
+    from eth_hash.auto import keccak
+
+    return "0x" + keccak(name.encode())[:4].hex()
+
+
+@pytest.mark.slow
+def test_l1_refuses_a_wrong_proof_another_claim_and_a_skipped_deposit(
+    tmp_path: Path, keys_folder: Path
+) -> None:
+    with zk_rollup(tmp_path, "embedded", keys_folder) as r:
+        rich, user, _ = r.wallets
+        r.contracts.deposit(user.address, 10**18)
+        r.wait(lambda: r.balance(user.address) == 10**18, "the deposit")
+        receipt = r.send(rich.transfer(user.address, 7, nonce=0))
+        block = int(receipt["blockNumber"])
+        r.wait(lambda: r.contracts.state()["block_number"] >= block, "the settlement")
+        batch = r.sequencer.store.batch_of_block(1)  # the deposit's
+        assert batch is not None
+        assembled = r.sequencer.chain.assemble_batch(batch["first_block"], batch["last_block"])
+        claim = claim_tuple(assembled.outputs)
+        evidence = bytes.fromhex(batch["detail"]["_submission"]["evidence"])
+        roots, proofs, effects, messages = abi_decode(EVIDENCE_TYPES, evidence)
+        assert len(messages) == 1 and any(effects)  # the deposit, and its slot
+
+        def verify(claim: Any, roots: Any, proofs: Any, effects: Any, messages: Any) -> str:
+            forged = abi_encode(EVIDENCE_TYPES, [roots, proofs, effects, messages])
+            try:
+                r.contracts.verifier.functions.verify(claim, b"", forged).call()
+            except ContractLogicError as exc:
+                return str(exc.data)
+            return "accepted"
+
+        assert verify(claim, roots, proofs, effects, messages) == "accepted"
+        flipped = bytearray(proofs[0])
+        flipped[100] ^= 1
+        wrong_proof = verify(claim, roots, [bytes(flipped), *proofs[1:]], effects, messages)
+        assert wrong_proof.startswith(_error("ProofRejected(uint256)"))
+        # Another claim: another post-state root, with the evidence's roots to match.
+        other = list(claim)
+        other[2] = b"\x01" * 32
+        other_roots = [*roots[:-1], b"\x01" * 32]
+        assert verify(tuple(other), roots, proofs, effects, messages).startswith(
+            _error("RootsMismatch()")
+        )
+        assert verify(tuple(other), other_roots, proofs, effects, messages).startswith(
+            _error("ProofRejected(uint256)")
+        )
+        # The deposit's slot turned into nothing: the proof no longer holds...
+        skipped = list(effects)
+        slot = next(i for i in range(0, len(effects), 2) if effects[i + 1] == 1)
+        skipped[slot] = skipped[slot + 1] = 0
+        assert verify(claim, roots, proofs, skipped, messages).startswith(
+            _error("ProofRejected(uint256)")
+        )
+        # ...and a claim consuming no message is not the one the proof's deposit answers.
+        none = list(claim)
+        none[9], none[10] = 0, claim[8]  # messagesConsumed, queueEndHash
+        assert verify(tuple(none), roots, proofs, effects, []).startswith(
+            _error("DepositMismatch(uint256)")
+        )

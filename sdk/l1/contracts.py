@@ -137,6 +137,7 @@ class RollupContracts:
                 "ExecuteVerifier",
                 "AttestationVerifier",
                 "OptimisticVerifier",
+                "ZkPayVerifier",
             ]
         )
 
