@@ -129,8 +129,10 @@ def new(
                 default = str(getattr(defaults, question))
                 if question == "proof":
                     default = default_proof_for(
-                        answers.get("l1", defaults.l1), carrier=_carrier(answers["da"])
-                    )
+                        answers.get("l1", defaults.l1), carrier=_carrier(answers["da"]),
+                        vm=answers.get("vm", defaults.vm),
+                        state=answers.get("state", defaults.state),
+                    )  # fmt: skip
                 elif question == "da" and default not in viable_choices("da", answers):
                     default = "calldata"  # no re-execution where this L1 is
                 answers[question] = _ask(question, answers, default)
@@ -140,8 +142,9 @@ def new(
             block_time = float(_prompt("block time (s)", defaults.block_time, kind=float))  # type: ignore[arg-type]
     chosen_l1 = answers.get("l1", defaults.l1)
     proof_chosen = answers.get("proof") or default_proof_for(
-        chosen_l1, carrier=_carrier(answers.get("da", "calldata"))
-    )
+        chosen_l1, carrier=_carrier(answers.get("da", "calldata")),
+        vm=answers.get("vm", defaults.vm), state=answers.get("state", defaults.state),
+    )  # fmt: skip
     options = RollupOptions(
         name=name,
         vm=answers.get("vm", defaults.vm),

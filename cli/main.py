@@ -23,6 +23,7 @@ from rollupkit_cli import (
     commands_scaffold,
     commands_up,
     commands_verifier,
+    commands_zk,
 )
 from rollupkit_cli._typer import new_app
 
@@ -44,6 +45,7 @@ app.command("execute")(commands_execute.execute_command)
 app.add_typer(commands_execute.trace_app, name="trace")
 app.add_typer(commands_verifier.app, name="verifier")
 app.command("watchtower")(commands_node.watchtower)
+app.add_typer(commands_zk.app, name="zk")
 
 _debug = os.environ.get("ROLLUPKIT_DEBUG", "") not in ("", "0")
 

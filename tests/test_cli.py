@@ -154,7 +154,7 @@ def test_user_errors_are_one_line(trace_file, tmp_path: Path) -> None:  # type: 
     assert_one_line_error(cli("trace", "inspect", str(garbage)), "not valid RLP")
     assert_one_line_error(
         cli("execute", str(path), "--pre", pre, "--post", pre, "--gas", "1", "--vm", "nope"),
-        "no vm plugin named 'nope' (available: booster, evm, multi, riscv, wasm)",
+        "no vm plugin named 'nope' (available: booster, evm, multi, riscv, wasm, zkpay)",
     )
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -324,20 +325,46 @@ def test_a_booster_project_passes_its_own_tests(tmp_path: Path) -> None:
     _own_tests_pass(dest, 6)
 
 
+@pytest.mark.slow
+def test_a_zkpay_project_passes_its_own_tests(tmp_path: Path) -> None:
+    """`scaffold new --vm zkpay --state poseidon --proof groth16`: a payments chain settled by
+    Groth16 proofs; its tests (end to end with the claim, payments, refusals, proofs) pass.
+    The keys go to a cache of the test's own (XDG_CACHE_HOME), made by `rollupkit zk setup`
+    run in the project, which the project's tests then load."""
+    dest = tmp_path / "pay-rollup"
+    done = cli("scaffold", "new", "pay-rollup", "--vm", "zkpay", "--state", "poseidon",
+               "--proof", "groth16", "--no-input", "--dir", str(dest))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    toml = (dest / "rollup.toml").read_text()
+    assert 'vm = "zkpay"' in toml and 'proof = "groth16"' in toml and "slots = 8" in toml
+    assert "rollupkit zk setup" in (dest / "README.md").read_text()
+    cache = tmp_path / "cache"
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    import subprocess
+
+    made = subprocess.run(
+        [str(Path(sys.executable).with_name("rollupkit")), "zk", "setup"], cwd=dest, env=env,
+        capture_output=True, text=True, check=False, timeout=900,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "zkpay batches of 8 operations" in made.stdout
+    assert any((cache / "rollupkit" / "zkpay").glob("zkpay-8x20-*/proving.key"))
+    _own_tests_pass(dest, 7, env=env)
+
+
 def test_booster_is_vm_booster_only() -> None:
     done = cli("scaffold", "new", "boost-rollup", "--booster", "--vm", "evm", "--no-input")
     assert_one_line_error(done, "--booster is --vm booster")
 
 
-def _own_tests_pass(dest: Path, count: int) -> None:
+def _own_tests_pass(dest: Path, count: int, env: dict[str, str] | None = None) -> None:
     """Run a generated project's own tests with pytest; all ``count`` of them pass."""
     import subprocess
-    import sys
 
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=dest, capture_output=True, text=True, check=False, timeout=600,
-        env={**os.environ, "PYTHONPATH": str(dest)},
+        env={**(env or os.environ), "PYTHONPATH": str(dest)},
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert re.search(rf"\b{count} passed\b", done.stdout), done.stdout[-500:]

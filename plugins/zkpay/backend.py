@@ -66,6 +66,10 @@ class Groth16Backend(ProofBackend):
         if "keys" in options:
             self.folder = Path(str(options["keys"])).expanduser()
 
+    def dev_options(self) -> dict[str, Any]:
+        # Written into a scaffolded project's rollup.toml, so the circuit's size is in sight.
+        return {"slots": DEFAULT_SLOTS}
+
     @property
     def params(self) -> CircuitParams:
         return CircuitParams(slots=self.slots, depth=DEPTH)

@@ -170,22 +170,39 @@ def check_combination(
         )
     reason = registry.create("proof", proof).check_setup(l1=l1, carrier=carrier)
     if reason is not None:
-        others = [n for n in proofs_for(l1, carrier, registry) if n != proof]
+        others = [n for n in proofs_for(l1, carrier, registry, vm=vm, state=state) if n != proof]
         raise ProjectError(
             f"proof {proof!r} cannot settle here: {reason}, or a proof backend that can "
             f"({', '.join(others) or 'none installed'})"
         )
 
 
-def proofs_for(l1: str, carrier: str, registry: PluginRegistry | None = None) -> list[str]:
+def proofs_for(
+    l1: str,
+    carrier: str,
+    registry: PluginRegistry | None = None,
+    *,
+    vm: str | None = None,
+    state: str | None = None,
+) -> list[str]:
     """The installed proof backends that can settle on ``l1`` with ``carrier`` data (each
-    one's :meth:`~rollupkit.interfaces.ProofBackend.check_setup` says so)."""
+    one's :meth:`~rollupkit.interfaces.ProofBackend.check_setup` says so), and, given ``vm``
+    and ``state``, a chain of them (:meth:`~rollupkit.interfaces.ProofBackend.check_chain`,
+    :meth:`~rollupkit.interfaces.VM.check_proof`)."""
     registry = registry or get_registry()
-    return [
-        name
-        for name in registry.names("proof")
-        if registry.create("proof", name).check_setup(l1=l1, carrier=carrier) is None
-    ]
+    vm_impl = registry.create("vm", vm) if vm is not None else None
+    usable = []
+    for name in registry.names("proof"):
+        backend = registry.create("proof", name)
+        if backend.check_setup(l1=l1, carrier=carrier) is not None:
+            continue
+        if vm is not None and (
+            backend.check_chain(vm=vm, state=state or "mpt") is not None
+            or (vm_impl is not None and vm_impl.check_proof(name) is not None)
+        ):
+            continue
+        usable.append(name)
+    return usable
 
 
 def find_project(start: Path | None = None) -> Path:

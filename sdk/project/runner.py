@@ -41,7 +41,7 @@ def project_chain(config: ProjectConfig, hooks: ProjectHooks) -> ChainConfig:
     accounts its genesis hook adds."""
     chain = chain_from_dict(config.chain)
     alloc = dict(chain.alloc)
-    for wallet in dev_wallets(config.dev_accounts, chain.chain_id):
+    for wallet in project_wallets(config):
         alloc.setdefault(wallet.address, GenesisAccount(balance=config.dev_balance))
     for address, account in hooks.genesis_alloc(chain.chain_id).items():
         if address in alloc:
@@ -64,8 +64,13 @@ def project_chain(config: ProjectConfig, hooks: ProjectHooks) -> ChainConfig:
 
 
 def project_wallets(config: ProjectConfig) -> list[Wallet]:
-    """The L2 dev wallets funded at genesis."""
-    return dev_wallets(config.dev_accounts, config.chain_id)
+    """The L2 dev wallets funded at genesis: private keys 1, 2, ..., as wallets of the chain's
+    VM (Ethereum's, or zkpay's Baby Jubjub keys: each VM's own addresses)."""
+    from rollupkit.plugins import get_registry
+
+    vm = get_registry().create("vm", str(config.chain.get("vm", "evm")))
+    keys = [w.private_key for w in dev_wallets(config.dev_accounts, config.chain_id)]
+    return [vm.new_wallet(key, config.chain_id) for key in keys]
 
 
 #: What each dev L1 account holds: enough for the deployer to back the L2's genesis balances

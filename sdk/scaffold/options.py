@@ -88,13 +88,19 @@ def choices(registry: PluginRegistry | None = None) -> dict[str, list[str]]:
 
 
 def default_proof_for(
-    l1: str, registry: PluginRegistry | None = None, *, carrier: str = "calldata"
+    l1: str,
+    registry: PluginRegistry | None = None,
+    *,
+    carrier: str = "calldata",
+    vm: str = "evm",
+    state: str = "mpt",
 ) -> str:
-    """The proof a chain on ``l1`` settles with by default: re-execution through EXECUTE
-    where it can run (the embedded L1), else the first backend that can settle there."""
+    """The proof a chain of ``vm`` on ``l1`` settles with by default: re-execution through
+    EXECUTE where it can run (the embedded L1), else the first backend that can settle such a
+    chain there."""
     registry = registry or get_registry()
     names = registry.names("proof")
-    usable = proofs_for(l1, carrier, registry)
+    usable = proofs_for(l1, carrier, registry, vm=vm, state=state)
     if "reexec" in usable:
         return "reexec"
     return usable[0] if usable else names[0] if names else "reexec"
