@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from eth_hash.auto import keccak
 
 from rollupkit.errors import InvalidMessageError
-from rollupkit.types import L1Message, QueuePosition
+from rollupkit.types import BlockInput, L1Message, QueuePosition
 
 
 def roll(rolling_hash: bytes, message: L1Message) -> bytes:
@@ -38,3 +38,9 @@ def consume(start: QueuePosition, messages: Iterable[L1Message]) -> QueuePositio
         rolling_hash = roll(rolling_hash, message)
         index += 1
     return QueuePosition(index, rolling_hash)
+
+
+def consumed_by(blocks: Iterable[BlockInput]) -> list[L1Message]:
+    """The L1 messages ``blocks`` consume, in queue order (what a settlement that must show
+    L1 the consumed messages themselves, as a validity proof's, carries)."""
+    return [message for block in blocks for message in block.l1_messages]

@@ -20,6 +20,7 @@ from eth_abi import encode as abi_encode
 
 from rollupkit.ancestors import KnownAncestors, verify_header_chain
 from rollupkit.execution import run_blocks
+from rollupkit.messages import consumed_by
 from rollupkit.metering import ExecutionMeter
 from rollupkit.trace import decode_trace
 from rollupkit.types import L1Message
@@ -89,7 +90,7 @@ def batch_witness(trace_bytes: bytes) -> BatchWitness:
     for execution in vm.executions:
         slots.extend(execution.slots)
         roots.extend(execution.roots_after)
-    messages = tuple(m for block in trace.blocks for m in block.l1_messages)
+    messages = tuple(consumed_by(trace.blocks))
     return BatchWitness(
         trace.chain_id, tuple(slots), tuple(roots), accounts_before, system_before,
         view.system_digest, messages,
