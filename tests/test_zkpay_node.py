@@ -1,7 +1,8 @@
 """A zkpay rollup end to end, settled by Groth16 proofs (issue 17), on the embedded L1 and on
 anvil: deposits, transfers and a withdrawal through the node's RPC, batches proven and settled
 through ZkPayVerifier, a follower that agrees, the withdrawal claimed on L1; and the forgeries
-L1 must refuse (a wrong proof, a proof for another claim, a deposit the proof skips)."""
+L1 must refuse (a wrong proof, a proof for another claim, a deposit the proof skips, a batch
+proven with a bad signature)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import groth16py
 import pytest
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
@@ -26,8 +28,13 @@ from rollupkit.node.deploy import deploy_for_chain
 from rollupkit.node.l2chain import ChainConfig
 from rollupkit.node.node import Node, NodeConfig
 from rollupkit.types import GenesisAccount, Withdrawal
-from rollupkit_zkpay.prover import EVIDENCE_TYPES
+from rollupkit_zkpay.circuit import CircuitParams
+from rollupkit_zkpay.groth16 import Keys, setup
+from rollupkit_zkpay.model import DEPTH
+from rollupkit_zkpay.prover import EVIDENCE_TYPES, batch_witness, prove_batch
+from rollupkit_zkpay.transition import Kind
 from rollupkit_zkpay.wallet import ZkPayWallet, dev_wallets
+from rollupkit_zkpay.witness import WitnessError
 
 CHAIN_ID = 42_424
 SLOTS = 2
@@ -166,7 +173,7 @@ def _error(name: str) -> str:
 
 
 @pytest.mark.slow
-def test_l1_refuses_a_wrong_proof_another_claim_and_a_skipped_deposit(
+def test_l1_refuses_a_wrong_proof_another_claim_a_skipped_deposit_and_a_bad_signature(
     tmp_path: Path, keys_folder: Path
 ) -> None:
     with zk_rollup(tmp_path, "embedded", keys_folder) as r:
@@ -220,3 +227,41 @@ def test_l1_refuses_a_wrong_proof_another_claim_and_a_skipped_deposit(
         assert verify(tuple(none), roots, proofs, effects, []).startswith(
             _error("DepositMismatch(uint256)")
         )
+
+        # A batch with one bad signature: the transfer's batch proven by a sequencer that
+        # breaks the signature and skips the witness check (the honest prover refuses).
+        transfer_batch = r.sequencer.store.batch_of_block(block)
+        assert transfer_batch is not None
+        assembled = r.sequencer.chain.assemble_batch(
+            transfer_batch["first_block"], transfer_batch["last_block"]
+        )
+        witness = batch_witness(assembled.trace)
+        assert any(slot.kind == Kind.TRANSFER for slot in witness.slots)
+        keys = setup(CircuitParams(SLOTS, DEPTH), keys_folder)
+        honest = prove_batch(keys, witness)
+        forger = _BadSignatureProver(keys.circuit, keys.proving, keys.verifying)
+        forged = prove_batch(forger, witness)
+        assert forged.roots == honest.roots and forged.effects == honest.effects
+        assert forged.proofs != honest.proofs
+        claim = claim_tuple(assembled.outputs)
+        messages = [(int(m.kind), m.index, m.sender, m.target, m.value, m.gas_limit, m.data)
+                    for m in honest.messages]  # fmt: skip
+        assert verify(claim, honest.roots, honest.proofs, honest.effects, messages) == "accepted"
+        assert verify(claim, forged.roots, forged.proofs, forged.effects, messages).startswith(
+            _error("ProofRejected(uint256)")
+        )
+
+
+class _BadSignatureProver(Keys):
+    """Proves a batch with its transfers' signatures broken (``S`` off by one), skipping
+    the witness check :meth:`Keys.prove` makes; the public signals are the honest ones."""
+
+    def prove(self, inputs: dict[str, Any]) -> tuple[bytes, list[int]]:
+        public = self.public_signals(inputs)
+        signatures = [
+            s + 1 if kind == Kind.TRANSFER else s
+            for kind, s in zip(inputs["kind"], inputs["S"], strict=True)
+        ]
+        with pytest.raises(WitnessError):
+            self.public_signals({**inputs, "S": signatures})
+        return groth16py.prove(self.proving, {**inputs, "S": signatures}), public
