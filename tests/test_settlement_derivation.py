@@ -36,7 +36,7 @@ def test_a_reorg_dropping_a_settlement_settles_again_and_the_follower_follows(
             r.l2.eth.send_raw_transaction(wallet.transfer(b"\x11" * 20, 5)), poll_latency=0.1
         )
         block = int(receipt["blockNumber"])
-        r.wait(lambda: r.contracts.state()["block_number"] >= block, message="the settlement")
+        r.wait(lambda: r.sequencer.chain.settled_block() >= block, message="the settlement")
         batch = r.sequencer.store.batch_of_block(block)
         assert batch is not None and "post_tx" not in batch["detail"]  # nothing posted apart
         settled_in = int(batch["detail"]["settle_l1_block"])

@@ -123,6 +123,11 @@ class RunningRollup:
         if "error" in answer:
             raise RollupkitError(answer["error"]["message"])
         proof = answer["result"]
+        if proof["settlementIndex"] is None:
+            raise RollupkitError(
+                f"batch {int(proof['batch'], 16)} holding the withdrawal is {proof['status']}, "
+                "not settled yet: wait_settled() first"
+            )
         receipt = None
         for item in proof["withdrawals"]:
             withdrawal = Withdrawal(
