@@ -1,0 +1,84 @@
+"""What admitting one zkpay transaction costs the sequencer, next to an EVM transaction's.
+
+A transaction's signature is checked before anything is paid (in the mempool, again when its
+block is built, and by every re-execution): it is the work a stranger can make a node do for
+free. Prints, side by side in one run:
+
+* the Baby Jubjub EdDSA-Poseidon check as ``babyjub.verify`` does it (one Straus-Shamir
+  double multiplication) and as two separate multiplications (the textbook check);
+* the Poseidon hash inside it;
+* recovering a secp256k1 sender (``eth_account``, the EVM chains' check, native coincurve);
+* ``rollupkit_zkpay``'s whole ``decode_transaction`` (decode, range checks, signature).
+
+Usage: python benchmarks/zkpay_admission.py [--rounds 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+from eth_account import Account
+
+from rollupkit_zkpay import babyjub
+from rollupkit_zkpay.poseidon import poseidon
+from rollupkit_zkpay.transition import Kind, Transaction, signing_message
+from rollupkit_zkpay.vm import ZkPayVM
+
+CHAIN_ID = 42_424
+
+
+def per_call_ms(call: Callable[[], object], rounds: int) -> float:
+    call()  # warm caches (Poseidon constants)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        call()
+    return (time.perf_counter() - started) / rounds * 1000
+
+
+def two_multiplications(public: babyjub.Point, message: int, sig: babyjub.Signature) -> bool:
+    """The check without the shared doublings (what ``verify`` did before Straus-Shamir)."""
+    eight_a = babyjub.multiply(public, 8)
+    h = poseidon([sig.r8[0], sig.r8[1], public[0], public[1], message])
+    left = babyjub.multiply(babyjub.BASE8, sig.s)
+    return left == babyjub.add(sig.r8, babyjub.multiply(eight_a, h))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=200)
+    rounds = parser.parse_args().rounds
+
+    owner = babyjub.PrivateKey(b"\x07" * 32)
+    tx = Transaction.sign(owner, chain_id=CHAIN_ID, kind=Kind.TRANSFER, to=0xB0B, amount=5, nonce=0)
+    message = signing_message(CHAIN_ID, tx.kind, tx.to, tx.amount, tx.nonce)
+    public, sig, raw = tx.public_key, tx.signature, tx.encode()
+    assert babyjub.verify(public, message, sig) and two_multiplications(public, message, sig)
+
+    evm_account = Account.from_key(b"\x07" * 32)
+    evm_tx = evm_account.sign_transaction(
+        {"to": b"\x0b" * 20, "value": 5, "gas": 21_000, "maxFeePerGas": 10**9,
+         "maxPriorityFeePerGas": 1, "nonce": 0, "chainId": CHAIN_ID, "type": 2}
+    )  # fmt: skip
+    assert Account.recover_transaction(evm_tx.raw_transaction) == evm_account.address
+    vm = ZkPayVM()
+
+    figures = {
+        "EdDSA verify (Straus-Shamir)": lambda: babyjub.verify(public, message, sig),
+        "EdDSA, two multiplications": lambda: two_multiplications(public, message, sig),
+        "Poseidon, 5 inputs": lambda: poseidon([1, 2, 3, 4, 5]),
+        "zkpay decode_transaction": lambda: vm.decode_transaction(raw, CHAIN_ID),
+        "secp256k1 sender recovery": lambda: Account.recover_transaction(evm_tx.raw_transaction),
+    }
+    measured = {name: per_call_ms(call, rounds) for name, call in figures.items()}
+    evm = measured["secp256k1 sender recovery"]
+    print(f"{'check':32} {'ms/call':>9} {'calls/s':>9} {'x EVM recovery':>15}")
+    for name, ms in measured.items():
+        print(f"{name:32} {ms:9.3f} {1000 / ms:9,.0f} {ms / evm:15.1f}")
+    ratio = measured["EdDSA, two multiplications"] / measured["EdDSA verify (Straus-Shamir)"]
+    print(f"Straus-Shamir speed-up over two multiplications: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
