@@ -30,6 +30,7 @@ from rollupkit.types import (
     HeaderInfo,
     L1Message,
     PublicOutputs,
+    Withdrawal,
     Witness,
 )
 
@@ -347,6 +348,13 @@ class VM(ABC):
         at web3 ``l1`` (set on this VM instance, and returned so the builder's store can fall
         back to what it loads)."""
         raise UnsupportedCombinationError(f"{type(self).__name__} does not read L1 state")
+
+    def refunds_of(self, message: L1Message, withdrawals: Sequence[Withdrawal]) -> list[int]:
+        """Positions, among ``withdrawals`` (all those of the block that applied L1 message
+        ``message``, in order), of the refunds applying it made: a deposit this VM could not
+        credit, paid back on L1 (what ``rollup_getDepositRefundProof`` finds). By default none:
+        an EVM deposit's value is credited to its target whatever its call does."""
+        return []
 
     def supports_state_model(self, model: StateModel) -> bool:
         """Whether this VM can execute over ``model``'s state views (default: yes)."""

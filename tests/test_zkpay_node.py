@@ -21,7 +21,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from rollupkit.l1.anvil import Anvil
-from rollupkit.l1.contracts import RollupContracts, claim_tuple
+from rollupkit.l1.contracts import ContractRevert, RollupContracts, claim_tuple
 from rollupkit.l1.devnet import dev_accounts
 from rollupkit.l1.node import start_devnet
 from rollupkit.node.deploy import deploy_for_chain
@@ -122,6 +122,15 @@ def test_deposit_transfers_proof_settlement_follower_and_claim(
         rich, user, friend = r.wallets
         r.contracts.deposit(user.address, 10**18)
         r.wait(lambda: r.balance(user.address) == 10**18, "the deposit")
+        assert "no refund" in _rpc(r, "rollup_getDepositRefundProof", "0x0")["error"]["message"]
+        # A deposit to an address whose leaf rich holds (same low 20 bits) bounces.
+        colliding = (int.from_bytes(rich.address, "big") ^ 1 << 100).to_bytes(20, "big")
+        bounced = r.contracts.deposit(colliding, 2 * 10**15)
+        r.wait(
+            lambda: "error" not in _rpc(r, "rollup_getDepositRefundProof", hex(bounced.index)),
+            "the bounced deposit's block in a batch",
+        )
+        assert r.balance(colliding) == 0
         first = r.send(rich.transfer(friend.address, 12_345, nonce=0))
         assert first["status"] == 1
         r.send(user.transfer(friend.address, 5, nonce=0))
@@ -149,10 +158,7 @@ def test_deposit_transfers_proof_settlement_follower_and_claim(
         )
 
         # The withdrawal, claimed on L1 with its proof against the settled root.
-        answer = r.l2.provider.make_request(
-            "rollup_getWithdrawalProof",  # type: ignore[arg-type]
-            [withdrawal["transactionHash"].to_0x_hex()],
-        )
+        answer = _rpc(r, "rollup_getWithdrawalProof", withdrawal["transactionHash"].to_0x_hex())
         proof = answer["result"]
         (item,) = proof["withdrawals"]
         before = r.l1.eth.get_balance(Web3.to_checksum_address(target))
@@ -164,7 +170,31 @@ def test_deposit_transfers_proof_settlement_follower_and_claim(
         index = int(proof["settlementIndex"], 16)
         r.contracts.claim_withdrawal(index, claimed, int(item["leafIndex"], 16), siblings)
         assert r.l1.eth.get_balance(Web3.to_checksum_address(target)) - before == 3 * 10**17
+
+        # The bounced deposit's refund, claimed by its L1 message index: the bridge pays it
+        # back to the depositor, once.
+        refund = _rpc(r, "rollup_getDepositRefundProof", hex(bounced.index))["result"]
+        (item,) = refund["withdrawals"]
+        assert int(item["value"], 16) == 2 * 10**15
+        assert item["target"] == "0x" + bounced.sender.hex()
+        claimed = Withdrawal(
+            int(item["nonce"], 16), bytes.fromhex(item["sender"][2:]), bounced.sender,
+            int(item["value"], 16), b"",
+        )  # fmt: skip
+        bridge = r.contracts.bridge.address
+        before = r.l1.eth.get_balance(bridge)
+        siblings = [bytes.fromhex(p[2:]) for p in item["proof"]]
+        index = int(refund["settlementIndex"], 16)
+        r.contracts.claim_withdrawal(index, claimed, int(item["leafIndex"], 16), siblings)
+        assert before - r.l1.eth.get_balance(bridge) == 2 * 10**15
+        with pytest.raises(ContractRevert, match="AlreadyClaimed"):
+            r.contracts.claim_withdrawal(index, claimed, int(item["leafIndex"], 16), siblings)
+        assert "not applied" in _rpc(r, "rollup_getDepositRefundProof", "0x99")["error"]["message"]
         assert not r.sequencer.errors and not r.follower.errors
+
+
+def _rpc(r: ZkRollup, method: str, *params: Any) -> Any:
+    return r.l2.provider.make_request(method, list(params))  # type: ignore[arg-type]
 
 
 def _error(name: str) -> str:

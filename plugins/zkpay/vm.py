@@ -21,7 +21,7 @@ gas limit, each operation costing the EXECUTE gas its re-execution takes in Pyth
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import rlp
@@ -137,6 +137,15 @@ class ZkPayVM(AccountVM):
         if not (zk.amount < AMOUNT_LIMIT and babyjub.verify(zk.public_key, message, zk.signature)):
             raise InvalidTransactionError("bad signature")
         return tx
+
+    def refunds_of(self, message: L1Message, withdrawals: Sequence[Withdrawal]) -> list[int]:
+        # A bounced deposit's refund is the one withdrawal numbered by its message's index
+        # from REFUND_SENDER (see ZkPayBlock._refund).
+        return [
+            position
+            for position, withdrawal in enumerate(withdrawals)
+            if withdrawal.sender == REFUND_SENDER and withdrawal.nonce == message.index
+        ]
 
     def transaction_object(self, raw: bytes) -> ZkPayTransaction:
         return decode(raw)

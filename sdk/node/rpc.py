@@ -12,6 +12,9 @@
 * ``rollup_getWithdrawalProof(txHash)``: each withdrawal the transaction made, with its leaf
   index and Merkle proof against its batch's withdrawals root, and the batch's settlement
   index on L1 (what ``L1Bridge.claimWithdrawal`` takes).
+* ``rollup_getDepositRefundProof(messageIndex)``: the same for the refund of an L1 deposit the
+  chain could not credit (a zkpay deposit whose leaf another address holds), found through the
+  VM's ``refunds_of``; an error if the message was credited.
 """
 
 from __future__ import annotations
@@ -104,27 +107,57 @@ class L2Methods(EthMethods):
         if location is None:
             raise RpcError(INVALID_PARAMS, f"unknown transaction {tx_hash}")
         number, index = location
+        batch = self._batch_holding(number)
+        receipts = self.backend.receipts(self.backend.block(number))
+        owned = _withdrawals_of_tx(self.backend.chain.withdrawals(number), receipts, index)
+        if not owned:
+            raise RpcError(SERVER_ERROR, f"transaction {tx_hash} made no withdrawal")
+        return self._withdrawal_proofs(batch, number, owned)
+
+    def rollup__getDepositRefundProof(self, message_index: Any) -> dict[str, Any]:
+        index = parse_quantity(message_index, "L1 message index")
+        chain = self.backend.chain
+        head = self.backend.store.head_number()
+        if chain.queue_position(head).index <= index:
+            raise RpcError(SERVER_ERROR, f"L1 message {index} is not applied on L2 yet")
+        # The first block whose queue position has passed the message applied it.
+        low, high = 1, head
+        while low < high:
+            middle = (low + high) // 2
+            if chain.queue_position(middle).index > index:
+                high = middle
+            else:
+                low = middle + 1
+        message = next(m for m in chain.block_input(low).l1_messages if m.index == index)
+        refunds = chain.vm.refunds_of(message, chain.withdrawals(low))
+        if not refunds:
+            raise RpcError(
+                SERVER_ERROR, f"L1 message {index} was applied in block {low}: no refund"
+            )
+        return self._withdrawal_proofs(self._batch_holding(low), low, set(refunds))
+
+    def _batch_holding(self, number: int) -> dict[str, Any]:
         batch = self.backend.store.batch_of_block(number)
         if batch is None:
             raise RpcError(SERVER_ERROR, f"block {number} is not in a batch yet; try again later")
-        chain = self.backend.chain
+        return batch
+
+    def _withdrawal_proofs(
+        self, batch: dict[str, Any], number: int, positions: set[int]
+    ) -> dict[str, Any]:
+        """The withdrawals at ``positions`` among block ``number``'s, each with its leaf index
+        and Merkle proof against the withdrawals root of ``batch`` (which holds the block)."""
         leaves: list[bytes] = []
         mine: list[tuple[int, Any]] = []
         for block in range(batch["first_block"], batch["last_block"] + 1):
-            block_withdrawals = chain.withdrawals(block)
-            receipts = self.backend.receipts(self.backend.block(block)) if block == number else ()
-            owned = (
-                _withdrawals_of_tx(block_withdrawals, receipts, index) if block == number else set()
-            )
-            for position, withdrawal in enumerate(block_withdrawals):
-                if position in owned:
-                    mine.append((len(leaves), withdrawal))
-                leaves.append(withdrawal_leaf(withdrawal))
-        if not mine:
-            raise RpcError(SERVER_ERROR, f"transaction {tx_hash} made no withdrawal")
+            block_withdrawals = self.backend.chain.withdrawals(block)
+            if block == number:
+                mine.extend((len(leaves) + p, block_withdrawals[p]) for p in sorted(positions))
+            leaves.extend(withdrawal_leaf(w) for w in block_withdrawals)
         detail = batch["detail"]
         return {
             "batch": q(batch["id"]),
+            "block": q(number),
             "status": batch["status"],
             "settlementIndex": (
                 q(detail["settlement_index"]) if "settlement_index" in detail else None

@@ -117,9 +117,15 @@ class RunningRollup:
 
     def claim(self, withdraw_tx: bytes) -> Any:
         """Claim on L1 every withdrawal an L2 transaction made (once it is settled)."""
-        answer = self.l2.provider.make_request(
-            RPCEndpoint("rollup_getWithdrawalProof"), [Web3.to_hex(withdraw_tx)]
-        )
+        return self._claim("rollup_getWithdrawalProof", Web3.to_hex(withdraw_tx))
+
+    def claim_refund(self, message_index: int) -> Any:
+        """Claim on L1 the refund of a deposit the L2 could not credit (a zkpay deposit that
+        bounced), by its L1 message index (``contracts.messages_from_receipt``)."""
+        return self._claim("rollup_getDepositRefundProof", hex(message_index))
+
+    def _claim(self, method: str, argument: str) -> Any:
+        answer = self.l2.provider.make_request(RPCEndpoint(method), [argument])
         if "error" in answer:
             raise RollupkitError(answer["error"]["message"])
         proof = answer["result"]
