@@ -190,17 +190,21 @@ def apply_deposit(tree: AccountTree, to: int, amount: int) -> Slot:
     return Slot(Kind.DEPOSIT, to, amount, receiver=receiver)
 
 
-def transaction_problem(tx: Transaction, chain_id: int, sender: Leaf | None) -> str:
+def transaction_problem(
+    tx: Transaction, chain_id: int, sender: Leaf | None, *, check_signature: bool = True
+) -> str:
     """Why ``tx`` cannot apply with the sender's account ``sender`` ("" if it can), apart
-    from the recipient (see :func:`apply_transaction`)."""
+    from the recipient (see :func:`apply_transaction`). ``check_signature=False`` is for a
+    transaction whose signature was verified already (by ``ZkPayVM.decode_transaction``)."""
     if tx.chain_id != chain_id:
         return f"signed for chain {tx.chain_id}, not {chain_id}"
     if not (0 <= tx.to < ADDRESS_LIMIT and 0 <= tx.amount < AMOUNT_LIMIT):
         return "amount out of range"
     if not 0 <= tx.nonce < NONCE_LIMIT:
         return f"nonce {tx.nonce} is at the limit"
-    message = signing_message(chain_id, tx.kind, tx.to, tx.amount, tx.nonce)
-    if not babyjub.verify(tx.public_key, message, tx.signature):
+    if check_signature and not babyjub.verify(
+        tx.public_key, signing_message(chain_id, tx.kind, tx.to, tx.amount, tx.nonce), tx.signature
+    ):
         return "bad signature"
     if sender is None:
         return f"no account 0x{tx.sender:040x}"
@@ -211,13 +215,15 @@ def transaction_problem(tx: Transaction, chain_id: int, sender: Leaf | None) -> 
     return ""
 
 
-def apply_transaction(tree: AccountTree, tx: Transaction, chain_id: int) -> Slot:
+def apply_transaction(
+    tree: AccountTree, tx: Transaction, chain_id: int, *, check_signature: bool = True
+) -> Slot:
     """Apply a transfer or a withdrawal, or raise :class:`InvalidTransactionError` and leave
-    the tree as it was."""
+    the tree as it was (``check_signature``: see :func:`transaction_problem`)."""
     sender_address = tx.sender
     sender = tree.proof(sender_address)
     own = sender.leaf if sender.leaf is not None and sender.leaf.address == sender_address else None
-    problem = transaction_problem(tx, chain_id, own)
+    problem = transaction_problem(tx, chain_id, own, check_signature=check_signature)
     if problem:
         raise InvalidTransactionError(problem)
     assert own is not None

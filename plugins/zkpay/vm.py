@@ -87,9 +87,11 @@ class ZkPayTransaction:
     v = y_parity = 0
     gas = intrinsic_gas = TRANSACTION_GAS
 
-    def __init__(self, raw: bytes, tx: Transaction) -> None:
+    def __init__(self, raw: bytes, tx: Transaction, *, signature_checked: bool = False) -> None:
         self.raw = raw
         self.zk = tx
+        #: Set by ZkPayVM.decode_transaction: the block need not verify it again.
+        self.signature_checked = signature_checked
         self.hash = keccak(raw)
         self.sender = tx.sender.to_bytes(20, "big")
         self.nonce = tx.nonce
@@ -136,6 +138,7 @@ class ZkPayVM(AccountVM):
         message = signing_message(chain_id, zk.kind, zk.to, zk.amount, zk.nonce)
         if not (zk.amount < AMOUNT_LIMIT and babyjub.verify(zk.public_key, message, zk.signature)):
             raise InvalidTransactionError("bad signature")
+        tx.signature_checked = True
         return tx
 
     def refunds_of(self, message: L1Message, withdrawals: Sequence[Withdrawal]) -> list[int]:
@@ -258,7 +261,9 @@ class ZkPayBlockExecution(BlockExecution):
     def apply_transaction(self, tx: Any) -> int:
         if not isinstance(tx, ZkPayTransaction):
             raise InvalidTransactionError("not a zkpay transaction")
-        slot = apply_transaction(self.tree, tx.zk, self.chain_id)
+        slot = apply_transaction(
+            self.tree, tx.zk, self.chain_id, check_signature=not tx.signature_checked
+        )
         self.slots.append(slot)
         self.roots_after.append(self.tree.root)
         withdrawal = None

@@ -1,0 +1,118 @@
+"""EXECUTE(vm="zkpay") on traces a stranger could post: it re-executes the zkpay rules
+statelessly (the `reexec` reference the circuit follows), so every forged transfer, tampered
+witness or wrong claim is False, never an exception."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rollupkit import execute_detailed
+from rollupkit.builder import BuiltTrace
+from rollupkit.chain import DevChain
+from rollupkit.trace import decode_trace, encode_trace
+from rollupkit.types import ExecuteResult, GenesisAccount, RejectReason
+from rollupkit.withdrawals import withdrawals_root
+from rollupkit_zkpay.babyjub import Signature
+from rollupkit_zkpay.transition import Transaction
+from rollupkit_zkpay.vm import REFUND_SENDER
+from rollupkit_zkpay.wallet import ZkPayWallet, dev_wallets
+
+CHAIN_ID = 42_424
+
+
+def _chain() -> tuple[DevChain, list[ZkPayWallet]]:
+    wallets = dev_wallets(3, CHAIN_ID)
+    alloc = {wallets[0].address: GenesisAccount(balance=10**20)}
+    return DevChain(alloc, vm="zkpay", state="poseidon", chain_id=CHAIN_ID), wallets
+
+
+def _execute(
+    built: BuiltTrace,
+    trace: bytes | None = None,
+    *,
+    pre: bytes | None = None,
+    post: bytes | None = None,
+    gas: int | None = None,
+) -> ExecuteResult:
+    """EXECUTE of ``built`` with any of its arguments replaced."""
+    claimed = built.execute_args()
+    return execute_detailed(
+        claimed[0] if pre is None else pre, claimed[1] if post is None else post,
+        claimed[2] if trace is None else trace, claimed[3] if gas is None else gas,
+        vm="zkpay", state="poseidon",
+    )  # fmt: skip
+
+
+def _with_transaction(built: BuiltTrace, raw_tx: bytes) -> bytes:
+    """The trace with its first block's only transaction replaced by ``raw_tx``."""
+    trace = decode_trace(built.encoded)
+    block = replace(trace.blocks[0], transactions=(raw_tx,))
+    return encode_trace(replace(trace, blocks=(block, *trace.blocks[1:])))
+
+
+@pytest.fixture(scope="module")
+def transfer() -> tuple[BuiltTrace, Transaction, list[ZkPayWallet]]:
+    chain, wallets = _chain()
+    raw = wallets[0].transfer(wallets[1].address, 1_000, nonce=0)
+    built = chain.build(transactions=[raw])
+    assert len(decode_trace(built.encoded).blocks[0].transactions) == 1
+    return built, Transaction.decode(raw), wallets
+
+
+def test_a_transfer_executes_and_a_forged_one_does_not(
+    transfer: tuple[BuiltTrace, Transaction, list[ZkPayWallet]],
+) -> None:
+    built, tx, wallets = transfer
+    assert _execute(built)
+    # One bit of the signature off: the block is invalid, whatever roots are claimed.
+    forged = replace(tx, signature=Signature(tx.signature.r8, tx.signature.s ^ 1))
+    result = _execute(built, _with_transaction(built, forged.encode()))
+    assert not result and result.reason is RejectReason.INVALID_TRANSACTION
+    # A thief's transfer: the victim's key and nonce, more money, the old signature.
+    theft = replace(tx, amount=tx.amount * 1000)
+    assert not _execute(built, _with_transaction(built, theft.encode()))
+    # Signed by another key for the same account: the address follows the key, so it is
+    # another sender (with no account), not the owner.
+    other = wallets[2].transfer(wallets[1].address, 1_000, nonce=0)
+    assert not _execute(built, _with_transaction(built, other))
+    # The same transfer signed for another chain.
+    foreign = ZkPayWallet(bytes(wallets[0].private_key), CHAIN_ID + 1)
+    replayed = foreign.transfer(wallets[1].address, 1_000, nonce=0)
+    assert not _execute(built, _with_transaction(built, replayed))
+
+
+def test_wrong_claims_and_malformed_traces_are_false(
+    transfer: tuple[BuiltTrace, Transaction, list[ZkPayWallet]],
+) -> None:
+    built, _, _ = transfer
+    _, post, raw, gas = built.execute_args()
+    assert not _execute(built, post=b"\x01" * 32)
+    assert not _execute(built, pre=post)
+    assert not _execute(built, gas=gas - 1)
+    assert not _execute(built, gas=gas + 1)
+    for broken in (b"", raw[:-1], raw[: len(raw) // 2], b"\xff" * 64, raw + b"\x00"):
+        assert not _execute(built, broken)
+    # A witness node missing: no state to check the sender against.
+    trace = decode_trace(raw)
+    for node in trace.witness.state_nodes[:8]:
+        nodes = tuple(n for n in trace.witness.state_nodes if n != node)
+        thin = replace(trace, witness=replace(trace.witness, state_nodes=nodes))
+        assert not _execute(built, encode_trace(thin))
+
+
+def test_a_bounced_deposit_is_refunded_in_the_withdrawals_root() -> None:
+    chain, wallets = _chain()
+    rich = int.from_bytes(wallets[0].address, "big")
+    colliding = (rich ^ 1 << 100).to_bytes(20, "big")  # rich's leaf: the same low 20 bits
+    depositor = b"\xd0" * 20
+    message = chain.deposit(colliding, 5 * 10**15, sender=depositor)
+    built = chain.build()
+    assert _execute(built)
+    assert chain.balance(colliding) == 0
+    (refund,) = built.results[0].withdrawals
+    assert (refund.sender, refund.target, refund.value) == (REFUND_SENDER, depositor, 5 * 10**15)
+    assert refund.nonce == message.index
+    assert built.outputs.withdrawal_count == 1
+    assert built.outputs.withdrawals_root == withdrawals_root([refund])
