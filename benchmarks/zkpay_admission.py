@@ -8,7 +8,10 @@ free. Prints, side by side in one run:
   double multiplication) and as two separate multiplications (the textbook check);
 * the Poseidon hash inside it;
 * recovering a secp256k1 sender (``eth_account``, the EVM chains' check, native coincurve);
-* ``rollupkit_zkpay``'s whole ``decode_transaction`` (decode, range checks, signature).
+* ``rollupkit_zkpay``'s whole ``decode_transaction`` (decode, range checks, signature);
+* indexing one witness node of each size by its Poseidon hash (what EXECUTE does for every
+  node a trace carries, read or not) against the EXECUTE gas it is charged
+  (``NODE_INDEX_GAS`` plus its bytes) at the 50 ns a gas EXECUTE is calibrated to.
 
 Usage: python benchmarks/zkpay_admission.py [--rounds 200]
 """
@@ -21,7 +24,9 @@ from collections.abc import Callable
 
 from eth_account import Account
 
+from rollupkit.metering import SCHEDULE
 from rollupkit_zkpay import babyjub
+from rollupkit_zkpay.model import NODE_INDEX_GAS, index_nodes
 from rollupkit_zkpay.poseidon import poseidon
 from rollupkit_zkpay.transition import Kind, Transaction, signing_message
 from rollupkit_zkpay.vm import ZkPayVM
@@ -78,6 +83,21 @@ def main() -> None:
         print(f"{name:32} {ms:9.3f} {1000 / ms:9,.0f} {ms / evm:15.1f}")
     ratio = measured["EdDSA, two multiplications"] / measured["EdDSA verify (Straus-Shamir)"]
     print(f"Straus-Shamir speed-up over two multiplications: {ratio:.2f}x")
+
+    header = f"{'ms to index':>11} {'gas charged':>12} {'ms paid':>8} {'paid/cost':>10}"
+    print(f"\n{'witness node':14} {header}")
+    for size, gas in NODE_INDEX_GAS.items():
+        # Words below the field (a leading zero byte), distinct per node.
+        nodes = [
+            b"".join(bytes(1) + (i * 97 + w).to_bytes(31, "big") for w in range(size // 32))
+            for i in range(rounds)
+        ]
+        started = time.perf_counter()
+        assert len(index_nodes(nodes)) == rounds
+        ms = (time.perf_counter() - started) / rounds * 1000
+        charged = gas + SCHEDULE.trace_bytes(size)
+        paid_ms = charged * 50 / 1e6
+        print(f"{size:>10} B   {ms:11.3f} {charged:12,} {paid_ms:8.3f} {paid_ms / ms:10.2f}")
 
 
 if __name__ == "__main__":

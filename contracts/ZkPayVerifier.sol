@@ -139,9 +139,13 @@ contract ZkPayVerifier is IVerifier {
                 while (next < messages.length && messages[next].kind != KIND_DEPOSIT) next++;
                 if (next == messages.length) revert DepositMismatch(next);
                 QueuedMessage memory m = messages[next];
+                // Refunded whole (b = 4; rollupkit_zkpay.transition.refunded_whole): too large
+                // for a balance, carrying data (zkpay has no contracts), or paid to its own
+                // sender (ETH sent to the bridge: an Ethereum address no zkpay key controls).
+                bool whole = m.value >= AMOUNT_LIMIT || m.data.length != 0 || m.target == m.sender;
                 bool matches = b == 4
-                    ? m.value >= AMOUNT_LIMIT && a == uint256(uint160(m.target))
-                    : m.value < AMOUNT_LIMIT && a == uint256(uint160(m.target)) * AMOUNT_LIMIT + m.value;
+                    ? whole && a == uint256(uint160(m.target))
+                    : !whole && a == uint256(uint160(m.target)) * AMOUNT_LIMIT + m.value;
                 if (!matches) revert DepositMismatch(next);
                 if (b != 1) leaves[count++] = _leaf(m.index, REFUND_SENDER, m.sender, m.value);
                 next++;

@@ -17,7 +17,7 @@ from rollupkit.ancestors import RecordingAncestors
 from rollupkit.errors import InvalidTransactionError, TraceError
 from rollupkit.execution import public_outputs, run_blocks
 from rollupkit.interfaces import VM, StateModel, StateStore
-from rollupkit.metering import ExecutionMeter, witness_code_gas
+from rollupkit.metering import ExecutionMeter, witness_gas
 from rollupkit.trace import LIMITS, compress_trace, encode_trace, input_gas
 from rollupkit.types import (
     BlockInput,
@@ -134,7 +134,7 @@ def build_trace(
         queue_start=queue_start,
         outcome=outcome,
         input_gas=input_gas(encoded),
-        code_gas=witness_code_gas(vm, witness.codes),
+        code_gas=witness_gas(vm, model, witness),
     )
     return BuiltTrace(
         trace=trace,

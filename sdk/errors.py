@@ -125,6 +125,20 @@ class ContractRevert(RollupkitError):
         self.receipt = receipt
 
 
+class DepositRefunded(RollupkitError):
+    """A deposit the L2 could not credit (a zkpay deposit to a held leaf): the chain paid it
+    back as a withdrawal to the depositor, claimable by ``message_index`` once ``block`` is
+    settled (``RunningRollup.claim_refund``)."""
+
+    def __init__(self, message_index: int, block: int) -> None:
+        super().__init__(
+            f"the deposit (L1 message {message_index}) was refunded, not credited: "
+            f"claim_refund({message_index}) once L2 block {block} is settled"
+        )
+        self.message_index = message_index
+        self.block = block
+
+
 class AttestationRefused(RollupkitError):
     """A verifier client re-executed a batch and will not sign it."""
 

@@ -33,7 +33,7 @@ from rollupkit.errors import (
 )
 from rollupkit.interfaces import VM, StateModel, StateView
 from rollupkit.l1updates import batch_l1_outputs
-from rollupkit.metering import ExecutionMeter, witness_code_gas
+from rollupkit.metering import ExecutionMeter, witness_gas
 from rollupkit.plugins import PluginRegistry, get_registry
 from rollupkit.system import (
     CHAIN_ID_SLOT,
@@ -191,7 +191,7 @@ def public_outputs(
     """The public outputs of a run (what the settlement contract binds); ``gas_used`` is the
     run's EXECUTE gas, the ``input_gas`` of reading its trace
     (:func:`~rollupkit.trace.input_gas`) and the ``code_gas`` of its witness's codes
-    (:func:`~rollupkit.metering.witness_code_gas`) included."""
+    (:func:`~rollupkit.metering.witness_gas`: codes and state nodes) included."""
     last = outcome.results[-1]
     withdrawals = [w for r in outcome.results for w in r.withdrawals]
     return PublicOutputs(
@@ -336,10 +336,15 @@ def _execute(
     except PluginError as exc:
         return _reject(RejectReason.UNKNOWN_PLUGIN, str(exc))
 
-    # A VM that compiles code does so once per code of the witness: paid before it starts.
-    code_gas = witness_code_gas(vm, trace.witness.codes)
+    # A VM that compiles code does so once per code of the witness, and a model whose hash
+    # is costly indexes every state node: paid before either starts.
+    code_gas = witness_gas(vm, model, trace.witness)
     try:
-        meter.charge(code_gas, f"readying the witness's {len(trace.witness.codes)} codes")
+        meter.charge(
+            code_gas,
+            f"readying the witness's {len(trace.witness.codes)} codes and "
+            f"{len(trace.witness.state_nodes)} state nodes",
+        )
     except GasCapExceeded as exc:
         return _reject(RejectReason.GAS_MISMATCH, str(exc))
     try:

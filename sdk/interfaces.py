@@ -172,6 +172,14 @@ class StateModel(ABC):
         nodes are found by their hash, so a node that does not hash to what its parent names
         is simply missing."""
 
+    def witness_node_gas(self, node: bytes) -> int:
+        """EXECUTE gas for indexing one state node of a trace's witness, beyond its bytes
+        (which every trace pays for): a model whose hash costs far more than Keccak's
+        (zkpay's Poseidon) charges it here, for every node the trace carries, read or not.
+        Charged by EXECUTE before the witness is opened, counted in the builder's claim
+        (0 by default)."""
+        return 0
+
     @abstractmethod
     def get_proof(
         self, store: StateStore, root: bytes, address: bytes, slots: Sequence[int] = ()
@@ -587,6 +595,9 @@ class ProofBackend(ABC):
     #: The options :meth:`configure` takes: name -> what it is (shown to people, and the
     #: default :meth:`configure` refuses any other).
     known_options: ClassVar[Mapping[str, str]] = {}
+    #: Why this backend's settlement must stay with the chain's own batcher (a deployment
+    #: with ``permissionless = true`` is refused, saying this); None when anyone may settle.
+    permissionless_refusal: ClassVar[str | None] = None
 
     @classmethod
     def configured(cls, options: Mapping[str, Any] | None = None) -> Self:

@@ -16,6 +16,9 @@ rates of :data:`SCHEDULE`:
 (the VM's)             per code in the trace's witness, what the VM says readying it costs
                        beyond its bytes (``VM.witness_code_gas``: a VM that compiles code,
                        once per trace per code); charged after decoding, before execution
+(the state model's)    per state node in the witness, what indexing it by hash costs beyond
+                       its bytes (``StateModel.witness_node_gas``: Poseidon, not Keccak);
+                       charged with the codes
 ``call_frame``         per call frame a VM starts (a CALL, STATICCALL, DELEGATECALL, CALLCODE,
                        CREATE or CREATE2 that gets past its balance and depth checks, a
                        precompile call included): setting up and tearing down a frame costs
@@ -66,9 +69,11 @@ class ExecuteGasSchedule:
         return self.trace_bytes(size) + sum(blocks)
 
 
-def witness_code_gas(vm: Any, codes: Sequence[bytes]) -> int:
-    """The EXECUTE gas of readying a witness's ``codes`` to run (``VM.witness_code_gas``)."""
-    return sum(vm.witness_code_gas(code) for code in codes)
+def witness_gas(vm: Any, model: Any, witness: Any) -> int:
+    """The EXECUTE gas of readying a witness: its codes to run (``VM.witness_code_gas``) and
+    its state nodes to be found by hash (``StateModel.witness_node_gas``)."""
+    codes = sum(vm.witness_code_gas(code) for code in witness.codes)
+    return codes + sum(model.witness_node_gas(node) for node in witness.state_nodes)
 
 
 #: The schedule EXECUTE and the builder apply.

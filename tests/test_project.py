@@ -328,7 +328,8 @@ def test_a_booster_project_passes_its_own_tests(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_zkpay_project_passes_its_own_tests(tmp_path: Path) -> None:
     """`scaffold new --vm zkpay --state poseidon --proof groth16`: a payments chain settled by
-    Groth16 proofs; its tests (end to end with the claim, payments, refusals, proofs) pass.
+    Groth16 proofs; its tests (end to end with the claim, payments, refusals, a bounced
+    deposit refunded on L1, proofs) pass.
     The keys go to a cache of the test's own (XDG_CACHE_HOME), made by `rollupkit zk setup`
     run in the project, which the project's tests then load."""
     dest = tmp_path / "pay-rollup"
@@ -349,7 +350,7 @@ def test_a_zkpay_project_passes_its_own_tests(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     assert "zkpay batches of 8 operations" in made.stdout
     assert any((cache / "rollupkit" / "zkpay").glob("zkpay-8x20-*/proving.key"))
-    _own_tests_pass(dest, 7, env=env)
+    _own_tests_pass(dest, 8, env=env)
 
 
 def test_booster_is_vm_booster_only() -> None:

@@ -8,6 +8,7 @@ import json
 import random
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,14 @@ def test_a_transaction_has_exactly_one_encoding() -> None:
     raw_kind[position] = Kind.DEPOSIT
     with pytest.raises(TraceError, match="kind 1"):
         Transaction.decode(bytes(raw_kind))
+    # Out of the field: refused as malformed (not a ValueError from hashing it).
+    for name, value in (("amount", FIELD), ("nonce", FIELD + 1), ("chain_id", 2**300)):
+        huge = replace(tx, **{name: value})
+        with pytest.raises(TraceError, match=f"{name} is not below the field"):
+            Transaction.decode(huge.encode())
+    off = replace(tx, public_key=(FIELD + 5, tx.public_key[1]))
+    with pytest.raises(TraceError, match="ax is not below the field"):
+        Transaction.decode(off.encode())
 
 
 # --- the circuit against the rules ------------------------------------------------------------
@@ -210,7 +219,9 @@ def _random_operation(rng: random.Random, keys: list[babyjub.PrivateKey], tree: 
     if roll < 0.3:
         amounts = [rng.randrange(1, 10**6), AMOUNT_LIMIT - 1, rng.randrange(AMOUNT_LIMIT)]
         amount = rng.choice(amounts)
-        return ("deposit", target, amount)
+        # Refunded whole, as a deposit with data or to its own sender is (refunded_whole).
+        whole = rng.random() < 0.15
+        return ("deposit", target, amount, whole)
     signer = rng.choice(keys)
     account = tree.account(address_of(signer.public_key))
     nonce = account.nonce if account is not None else 0
@@ -236,6 +247,7 @@ def test_the_circuit_and_the_rules_agree_on_200_random_batches(
     tree = AccountTree(store, empty_hashes(PARAMS.depth)[PARAMS.depth], PARAMS.depth)
     signals = range(1, 1 + PARAMS.public_count)
     seen = {"accepted": 0, "refused": 0, "bounced": 0, "withdrawals": 0, "transfers": 0}
+    seen["refunded whole"] = 0
     for batch in range(200):
         before = tree.root
         system_before, system_after = rng.randrange(FIELD), rng.randrange(FIELD)
@@ -244,8 +256,9 @@ def test_the_circuit_and_the_rules_agree_on_200_random_batches(
         while len(slots) < PARAMS.slots and refused is None:
             operation = _random_operation(rng, keys, tree)
             if operation[0] == "deposit":
-                slots.append(apply_deposit(tree, operation[1], operation[2]))
-                seen["bounced"] += slots[-1].bounced
+                slots.append(apply_deposit(tree, operation[1], operation[2], whole=operation[3]))
+                seen["bounced"] += slots[-1].kind == Kind.DEPOSIT and slots[-1].bounced
+                seen["refunded whole"] += slots[-1].kind == Kind.REFUNDED_DEPOSIT
                 continue
             tx = operation[1]
             root = tree.root

@@ -70,6 +70,9 @@ def test_a_transfer_executes_and_a_forged_one_does_not(
     forged = replace(tx, signature=Signature(tx.signature.r8, tx.signature.s ^ 1))
     result = _execute(built, _with_transaction(built, forged.encode()))
     assert not result and result.reason is RejectReason.INVALID_TRANSACTION
+    # Numbers past the field: malformed, said as an invalid transaction (not an internal error).
+    huge = _execute(built, _with_transaction(built, replace(tx, nonce=2**300).encode()))
+    assert not huge and huge.reason is RejectReason.INVALID_TRANSACTION
     # A thief's transfer: the victim's key and nonce, more money, the old signature.
     theft = replace(tx, amount=tx.amount * 1000)
     assert not _execute(built, _with_transaction(built, theft.encode()))
@@ -116,3 +119,23 @@ def test_a_bounced_deposit_is_refunded_in_the_withdrawals_root() -> None:
     assert refund.nonce == message.index
     assert built.outputs.withdrawal_count == 1
     assert built.outputs.withdrawals_root == withdrawals_root([refund])
+
+
+def test_deposits_no_zkpay_key_could_use_are_refunded_whole() -> None:
+    """ETH sent straight to the bridge (to its own sender's Ethereum address), or a deposit
+    with call data, would credit an account nobody can sign for: L1 gets it back instead."""
+    chain, wallets = _chain()
+    user = wallets[1].address
+    own = b"\xe0" * 20
+    cases = [
+        chain.deposit(own, 7 * 10**15, sender=own),  # what L1Bridge.receive() queues
+        chain.deposit(user, 8 * 10**15, sender=own, data=b"\x01"),
+        chain.deposit(user, 9 * 10**15, sender=own),  # a plain deposit is credited
+    ]
+    built = chain.build()
+    assert _execute(built)
+    assert chain.balance(own) == 0 and chain.balance(user) == 9 * 10**15
+    refunds = built.results[0].withdrawals
+    assert [(w.nonce, w.target, w.value) for w in refunds] == [
+        (m.index, own, m.value) for m in cases[:2]
+    ]

@@ -17,9 +17,11 @@ import groth16py
 import pytest
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from test_cli import assert_one_line_error, cli
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
+from rollupkit.errors import ConfigError
 from rollupkit.l1.anvil import Anvil
 from rollupkit.l1.contracts import ContractRevert, RollupContracts, claim_tuple
 from rollupkit.l1.devnet import dev_accounts
@@ -113,6 +115,28 @@ def _l1(kind: str) -> Iterator[str]:
             yield anvil.url
 
 
+def test_groth16_settlement_is_never_permissionless(tmp_path: Path) -> None:
+    """The proof does not bind the system half of the state root nor the batch data: a
+    stranger's settlement could strand the chain, so permissionless groth16 is refused, by
+    the deployment and by a project's configuration (one clear line from the CLI)."""
+    chain = ChainConfig(chain_id=CHAIN_ID, vm="zkpay", state="poseidon")
+    with pytest.raises(ConfigError, match="settlement stays with the chain's batcher"):
+        deploy_for_chain(
+            chain, "http://127.0.0.1:1", dev_accounts(1)[0], batcher_key=b"\x01" * 32,
+            proof="groth16", permissionless=True,
+        )  # fmt: skip
+    dest = tmp_path / "pay-rollup"
+    done = cli("scaffold", "new", "pay-rollup", "--vm", "zkpay", "--state", "poseidon",
+               "--proof", "groth16", "--no-input", "--dir", str(dest))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    toml = dest / "rollup.toml"
+    toml.write_text(toml.read_text().replace("permissionless = false", "permissionless = true"))
+    assert_one_line_error(
+        cli("status", "--dir", str(dest)),
+        "permissionless = true cannot be used with proof 'groth16'",
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("l1", ["embedded", "anvil"])
 def test_deposit_transfers_proof_settlement_follower_and_claim(
@@ -131,6 +155,16 @@ def test_deposit_transfers_proof_settlement_follower_and_claim(
             "the bounced deposit's block in a batch",
         )
         assert r.balance(colliding) == 0
+        # ETH sent straight to the bridge: queued to its sender's Ethereum address, which no
+        # zkpay key controls, so it is refunded whole (and proven so; L1 checks the message).
+        sent = r.contracts.transact(r.contracts.bridge.receive(), value=3 * 10**15)
+        (straight,) = r.contracts.messages_from_receipt(sent)
+        assert straight.target == straight.sender
+        r.wait(
+            lambda: "error" not in _rpc(r, "rollup_getDepositRefundProof", hex(straight.index)),
+            "the refunded deposit's block in a batch",
+        )
+        assert r.balance(straight.target) == 0
         first = r.send(rich.transfer(friend.address, 12_345, nonce=0))
         assert first["status"] == 1
         r.send(user.transfer(friend.address, 5, nonce=0))
@@ -171,24 +205,25 @@ def test_deposit_transfers_proof_settlement_follower_and_claim(
         r.contracts.claim_withdrawal(index, claimed, int(item["leafIndex"], 16), siblings)
         assert r.l1.eth.get_balance(Web3.to_checksum_address(target)) - before == 3 * 10**17
 
-        # The bounced deposit's refund, claimed by its L1 message index: the bridge pays it
-        # back to the depositor, once.
-        refund = _rpc(r, "rollup_getDepositRefundProof", hex(bounced.index))["result"]
-        (item,) = refund["withdrawals"]
-        assert int(item["value"], 16) == 2 * 10**15
-        assert item["target"] == "0x" + bounced.sender.hex()
-        claimed = Withdrawal(
-            int(item["nonce"], 16), bytes.fromhex(item["sender"][2:]), bounced.sender,
-            int(item["value"], 16), b"",
-        )  # fmt: skip
-        bridge = r.contracts.bridge.address
-        before = r.l1.eth.get_balance(bridge)
-        siblings = [bytes.fromhex(p[2:]) for p in item["proof"]]
-        index = int(refund["settlementIndex"], 16)
-        r.contracts.claim_withdrawal(index, claimed, int(item["leafIndex"], 16), siblings)
-        assert before - r.l1.eth.get_balance(bridge) == 2 * 10**15
-        with pytest.raises(ContractRevert, match="AlreadyClaimed"):
+        # The refunds, claimed by their L1 message index: the bridge pays each back to its
+        # depositor, once.
+        for message in (bounced, straight):
+            refund = _rpc(r, "rollup_getDepositRefundProof", hex(message.index))["result"]
+            (item,) = refund["withdrawals"]
+            assert int(item["value"], 16) == message.value
+            assert item["target"] == "0x" + message.sender.hex()
+            claimed = Withdrawal(
+                int(item["nonce"], 16), bytes.fromhex(item["sender"][2:]), message.sender,
+                message.value, b"",
+            )  # fmt: skip
+            bridge = r.contracts.bridge.address
+            before = r.l1.eth.get_balance(bridge)
+            siblings = [bytes.fromhex(p[2:]) for p in item["proof"]]
+            index = int(refund["settlementIndex"], 16)
             r.contracts.claim_withdrawal(index, claimed, int(item["leafIndex"], 16), siblings)
+            assert before - r.l1.eth.get_balance(bridge) == message.value
+            with pytest.raises(ContractRevert, match="AlreadyClaimed"):
+                r.contracts.claim_withdrawal(index, claimed, int(item["leafIndex"], 16), siblings)
         assert "not applied" in _rpc(r, "rollup_getDepositRefundProof", "0x99")["error"]["message"]
         assert not r.sequencer.errors and not r.follower.errors
 

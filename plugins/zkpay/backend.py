@@ -31,6 +31,7 @@ from rollupkit.withdrawals import withdrawals_root
 from rollupkit_zkpay.circuit import CircuitParams
 from rollupkit_zkpay.groth16 import Keys, setup
 from rollupkit_zkpay.model import DEPTH
+from rollupkit_zkpay.transition import refunded_whole
 from rollupkit_zkpay.tree import AMOUNT_LIMIT
 from rollupkit_zkpay.vm import REFUND_SENDER
 
@@ -47,6 +48,11 @@ class Groth16Backend(ProofBackend):
 
     description = "zkpay batches proven with Groth16 (circom circuit, arkworks) (ZkPayVerifier)"
     verifier_contract = "ZkPayVerifier"
+    permissionless_refusal = (
+        "a groth16 proof binds the accounts and L1 messages, not the rest of the state root "
+        "(block hashes, queue position) nor the posted batch data: a stranger could settle a "
+        "root no node can rebuild, so settlement stays with the chain's batcher"
+    )
     known_options = {
         "slots": f"operations per proof (the circuit's size; default {DEFAULT_SLOTS})",
         "keys": "folder for the circuit's build and keys (default ~/.cache/rollupkit/zkpay)",
@@ -186,10 +192,11 @@ def withdrawals_of(effects: list[int], messages: list[L1Message]) -> list[Withdr
             if m is None:
                 return None
             target = int.from_bytes(m.target, "big")
+            whole = refunded_whole(m.sender, m.target, m.value, m.data)
             if b == 4:
-                ok = m.value >= AMOUNT_LIMIT and a == target
+                ok = whole and a == target
             else:
-                ok = m.value < AMOUNT_LIMIT and a == target * AMOUNT_LIMIT + m.value
+                ok = not whole and a == target * AMOUNT_LIMIT + m.value
             if not ok:
                 return None
             if b != 1:

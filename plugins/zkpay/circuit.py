@@ -72,7 +72,7 @@ class CircuitParams:
 
 def effects(slot: Slot) -> tuple[int, int]:
     """The two public signals of ``slot``: what L1 checks (see the circuit's header)."""
-    if slot.kind == Kind.OVERSIZED_DEPOSIT:
+    if slot.kind == Kind.REFUNDED_DEPOSIT:
         return slot.to, 4
     packed = slot.to * AMOUNT_LIMIT + slot.amount
     if slot.kind == Kind.DEPOSIT:
@@ -147,7 +147,7 @@ def circuit_inputs(
             "kind": int(slot.kind),
             "to": slot.to,
             # The circuit takes no amount for a deposit too large to be one (L1 has it).
-            "amount": 0 if slot.kind == Kind.OVERSIZED_DEPOSIT else slot.amount,
+            "amount": 0 if slot.kind == Kind.REFUNDED_DEPOSIT else slot.amount,
             # A slot that signs nothing still needs points the circuit can compute with.
             "Ax": tx.public_key[0] if tx else 0,
             "Ay": tx.public_key[1] if tx else 1,

@@ -46,6 +46,11 @@ DEPTH = 20
 #: The system account's slots (rollupkit.system), in the order the digest takes them.
 SYSTEM_SLOTS = 5
 SYSTEM_PREIMAGE = 32 * SYSTEM_SLOTS
+#: EXECUTE gas of indexing a witness node by its Poseidon hash, by the node's size (a pair, a
+#: leaf, the system slots: one, one and three hashes), beyond its bytes: measured at about
+#: 0.3, 0.35 and 1.0 ms (``benchmarks/zkpay_admission.py``), at EXECUTE's 50 ns a gas with a
+#: margin. Other sizes are not hashed (index_nodes skips them): their bytes pay.
+NODE_INDEX_GAS = {64: 8_000, 96: 9_000, SYSTEM_PREIMAGE: 25_000}
 
 
 def system_digest(values: Sequence[int]) -> int:
@@ -180,6 +185,11 @@ class ZkPayStateModel(StateModel):
 
     def open_witness(self, root: bytes, witness: Witness) -> ZkPayStateView:
         return ZkPayStateView(index_nodes(witness.state_nodes), root)
+
+    def witness_node_gas(self, node: bytes) -> int:
+        # index_nodes hashes every node the trace carries, read or not: a junk node must
+        # cost its Poseidon hashing, which the per-byte charge covers a tenth of.
+        return NODE_INDEX_GAS.get(len(node), 0)
 
     def get_proof(
         self, store: StateStore, root: bytes, address: bytes, slots: Sequence[int] = ()

@@ -4,9 +4,10 @@ Four operations, applied in order (the circuit's slots, :file:`circuits/zkpay.ci
 
 * **deposit** (an L1 message): credit ``amount`` to ``to``. It *bounces* - nothing changes on
   L2 and L1 pays the amount back to the depositor - when ``to``'s leaf is held by another
-  address or the credit would take the balance to :data:`AMOUNT_LIMIT` or past it (an amount
-  that large on its own is a slot of its own kind, as the circuit cannot take it as an
-  amount). A deposit is never lost and never stalls the chain.
+  address or the credit would take the balance to :data:`AMOUNT_LIMIT` or past it. A deposit
+  no zkpay account could use (:func:`refunded_whole`: an amount that large on its own, data,
+  or paid to its own sender) is a slot of its own kind, refunded whole, which L1 checks
+  against the message. A deposit is never lost and never stalls the chain.
 * **transfer** (signed): move ``amount`` from the signer to ``to``.
 * **withdrawal** (signed): take ``amount`` from the signer; L1 pays it to ``to``.
 * nothing (padding a batch to the circuit's size).
@@ -55,7 +56,9 @@ class Kind(IntEnum):
     DEPOSIT = 1
     TRANSFER = 2
     WITHDRAWAL = 3
-    OVERSIZED_DEPOSIT = 4  # 2**93 wei or more: refunded on L1, no change here
+    #: Refunded whole on L1, no change here: 2**93 wei or more, or a deposit no zkpay key could
+    #: use (see :func:`refunded_whole`).
+    REFUNDED_DEPOSIT = 4
 
 
 def address_of(public_key: babyjub.Point) -> int:
@@ -145,6 +148,10 @@ class Transaction:
             raise TraceError(f"malformed zkpay transaction: {exc}") from None
         if fields.kind not in (Kind.TRANSFER, Kind.WITHDRAWAL):
             raise TraceError(f"zkpay transaction kind {fields.kind} is not 2 or 3")
+        for name in ("chain_id", "amount", "nonce", "ax", "ay", "r8x", "r8y", "s"):
+            # Everything the rules hash or the circuit takes is a field element.
+            if getattr(fields, name) >= FIELD:
+                raise TraceError(f"zkpay transaction {name} is not below the field modulus")
         tx = cls(
             chain_id=fields.chain_id,
             kind=Kind(fields.kind),
@@ -173,12 +180,22 @@ class Slot:
     bounced: bool = False
 
 
-def apply_deposit(tree: AccountTree, to: int, amount: int) -> Slot:
-    """Credit a deposit, or bounce it (see the module docstring)."""
+def refunded_whole(sender: bytes, target: bytes, amount: int, data: bytes) -> bool:
+    """Whether L1 refunds a deposit at once, the L2 never looking at it: more than any
+    balance may hold; carrying data (zkpay has no contracts to call); or paid to its own
+    sender (ETH sent straight to the bridge, or deposited to the depositor's own address: an
+    Ethereum address, which no zkpay key controls). ZkPayVerifier applies the same rule to
+    the queued message, so these deposits are never credited to an account no one can use."""
+    return amount >= AMOUNT_LIMIT or bool(data) or sender == target
+
+
+def apply_deposit(tree: AccountTree, to: int, amount: int, *, whole: bool = False) -> Slot:
+    """Credit a deposit, or bounce it (see the module docstring); ``whole``: the deposit is
+    one L1 refunds whole (:func:`refunded_whole`)."""
     if not (0 <= to < ADDRESS_LIMIT and amount >= 0):
         raise ValueError("a deposit's target and amount come from the L1 bridge, in range")
-    if amount >= AMOUNT_LIMIT:  # more than any balance may hold: L1 refunds it at once
-        return Slot(Kind.OVERSIZED_DEPOSIT, to, amount, bounced=True)
+    if whole or amount >= AMOUNT_LIMIT:  # L1 refunds it at once (the circuit's kind 4)
+        return Slot(Kind.REFUNDED_DEPOSIT, to, amount, bounced=True)
     receiver = tree.proof(to)
     leaf = receiver.leaf
     held = leaf is not None and leaf.address != to

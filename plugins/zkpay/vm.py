@@ -61,6 +61,7 @@ from rollupkit_zkpay.transition import (
     Transaction,
     apply_deposit,
     apply_transaction,
+    refunded_whole,
     signing_message,
 )
 from rollupkit_zkpay.tree import AMOUNT_LIMIT
@@ -245,7 +246,10 @@ class ZkPayBlockExecution(BlockExecution):
         return AccountState(leaf.nonce, leaf.balance) if leaf else AccountState(0, 0)
 
     def apply_deposit(self, message: L1Message, gas: int) -> int:
-        slot = apply_deposit(self.tree, int.from_bytes(message.target, "big"), message.value)
+        whole = refunded_whole(message.sender, message.target, message.value, message.data)
+        slot = apply_deposit(
+            self.tree, int.from_bytes(message.target, "big"), message.value, whole=whole
+        )
         self.slots.append(slot)
         self.roots_after.append(self.tree.root)
         if slot.bounced:

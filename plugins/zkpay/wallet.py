@@ -69,8 +69,14 @@ class ZkPayWallet:
     def withdrawal(
         self, value: int, target: bytes | None = None, nonce: int | None = None
     ) -> bytes:
-        """A signed withdrawal of ``value`` wei to ``target`` on L1 (default: this address)."""
-        return self._sign(Kind.WITHDRAWAL, target or self.address, value, nonce)
+        """A signed withdrawal of ``value`` wei to the L1 address ``target``. It has no
+        default: a zkpay address is a Baby Jubjub key's hash, which no L1 key controls, so
+        paying it on L1 would lose the funds."""
+        if target is None:
+            raise ValueError(
+                "a zkpay withdrawal needs its L1 target: no L1 key controls a zkpay address"
+            )
+        return self._sign(Kind.WITHDRAWAL, target, value, nonce)
 
 
 def dev_wallets(count: int, chain_id: int) -> list[ZkPayWallet]:

@@ -30,7 +30,7 @@ from rollupkit.errors import ChainMoved, ConfigError, NodeDatabaseError
 from rollupkit.execution import read_queue_position, resolve_plugins
 from rollupkit.interfaces import StateStore, StateView
 from rollupkit.l1updates import l1_outputs, merged_updates
-from rollupkit.metering import witness_code_gas
+from rollupkit.metering import witness_gas
 from rollupkit.node.store import NodeStore, StoredBlock
 from rollupkit.plugins import PluginRegistry
 from rollupkit.steps import BatchSteps, batch_steps
@@ -218,6 +218,30 @@ class NodeChain:
     def queue_position(self, number: int | None = None) -> QueuePosition:
         """How far blocks up to ``number`` (default: the head) consumed the L1 queue."""
         return read_queue_position(self.view(number))
+
+    def refunds_of_message(self, index: int) -> tuple[int, list[int]] | None:
+        """Where L1 message ``index`` was applied and what it refunded: the block, and the
+        positions among that block's withdrawals of the refunds applying it made (see
+        ``VM.refunds_of``); None while no block has applied it (or the chain moved while
+        looking: ask again)."""
+        head = self.store.head_number()
+        if self.queue_position(head).index <= index:
+            return None
+        # The first block whose queue position has passed the message applied it.
+        low, high = 1, head
+        while low < high:
+            middle = (low + high) // 2
+            if self.queue_position(middle).index > index:
+                high = middle
+            else:
+                low = middle + 1
+        try:
+            messages = self.block_input(low).l1_messages
+            withdrawals = self.withdrawals(low)
+        except KeyError:  # the block went in a rollback
+            return None
+        message = next((m for m in messages if m.index == index), None)
+        return None if message is None else (low, self.vm.refunds_of(message, withdrawals))
 
     def block_input(self, number: int) -> BlockInput:
         """The input of block ``number`` (not for genesis)."""
@@ -429,8 +453,9 @@ class NodeChain:
         encoded = encode_trace(trace)
         if compress:
             encoded = compress_trace(encoded)
-        # EXECUTE gas: each block's (as built), reading the trace and readying its codes.
-        execute_gas = input_gas(encoded) + sum(block_gas) + witness_code_gas(self.vm, witness.codes)
+        # EXECUTE gas: each block's (as built), reading the trace and readying its witness.
+        readying = witness_gas(self.vm, self.model, witness)
+        execute_gas = input_gas(encoded) + sum(block_gas) + readying
         outputs = PublicOutputs(
             chain_id=self.config.chain_id,
             pre_state_root=parent.state_root,

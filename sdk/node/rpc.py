@@ -116,25 +116,15 @@ class L2Methods(EthMethods):
 
     def rollup__getDepositRefundProof(self, message_index: Any) -> dict[str, Any]:
         index = parse_quantity(message_index, "L1 message index")
-        chain = self.backend.chain
-        head = self.backend.store.head_number()
-        if chain.queue_position(head).index <= index:
+        applied = self.backend.chain.refunds_of_message(index)
+        if applied is None:
             raise RpcError(SERVER_ERROR, f"L1 message {index} is not applied on L2 yet")
-        # The first block whose queue position has passed the message applied it.
-        low, high = 1, head
-        while low < high:
-            middle = (low + high) // 2
-            if chain.queue_position(middle).index > index:
-                high = middle
-            else:
-                low = middle + 1
-        message = next(m for m in chain.block_input(low).l1_messages if m.index == index)
-        refunds = chain.vm.refunds_of(message, chain.withdrawals(low))
+        block, refunds = applied
         if not refunds:
             raise RpcError(
-                SERVER_ERROR, f"L1 message {index} was applied in block {low}: no refund"
+                SERVER_ERROR, f"L1 message {index} was applied in block {block}: no refund"
             )
-        return self._withdrawal_proofs(self._batch_holding(low), low, set(refunds))
+        return self._withdrawal_proofs(self._batch_holding(block), block, set(refunds))
 
     def _batch_holding(self, number: int) -> dict[str, Any]:
         batch = self.backend.store.batch_of_block(number)

@@ -272,10 +272,16 @@ def load_project(root: Path | None = None, registry: PluginRegistry | None = Non
         )  # fmt: skip
     except RollupkitError as exc:
         raise ProjectError(f"{path}: {exc}") from None
+    backend = (registry or get_registry()).get("proof", l1.proof)
     try:
-        (registry or get_registry()).get("proof", l1.proof).configured(l1.proof_options)
+        backend.configured(l1.proof_options)
     except RollupkitError as exc:
         raise ProjectError(f"{path}: [l1.proof_options] {exc}") from None
+    if l1.permissionless and backend.permissionless_refusal:
+        raise ProjectError(
+            f"{path}: [l1] permissionless = true cannot be used with proof {l1.proof!r}: "
+            f"{backend.permissionless_refusal}"
+        )
     return config
 
 

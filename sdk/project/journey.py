@@ -18,6 +18,7 @@ from web3 import Web3
 from web3.types import RPCEndpoint
 
 from rollupkit.project.running import RunningRollup
+from rollupkit.wallets import Wallet
 
 ETHER = 10**18
 
@@ -98,7 +99,11 @@ def run_journey(
         steps.append(Step(name, time.monotonic() - t0, detail))
 
     address = Web3.to_checksum_address(user.address)
-    l1_before = rollup.l1.eth.get_balance(address)
+    # Where the withdrawal is paid on L1: the user's own address when its key is an Ethereum
+    # key; a zkpay key has none, so a fresh L1 address (the journey's user is thrown away
+    # after it, key and all).
+    l1_target = user.address if isinstance(user, Wallet) else secrets.token_bytes(20)
+    l1_before = rollup.l1.eth.get_balance(Web3.to_checksum_address(l1_target))
     first_block = rollup.l2.eth.block_number + 1  # the journey's blocks start here
     l1_transactions: list[L1Transaction] = []
 
@@ -125,7 +130,7 @@ def run_journey(
     withdraw_receipt: dict[str, Any] = {}
 
     def do_withdraw() -> str:
-        withdraw_receipt.update(rollup.withdraw(user, withdrawal))
+        withdraw_receipt.update(rollup.withdraw(user, withdrawal, l1_target))
         return (
             f"{withdrawal / ETHER:g} ETH through the L2 bridge in block "
             f"{withdraw_receipt['blockNumber']}"
@@ -169,7 +174,7 @@ def run_journey(
         withdrawal=withdrawal,
         l2_balance_after=rollup.l2.eth.get_balance(address),
         l1_balance_before=l1_before,
-        l1_balance_after=rollup.l1.eth.get_balance(address),
+        l1_balance_after=rollup.l1.eth.get_balance(Web3.to_checksum_address(l1_target)),
         batch=batch,
         steps=steps,
         total_seconds=time.monotonic() - started,

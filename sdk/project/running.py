@@ -16,6 +16,7 @@ from web3 import Web3
 from web3.types import RPCEndpoint
 
 from rollupkit.errors import (
+    DepositRefunded,  # re-exported: raised here
     RollupkitError,
     Timeout,  # re-exported: raised here
 )
@@ -92,17 +93,25 @@ class RunningRollup:
     # --- the bridge -------------------------------------------------------------------------
 
     def deposit(self, target: bytes, value: int, timeout: float = 60) -> Any:
-        """Deposit on L1 and wait until the L2 credits it; returns the L1 receipt."""
+        """Deposit on L1 and wait until the L2 credits it; returns the L1 receipt. A deposit
+        the chain refunds instead (a zkpay deposit that bounced) raises
+        :class:`~rollupkit.errors.DepositRefunded` (its L1 message index, for
+        :meth:`claim_refund`)."""
         address = Web3.to_checksum_address(target)
         before = self.l2.eth.get_balance(address)
         receipt = self.contracts.transact(
             self.contracts.bridge.functions.deposit(address, 0, b""), value=value
         )
-        self.wait(
-            lambda: self.l2.eth.get_balance(address) >= before + value,
-            timeout,
-            "the deposit to be credited on L2",
-        )
+        (message,) = self.contracts.messages_from_receipt(receipt)
+        chain = self.sequencer.chain
+
+        def credited() -> bool:
+            applied = chain.refunds_of_message(message.index)
+            if applied is not None and applied[1]:
+                raise DepositRefunded(message.index, applied[0])
+            return bool(self.l2.eth.get_balance(address) >= before + value)
+
+        self.wait(credited, timeout, "the deposit to be credited on L2")
         return receipt
 
     def send(self, raw: bytes) -> Any:
@@ -113,7 +122,7 @@ class RunningRollup:
     def withdraw(self, wallet: Wallet, value: int, target: bytes | None = None) -> Any:
         """Withdraw ``value`` from L2 (through the bridge predeploy, or however ``wallet``'s
         chain withdraws); returns the receipt."""
-        return self.send(wallet.withdrawal(value, target or wallet.address))
+        return self.send(wallet.withdrawal(value, target))
 
     def claim(self, withdraw_tx: bytes) -> Any:
         """Claim on L1 every withdrawal an L2 transaction made (once it is settled)."""
