@@ -359,8 +359,8 @@ def _execute(
             f"root 0x{pre_state_root.hex()}",
         )
 
-    view = model.open_witness(pre_state_root, trace.witness)
     try:
+        view = model.open_witness(pre_state_root, trace.witness)
         outcome = run_blocks(
             vm,
             view,

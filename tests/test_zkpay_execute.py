@@ -11,10 +11,11 @@ import pytest
 from rollupkit import execute_detailed
 from rollupkit.builder import BuiltTrace
 from rollupkit.chain import DevChain
-from rollupkit.trace import decode_trace, encode_trace
+from rollupkit.trace import decode_trace, encode_trace, input_gas
 from rollupkit.types import ExecuteResult, GenesisAccount, RejectReason
 from rollupkit.withdrawals import withdrawals_root
 from rollupkit_zkpay.babyjub import Signature
+from rollupkit_zkpay.model import NODE_INDEX_GAS
 from rollupkit_zkpay.transition import Transaction
 from rollupkit_zkpay.vm import REFUND_SENDER
 from rollupkit_zkpay.wallet import ZkPayWallet, dev_wallets
@@ -99,10 +100,31 @@ def test_wrong_claims_and_malformed_traces_are_false(
         assert not _execute(built, broken)
     # A witness node missing: no state to check the sender against.
     trace = decode_trace(raw)
+    bare = replace(trace, witness=replace(trace.witness, state_nodes=()))
+    assert _execute(built, encode_trace(bare)).reason is RejectReason.MISSING_WITNESS
     for node in trace.witness.state_nodes[:8]:
         nodes = tuple(n for n in trace.witness.state_nodes if n != node)
         thin = replace(trace, witness=replace(trace.witness, state_nodes=nodes))
         assert not _execute(built, encode_trace(thin))
+
+
+def test_witness_nodes_pay_for_their_poseidon_hashing(
+    transfer: tuple[BuiltTrace, Transaction, list[ZkPayWallet]],
+) -> None:
+    """EXECUTE hashes every state node a trace carries, read or not: 200 junk nodes must
+    be paid as Poseidon hashes, not only as bytes, before any is hashed."""
+    built, _, _ = transfer
+    _, _, raw, gas = built.execute_args()
+    trace = decode_trace(raw)
+    junk = tuple(bytes(1) + i.to_bytes(31, "big") + bytes(32) for i in range(1, 201))
+    padded = encode_trace(
+        replace(trace, witness=replace(trace.witness, state_nodes=trace.witness.state_nodes + junk))
+    )
+    bytes_only = gas + input_gas(padded) - input_gas(raw)
+    refused = _execute(built, padded, gas=bytes_only)
+    assert not refused and refused.reason is RejectReason.GAS_MISMATCH
+    assert "state nodes" in refused.detail
+    assert _execute(built, padded, gas=bytes_only + 200 * NODE_INDEX_GAS[64])
 
 
 def test_a_bounced_deposit_is_refunded_in_the_withdrawals_root() -> None:

@@ -224,21 +224,21 @@ class NodeChain:
         positions among that block's withdrawals of the refunds applying it made (see
         ``VM.refunds_of``); None while no block has applied it (or the chain moved while
         looking: ask again)."""
-        head = self.store.head_number()
-        if self.queue_position(head).index <= index:
-            return None
-        # The first block whose queue position has passed the message applied it.
-        low, high = 1, head
-        while low < high:
-            middle = (low + high) // 2
-            if self.queue_position(middle).index > index:
-                high = middle
-            else:
-                low = middle + 1
         try:
+            head = self.store.head_number()
+            if self.queue_position(head).index <= index:
+                return None
+            # The first block whose queue position has passed the message applied it.
+            low, high = 1, head
+            while low < high:
+                middle = (low + high) // 2
+                if self.queue_position(middle).index > index:
+                    high = middle
+                else:
+                    low = middle + 1
             messages = self.block_input(low).l1_messages
             withdrawals = self.withdrawals(low)
-        except KeyError:  # the block went in a rollback
+        except KeyError:  # a block went in a rollback while we looked
             return None
         message = next((m for m in messages if m.index == index), None)
         return None if message is None else (low, self.vm.refunds_of(message, withdrawals))
