@@ -134,7 +134,7 @@ def build_trace(
         queue_start=queue_start,
         outcome=outcome,
         input_gas=input_gas(encoded),
-        code_gas=witness_gas(vm, model, witness),
+        readying_gas=witness_gas(vm, model, witness),
     )
     return BuiltTrace(
         trace=trace,

@@ -186,11 +186,11 @@ def public_outputs(
     queue_start: QueuePosition,
     outcome: RunOutcome,
     input_gas: int,
-    code_gas: int = 0,
+    readying_gas: int = 0,
 ) -> PublicOutputs:
     """The public outputs of a run (what the settlement contract binds); ``gas_used`` is the
     run's EXECUTE gas, the ``input_gas`` of reading its trace
-    (:func:`~rollupkit.trace.input_gas`) and the ``code_gas`` of its witness's codes
+    (:func:`~rollupkit.trace.input_gas`) and the ``readying_gas`` of its witness
     (:func:`~rollupkit.metering.witness_gas`: codes and state nodes) included."""
     last = outcome.results[-1]
     withdrawals = [w for r in outcome.results for w in r.withdrawals]
@@ -198,7 +198,7 @@ def public_outputs(
         chain_id=chain_id,
         pre_state_root=pre_state_root,
         post_state_root=last.info.state_root,
-        gas_used=input_gas + code_gas + outcome.execute_gas,
+        gas_used=input_gas + readying_gas + outcome.execute_gas,
         l2_gas_used=outcome.gas_used,
         parent_hash=parent_hash,
         block_hash=last.info.hash,
@@ -338,10 +338,10 @@ def _execute(
 
     # A VM that compiles code does so once per code of the witness, and a model whose hash
     # is costly indexes every state node: paid before either starts.
-    code_gas = witness_gas(vm, model, trace.witness)
+    readying_gas = witness_gas(vm, model, trace.witness)
     try:
         meter.charge(
-            code_gas,
+            readying_gas,
             f"readying the witness's {len(trace.witness.codes)} codes and "
             f"{len(trace.witness.state_nodes)} state nodes",
         )
@@ -393,7 +393,7 @@ def _execute(
         queue_start=trace.queue_start,
         outcome=outcome,
         input_gas=reading,
-        code_gas=code_gas,
+        readying_gas=readying_gas,
     )
     if outputs.post_state_root != post_state_root:
         return _reject(

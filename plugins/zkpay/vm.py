@@ -88,11 +88,11 @@ class ZkPayTransaction:
     v = y_parity = 0
     gas = intrinsic_gas = TRANSACTION_GAS
 
-    def __init__(self, raw: bytes, tx: Transaction, *, signature_checked: bool = False) -> None:
+    def __init__(self, raw: bytes, tx: Transaction) -> None:
         self.raw = raw
         self.zk = tx
         #: Set by ZkPayVM.decode_transaction: the block need not verify it again.
-        self.signature_checked = signature_checked
+        self.signature_checked = False
         self.hash = keccak(raw)
         self.sender = tx.sender.to_bytes(20, "big")
         self.nonce = tx.nonce
