@@ -11,9 +11,11 @@ free. Prints, side by side in one run:
 * ``rollupkit_zkpay``'s whole ``decode_transaction`` (decode, range checks, signature);
 * indexing one witness node of each size by its Poseidon hash (what EXECUTE does for every
   node a trace carries, read or not) against the EXECUTE gas it is charged
-  (``NODE_INDEX_GAS`` plus its bytes) at the 50 ns a gas EXECUTE is calibrated to.
+  (``NODE_INDEX_GAS`` plus its bytes) at the 50 ns a gas EXECUTE is calibrated to;
+* EXECUTE of a block of ``--transfers`` transfers: milliseconds and EXECUTE gas per transfer,
+  and the nanoseconds each gas took (the calibration's 50 is what the gas prices assume).
 
-Usage: python benchmarks/zkpay_admission.py [--rounds 200]
+Usage: python benchmarks/zkpay_admission.py [--rounds 200] [--transfers 50]
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ from collections.abc import Callable
 
 from eth_account import Account
 
+from rollupkit import execute
+from rollupkit.chain import DevChain
 from rollupkit.metering import SCHEDULE
+from rollupkit.types import GenesisAccount
 from rollupkit_zkpay import babyjub
 from rollupkit_zkpay.model import NODE_INDEX_GAS, index_nodes
 from rollupkit_zkpay.poseidon import poseidon
 from rollupkit_zkpay.transition import Kind, Transaction, signing_message
 from rollupkit_zkpay.vm import ZkPayVM
+from rollupkit_zkpay.wallet import dev_wallets
 
 CHAIN_ID = 42_424
 
@@ -53,7 +59,9 @@ def two_multiplications(public: babyjub.Point, message: int, sig: babyjub.Signat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=200)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--transfers", type=int, default=50)
+    arguments = parser.parse_args()
+    rounds = arguments.rounds
 
     owner = babyjub.PrivateKey(b"\x07" * 32)
     tx = Transaction.sign(owner, chain_id=CHAIN_ID, kind=Kind.TRANSFER, to=0xB0B, amount=5, nonce=0)
@@ -98,6 +106,28 @@ def main() -> None:
         charged = gas + SCHEDULE.trace_bytes(size)
         paid_ms = charged * 50 / 1e6
         print(f"{size:>10} B   {ms:11.3f} {charged:12,} {paid_ms:8.3f} {paid_ms / ms:10.2f}")
+
+    execute_block(arguments.transfers)
+
+
+def execute_block(count: int) -> None:
+    """EXECUTE of one block of ``count`` transfers, each from another sender."""
+    wallets = dev_wallets(count + 1, CHAIN_ID)
+    alloc = {w.address: GenesisAccount(balance=10**20) for w in wallets}
+    chain = DevChain(alloc, vm="zkpay", state="poseidon", chain_id=CHAIN_ID)
+    built = chain.build(transactions=[w.transfer(wallets[0].address, 1) for w in wallets[1:]])
+    arguments = built.execute_args()
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        assert execute(*arguments, vm="zkpay", state="poseidon")
+        best = min(best, time.perf_counter() - started)
+    gas = built.gas_used
+    print(
+        f"\nEXECUTE of {count} transfers: {best * 1000 / count:.1f} ms and "
+        f"{gas // count:,} EXECUTE gas per transfer ({best * 1e9 / gas:.0f} ns a gas; "
+        "the gas prices assume 50)"
+    )
 
 
 if __name__ == "__main__":

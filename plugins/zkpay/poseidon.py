@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 #: BN254's scalar field: every circom signal lives in it.
 FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617
@@ -57,6 +58,8 @@ def poseidon(inputs: Sequence[int]) -> int:
     for value in inputs:
         if not 0 <= value < FIELD:
             raise ValueError(f"{value} is not a field element")
+    if n == 2:  # the tree's pairs: most of zkpay's hashing
+        return _poseidon2(inputs[0], inputs[1])
     t = n + 1
     c, s, m, p = _constants(t)
     partial = PARTIAL_ROUNDS[t - 2]
@@ -85,6 +88,58 @@ def poseidon(inputs: Sequence[int]) -> int:
         state = mix(m, [(v + c[offset + i]) for i, v in enumerate(state)])
     state = [pow(v, 5, q) for v in state]
     return sum(m[j][0] * state[j] for j in range(t)) % q
+
+
+@cache
+def _schedule2() -> tuple[Any, ...]:
+    """:func:`poseidon`'s schedule for two inputs (t = 3), flattened for :func:`_poseidon2`:
+    the round constants per full round, the matrices row by row, and per partial round its
+    constant and sparse-matrix entries."""
+    c, s, m, p = _constants(3)
+    partial = PARTIAL_ROUNDS[1]
+    half = FULL_ROUNDS // 2
+    full_in = [tuple(c[(r + 1) * 3 : (r + 2) * 3]) for r in range(half)]
+    base = (half + 1) * 3 + partial
+    full_out = [tuple(c[base + r * 3 : base + (r + 1) * 3]) for r in range(half - 1)]
+    rounds = tuple((c[(half + 1) * 3 + r], *s[5 * r : 5 * r + 5]) for r in range(partial))
+    # mix: out[i] = sum_j M[j][i] * in[j], so column i of the stored matrix makes output i.
+    columns = tuple(tuple(m[j][i] for j in range(3)) for i in range(3))
+    p_columns = tuple(tuple(p[j][i] for j in range(3)) for i in range(3))
+    return tuple(c[:3]), tuple(full_in), columns, p_columns, rounds, tuple(full_out)
+
+
+def _poseidon2(a: int, b: int) -> int:
+    """:func:`poseidon` of two inputs, unrolled (the same schedule: full rounds with ``M``,
+    ``P`` into the partial rounds, sparse partial rounds), about twice as fast."""
+    q = FIELD
+    start, full_in, columns, p_columns, rounds, full_out = _schedule2()
+    (m00, m10, m20), (m01, m11, m21), (m02, m12, m22) = columns
+    s0, s1, s2 = start[0], (a + start[1]) % q, (b + start[2]) % q
+    for number, (c0, c1, c2) in enumerate(full_in):
+        x0 = pow(s0, 5, q) + c0
+        x1 = pow(s1, 5, q) + c1
+        x2 = pow(s2, 5, q) + c2
+        if number == len(full_in) - 1:  # the last first-half round mixes with P
+            (m00, m10, m20), (m01, m11, m21), (m02, m12, m22) = p_columns
+        s0 = (m00 * x0 + m10 * x1 + m20 * x2) % q
+        s1 = (m01 * x0 + m11 * x1 + m21 * x2) % q
+        s2 = (m02 * x0 + m12 * x1 + m22 * x2) % q
+    for c, r0, r1, r2, v1, v2 in rounds:
+        # s1 and s2 only accumulate here: reduced once after the rounds (s0 feeds pow).
+        first = pow(s0, 5, q) + c
+        s0 = (r0 * first + r1 * s1 + r2 * s2) % q
+        s1 += first * v1
+        s2 += first * v2
+    s1, s2 = s1 % q, s2 % q
+    (m00, m10, m20), (m01, m11, m21), (m02, m12, m22) = columns
+    for c0, c1, c2 in full_out:
+        x0 = pow(s0, 5, q) + c0
+        x1 = pow(s1, 5, q) + c1
+        x2 = pow(s2, 5, q) + c2
+        s0 = (m00 * x0 + m10 * x1 + m20 * x2) % q
+        s1 = (m01 * x0 + m11 * x1 + m21 * x2) % q
+        s2 = (m02 * x0 + m12 * x1 + m22 * x2) % q
+    return (m00 * pow(s0, 5, q) + m10 * pow(s1, 5, q) + m20 * pow(s2, 5, q)) % q
 
 
 def constants_from_circomlib(source: str, widths: Sequence[int]) -> dict[str, dict[str, object]]:
