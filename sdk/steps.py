@@ -38,7 +38,7 @@ from rollupkit.errors import (
 )
 from rollupkit.execution import check_pre_state, read_queue_position, resolve_plugins
 from rollupkit.interfaces import VM, BlockExecution, StateModel, StateStore
-from rollupkit.metering import ExecutionMeter
+from rollupkit.metering import ExecutionMeter, witness_gas
 from rollupkit.trace import LIMITS, decode_trace, encode_block, encode_trace, input_gas
 from rollupkit.types import ZERO_HASH, BlockInput, PublicOutputs, QueuePosition, Trace, Witness
 
@@ -222,6 +222,8 @@ def _execute_step(
         if len(trace.blocks) != 1:
             return StepResult(False, reason="a step's trace holds one block")
         vm, model = resolve_plugins(vm_name, state_name, client=client)
+        # As EXECUTE: the witness's codes and costly-to-hash state nodes, before either is used.
+        meter.charge(witness_gas(vm, model, trace.witness), "readying the step's witness")
         headers = verify_header_chain(vm, trace.witness.headers)
         parent = headers[-1]
         if parent.state_root != pre_root:

@@ -11,6 +11,7 @@ import pytest
 from rollupkit import execute_detailed
 from rollupkit.builder import BuiltTrace
 from rollupkit.chain import DevChain
+from rollupkit.steps import execute_step
 from rollupkit.trace import decode_trace, encode_trace, input_gas
 from rollupkit.types import ExecuteResult, GenesisAccount, RejectReason
 from rollupkit.withdrawals import withdrawals_root
@@ -125,6 +126,13 @@ def test_witness_nodes_pay_for_their_poseidon_hashing(
     assert not refused and refused.reason is RejectReason.GAS_MISMATCH
     assert "state nodes" in refused.detail
     assert _execute(built, padded, gas=bytes_only + 200 * NODE_INDEX_GAS[64])
+    # EXECUTE_STEP (a bisection's one step) charges them the same way against its budget.
+    pre = built.pre_state_root
+    step = execute_step(pre, padded, 1, True, 60_000_000, vm="zkpay", state="poseidon")
+    assert step.ok and step.gas_used > 200 * NODE_INDEX_GAS[64]
+    starved = execute_step(pre, padded, 1, True, input_gas(padded) + 1_000_000, vm="zkpay",
+                           state="poseidon")  # fmt: skip
+    assert not starved.ok and "readying the step's witness" in starved.reason
 
 
 def test_a_bounced_deposit_is_refunded_in_the_withdrawals_root() -> None:
