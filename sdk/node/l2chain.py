@@ -413,6 +413,7 @@ class NodeChain:
         if not 1 <= first <= last <= self.store.head_number():
             raise ValueError(f"no blocks {first}..{last} to batch")
         created: set[bytes] = set()
+        created_nodes: set[bytes] = set()
         nodes: dict[bytes, bytes] = {}
         codes: dict[bytes, bytes] = {}
         oldest = first - 1
@@ -423,16 +424,19 @@ class NodeChain:
             assert stored is not None
             state_nodes, code_list, created_here, oldest_read = rlp.decode(stored.witness)[:4]
             # A node is needed from the pre-state only if no earlier block of the batch made
-            # it: EXECUTE recreates those itself.
+            # it: EXECUTE recreates those itself. (Compared by content too: a model whose keys
+            # are not Keccak, zkpay's Poseidon, names its created nodes otherwise.)
             for node in state_nodes:
                 digest = keccak(node)
-                if digest not in created:
+                if digest not in created and node not in created_nodes:
                     nodes.setdefault(digest, node)
             for code in code_list:
                 digest = keccak(code)
                 if digest not in created:
                     codes.setdefault(digest, code)
             created.update(created_here)
+            state_store = self.store.state.nodes
+            created_nodes.update(n for n in map(state_store.get, created_here) if n is not None)
             oldest = min(oldest, int.from_bytes(oldest_read, "big"))
             inputs.append(decode_block(stored.input))
             withdrawals.extend(self.withdrawals(number))
