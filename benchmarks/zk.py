@@ -70,6 +70,7 @@ def settle(backend: Groth16Backend, batches: list[list[bytes]], senders: int) ->
             genesis_block_hash=genesis.hash, proof="groth16",
             vm="zkpay", state="poseidon",
             proof_options={"slots": backend.slots, "keys": str(backend.folder)},
+            sequencer=deployer.address,  # groth16 settlement is never permissionless
         )  # fmt: skip
         context = SettlementContext(
             l1_chain_id=int(w3.eth.chain_id), verifier=contracts.deployment.verifier,

@@ -23,7 +23,7 @@ from web3.exceptions import ContractLogicError
 
 from rollupkit.errors import ConfigError
 from rollupkit.l1.anvil import Anvil
-from rollupkit.l1.contracts import ContractRevert, RollupContracts, claim_tuple
+from rollupkit.l1.contracts import ContractRevert, RollupContracts, claim_tuple, deploy_rollup
 from rollupkit.l1.devnet import dev_accounts
 from rollupkit.l1.node import start_devnet
 from rollupkit.node.deploy import deploy_for_chain
@@ -124,6 +124,13 @@ def test_groth16_settlement_is_never_permissionless(tmp_path: Path) -> None:
         deploy_for_chain(
             chain, "http://127.0.0.1:1", dev_accounts(1)[0], batcher_key=b"\x01" * 32,
             proof="groth16", permissionless=True,
+        )  # fmt: skip
+    # The lower-level deployment too, whose default sequencer (the zero address) is anyone.
+    with pytest.raises(ConfigError, match="settlement stays with the chain's batcher"):
+        deploy_rollup(
+            Web3(Web3.HTTPProvider("http://127.0.0.1:1")), dev_accounts(1)[0], l2_chain_id=1,
+            genesis_state_root=bytes(32), genesis_block_hash=bytes(32), proof="groth16",
+            vm="zkpay", state="poseidon",
         )  # fmt: skip
     dest = tmp_path / "pay-rollup"
     done = cli("scaffold", "new", "pay-rollup", "--vm", "zkpay", "--state", "poseidon",

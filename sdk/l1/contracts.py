@@ -22,6 +22,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from rollupkit.contracts import artifact
 from rollupkit.errors import (  # re-exported: raised here
     AttestationRefused,
+    ConfigError,
     ContractRevert,
     RollupkitError,
 )
@@ -344,6 +345,14 @@ def rollups_of_chain(w3: Web3, l2_chain_id: int) -> list[str]:
     return [Web3.to_checksum_address(log["address"]) for log in logs]
 
 
+def check_permissionless(proof: str, permissionless: bool) -> None:
+    """Refuse (:class:`ConfigError`) permissionless settlement with a proof backend that
+    says it cannot have it (``ProofBackend.permissionless_refusal``: groth16)."""
+    refusal = get_registry().get("proof", proof).permissionless_refusal
+    if permissionless and refusal:
+        raise ConfigError(f"permissionless settlement with proof {proof!r}: {refusal}")
+
+
 def deploy_rollup(
     w3: Web3,
     account: Any,
@@ -363,7 +372,10 @@ def deploy_rollup(
 ) -> RollupContracts:
     """Deploy L1Bridge, the verifier of proof backend ``proof`` (reexec, multiclient, ...),
     configured with ``proof_options``, and NativeRollup, and wire them. ``genesis_backing``
-    wei are locked in the bridge first, to back the L2's genesis balances (dev chains)."""
+    wei are locked in the bridge first, to back the L2's genesis balances (dev chains).
+    ``sequencer``: who may settle (the zero address: anyone), refused for a backend whose
+    settlement must stay with the chain's batcher (``permissionless_refusal``)."""
+    check_permissionless(proof, int(sequencer, 16) == 0)
     backend = get_registry().get("proof", proof).configured(proof_options)
     arguments = backend.verifier_arguments(vm=vm, state=state)
     bridge = _deploy(w3, account, "L1Bridge", max_message_gas, finality_delay)

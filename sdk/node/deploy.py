@@ -9,12 +9,10 @@ from typing import Any
 from eth_account import Account as EthAccount
 from web3 import Web3
 
-from rollupkit.errors import ConfigError
-from rollupkit.l1.contracts import deploy_rollup
+from rollupkit.l1.contracts import check_permissionless, deploy_rollup
 from rollupkit.node.l1link import L1Settings, default_inbox
 from rollupkit.node.l2chain import ChainConfig, NodeChain
 from rollupkit.node.store import NodeStore
-from rollupkit.plugins import get_registry
 from rollupkit.types import HeaderInfo
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -60,9 +58,7 @@ def deploy_for_chain(
     With ``back_genesis`` (dev L1s), the deployer locks in the bridge as much ETH as the L2's
     genesis balances add up to, so no L2 balance is unbacked.
     """
-    refusal = get_registry().get("proof", proof).permissionless_refusal
-    if permissionless and refusal:
-        raise ConfigError(f"permissionless settlement with proof {proof!r}: {refusal}")
+    check_permissionless(proof, permissionless)  # before anything reaches the L1
     w3 = Web3(Web3.HTTPProvider(l1_url))
     genesis = genesis_of(chain)
     start = int(w3.eth.block_number)
