@@ -28,8 +28,8 @@ struct QueuedMessage {
 /// per slot, and the chain id. Nothing of L1 is trusted to the prover: this contract rebuilds
 /// every effect L1 sees from the claim and the queue,
 /// - deposits: each consumed deposit must match the next deposit effect in order (target and
-///   value; 1 credited, 2 bounced, 4 too large to credit: both refunded to the depositor as
-///   withdrawals); forced transactions are no-ops on zkpay and have none; the messages'
+///   value; 1 credited, 2 bounced, 4 refunded whole (too large, carrying data, or to its
+///   own sender): 2 and 4 are refunded to the depositor as withdrawals); forced transactions are no-ops on zkpay and have none; the messages'
 ///   rolling hash must be the claim's (which NativeRollup checks against the bridge), so no
 ///   deposit is skipped or invented;
 /// - withdrawals: the withdrawal effects and the refunds, in order, hash to the claim's

@@ -146,7 +146,7 @@ def circuit_inputs(
         row = {
             "kind": int(slot.kind),
             "to": slot.to,
-            # The circuit takes no amount for a deposit too large to be one (L1 has it).
+            # The circuit takes no amount for a deposit refunded whole (L1 has it).
             "amount": 0 if slot.kind == Kind.REFUNDED_DEPOSIT else slot.amount,
             # A slot that signs nothing still needs points the circuit can compute with.
             "Ax": tx.public_key[0] if tx else 0,

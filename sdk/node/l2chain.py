@@ -414,6 +414,7 @@ class NodeChain:
             raise ValueError(f"no blocks {first}..{last} to batch")
         created: set[bytes] = set()
         created_nodes: set[bytes] = set()
+        stored_nodes = self.store.state.nodes
         nodes: dict[bytes, bytes] = {}
         codes: dict[bytes, bytes] = {}
         oldest = first - 1
@@ -435,8 +436,7 @@ class NodeChain:
                 if digest not in created:
                     codes.setdefault(digest, code)
             created.update(created_here)
-            state_store = self.store.state.nodes
-            created_nodes.update(n for n in map(state_store.get, created_here) if n is not None)
+            created_nodes.update(n for n in map(stored_nodes.get, created_here) if n is not None)
             oldest = min(oldest, int.from_bytes(oldest_read, "big"))
             inputs.append(decode_block(stored.input))
             withdrawals.extend(self.withdrawals(number))

@@ -5,8 +5,9 @@ pragma circom 2.1.0;
 //   kind 1: a deposit from L1 (credit `to` with `amount`, or bounce it back to L1),
 //   kind 2: a signed transfer to an L2 account,
 //   kind 3: a signed withdrawal to an L1 address.
-//   kind 4: a deposit of 2^93 wei or more (more than a balance may hold): refunded on L1,
-//           nothing changes here.
+//   kind 4: a deposit refunded whole on L1, nothing changing here: 2^93 wei or more (more
+//           than a balance may hold), or one L1 says no zkpay key could use (with data, or
+//           to its own sender: rollupkit_zkpay.transition.refunded_whole).
 // It is the circuit form of rollupkit_zkpay.transition, which re-executes the same operations
 // (and is what EXECUTE runs): the two must agree on every root and every rejection (the
 // differential tests check it). Accounts live in a Poseidon Merkle tree of fixed depth DEPTH:
@@ -19,7 +20,7 @@ pragma circom 2.1.0;
 // public input: one setup serves every chain of the same shape):
 //   deposit:    a = to * 2^93 + amount,     b = 1 (credited) or 2 (bounced back to L1)
 //   withdrawal: a = to * 2^93 + amount,     b = (from * 2^64 + nonce) * 4 + 3
-//   too large:  a = to,                     b = 4 (L1 takes the amount from the message)
+//   refunded:   a = to,                     b = 4 (L1 takes the amount from the message)
 //   otherwise:  a = 0,                      b = 0
 
 include "poseidon.circom";
